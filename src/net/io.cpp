@@ -1,0 +1,105 @@
+#include "net/io.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <string>
+
+namespace sockit::net {
+namespace {
+
+bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+// Runs `attempt` (a send or recv returning ssize_t) until it succeeds or fails for real, waiting
+// for `events` whenever the socket would block and a deadline is set or the fd is non-blocking.
+template <typename Attempt>
+Result<std::size_t> retry(int fd, short events, Deadline deadline, const char* call, Attempt attempt) {
+  for (;;) {
+    if (!deadline.is_never()) {
+      auto ready = wait_ready(fd, events, deadline, call);
+      if (!ready) return Error(call, ready.error().code(), peer_text(fd));
+    }
+    ssize_t n = attempt();
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (!would_block(errno)) return errno_error(call, peer_text(fd));
+    if (deadline.is_never()) {
+      auto ready = wait_ready(fd, events, deadline, call);
+      if (!ready) return Error(call, ready.error().code(), peer_text(fd));
+    }
+  }
+}
+
+}  // namespace
+
+std::string peer_text(int fd) {
+  Address peer;
+  if (::getpeername(fd, peer.get(), peer.length_pointer()) < 0) return {};
+  if (peer.family() == AF_UNIX && peer.host().empty()) return {};
+  return peer.to_string();
+}
+
+Result<std::size_t> send_some(int fd, ConstBytes data, Deadline deadline) {
+  return retry(fd, POLLOUT, deadline, "send",
+               [&] { return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL); });
+}
+
+Result<void> send_all(int fd, ConstBytes data, Deadline deadline) {
+  while (!data.empty()) {
+    auto sent = send_some(fd, data, deadline);
+    if (!sent) return sent.error();
+    data = data.subspan(*sent);
+  }
+  return {};
+}
+
+Result<std::size_t> recv_some(int fd, MutableBytes buffer, Deadline deadline) {
+  return retry(fd, POLLIN, deadline, "recv", [&] { return ::recv(fd, buffer.data(), buffer.size(), 0); });
+}
+
+Result<void> recv_exact(int fd, MutableBytes buffer, Deadline deadline) {
+  std::size_t got = 0;
+  while (got < buffer.size()) {
+    auto n = recv_some(fd, buffer.subspan(got), deadline);
+    if (!n) return n.error();
+    if (*n == 0)
+      return Error("recv_exact", Errc::unexpected_eof, peer_text(fd),
+                   std::to_string(got) + " of " + std::to_string(buffer.size()) + " bytes arrived");
+    got += *n;
+  }
+  return {};
+}
+
+Result<std::size_t> try_send(int fd, ConstBytes data) {
+  for (;;) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return would_block(errno) ? errno_error("send") : errno_error("send", peer_text(fd));
+  }
+}
+
+Result<std::size_t> try_recv(int fd, MutableBytes buffer) {
+  for (;;) {
+    ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return would_block(errno) ? errno_error("recv") : errno_error("recv", peer_text(fd));
+  }
+}
+
+Result<std::size_t> send_to(int fd, ConstBytes datagram, const Address& to) {
+  for (;;) {
+    ssize_t n = ::sendto(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL, to.get(), to.length());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return errno_error("sendto", to.to_string());
+  }
+}
+
+Result<std::size_t> recv_from(int fd, MutableBytes buffer, Address& from, Deadline deadline) {
+  return retry(fd, POLLIN, deadline, "recvfrom", [&] {
+    *from.length_pointer() = Address::capacity();
+    return ::recvfrom(fd, buffer.data(), buffer.size(), 0, from.get(), from.length_pointer());
+  });
+}
+
+}  // namespace sockit::net

@@ -1,0 +1,166 @@
+#include "net/socket.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <cerrno>
+
+#include "net/options.hpp"
+
+namespace sockit::net {
+
+Result<Socket> Socket::create(int family, int type, int protocol) {
+  int fd = ::socket(family, type | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return errno_error("socket");
+  return Socket(Fd(fd));
+}
+
+Result<void> Socket::bind(const Address& address) {
+  if (::bind(fd(), address.get(), address.length()) < 0) return errno_error("bind", address.to_string());
+  return {};
+}
+
+Result<void> Socket::listen(int backlog) {
+  if (::listen(fd(), backlog) < 0) {
+    auto local = local_address();
+    return errno_error("listen", local ? local->to_string() : "");
+  }
+  return {};
+}
+
+Result<Socket> Socket::accept(Address* peer, int flags) const {
+  Address scratch;
+  Address& from = peer ? *peer : scratch;
+  for (;;) {
+    *from.length_pointer() = Address::capacity();
+    int fd = ::accept4(this->fd(), from.get(), from.length_pointer(), flags | SOCK_CLOEXEC);
+    if (fd >= 0) return Socket(Fd(fd));
+    if (errno == EINTR) continue;
+    int err = errno;
+    auto local = local_address();
+    return errno_error("accept", local ? local->to_string() : "", err);
+  }
+}
+
+Result<void> Socket::connect(const Address& address, Deadline deadline) {
+  const auto target = address.to_string();
+  if (deadline.is_never()) {
+    if (::connect(fd(), address.get(), address.length()) == 0) return {};
+    if (errno != EINTR && errno != EINPROGRESS) return errno_error("connect", target);
+    // Interrupted or non-blocking: the connect goes on in the kernel; wait for its outcome.
+  } else {
+    const int flags = ::fcntl(fd(), F_GETFL);
+    if (flags < 0) return errno_error("fcntl(F_GETFL)");
+    if (auto r = set_nonblocking(true); !r) return r;
+    int rc = ::connect(fd(), address.get(), address.length());
+    int err = errno;
+    if (auto r = set_nonblocking((flags & O_NONBLOCK) != 0); !r) return r;
+    if (rc == 0) return {};
+    if (err != EINPROGRESS && err != EINTR) return errno_error("connect", target, err);
+  }
+  auto ready = wait_ready(fd(), POLLOUT, deadline, "connect");
+  if (!ready) return Error("connect", ready.error().code(), target);
+  auto err = pending_error();
+  if (!err) return err.error();
+  if (*err != 0) return errno_error("connect", target, *err);
+  return {};
+}
+
+Result<void> Socket::shutdown(int how) {
+  if (::shutdown(fd(), how) < 0) return errno_error("shutdown");
+  return {};
+}
+
+Result<void> Socket::set_nonblocking(bool on) { return net::set_nonblocking(fd(), on); }
+
+Result<Address> Socket::local_address() const {
+  Address address;
+  if (::getsockname(fd(), address.get(), address.length_pointer()) < 0) return errno_error("getsockname");
+  return address;
+}
+
+Result<Address> Socket::peer_address() const {
+  Address address;
+  if (::getpeername(fd(), address.get(), address.length_pointer()) < 0) return errno_error("getpeername");
+  return address;
+}
+
+Result<int> Socket::pending_error() const {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (::getsockopt(fd(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) return errno_error("getsockopt(SO_ERROR)");
+  return err;
+}
+
+Result<Socket> listen_on(const Address& address, const ListenOptions& options) {
+  int type = SOCK_STREAM | (options.nonblocking ? SOCK_NONBLOCK : 0);
+  auto socket = Socket::create(address.family(), type);
+  if (!socket) return socket;
+  if (address.is_ip()) {
+    if (auto r = set_reuse_address(socket->fd(), true); !r) return r.error();
+    if (options.reuse_port)
+      if (auto r = set_reuse_port(socket->fd(), true); !r) return r.error();
+    if (address.family() == AF_INET6)
+      if (auto r = set_v6_only(socket->fd(), !options.dual_stack); !r) return r.error();
+  }
+  if (auto r = socket->bind(address); !r) return r.error();
+  if (auto r = socket->listen(options.backlog); !r) return r.error();
+  return socket;
+}
+
+Result<Socket> bind_datagram(const Address& address, bool reuse_port) {
+  auto socket = Socket::create(address.family(), SOCK_DGRAM);
+  if (!socket) return socket;
+  if (address.is_ip()) {
+    if (auto r = set_reuse_address(socket->fd(), true); !r) return r.error();
+    if (reuse_port)
+      if (auto r = set_reuse_port(socket->fd(), true); !r) return r.error();
+    if (address.family() == AF_INET6)
+      if (auto r = set_v6_only(socket->fd(), false); !r) return r.error();
+  }
+  if (auto r = socket->bind(address); !r) return r.error();
+  return socket;
+}
+
+Result<Socket> connect_to(const Address& address, std::chrono::milliseconds timeout, int type) {
+  auto socket = Socket::create(address.family(), type);
+  if (!socket) return socket;
+  auto deadline = timeout.count() > 0 ? Deadline::after(timeout) : Deadline::never();
+  if (auto r = socket->connect(address, deadline); !r) return r.error();
+  return socket;
+}
+
+Result<Socket> connect_to(std::string_view host, std::string_view service,
+                          std::chrono::milliseconds timeout, int type, int family) {
+  if (host.starts_with("unix:")) {
+    auto address = Address::unix_path(host.substr(5));
+    if (!address) return address.error();
+    return connect_to(*address, timeout, type);
+  }
+  auto deadline = timeout.count() > 0 ? Deadline::after(timeout) : Deadline::never();
+  auto candidates = resolve(host, service, {.family = family, .socktype = type, .flags = 0});
+  if (!candidates) return candidates.error();
+  std::optional<Error> last;
+  for (const auto& candidate : *candidates) {
+    auto socket = Socket::create(candidate.family, candidate.socktype, candidate.protocol);
+    if (!socket) {
+      last = socket.error();
+      continue;
+    }
+    if (auto r = socket->connect(candidate.address, deadline); r) return socket;
+    else last = r.error();
+    if (deadline.expired()) break;
+  }
+  if (last) return *last;
+  return Error("connect", Errc::bad_address, std::string(host) + ":" + std::string(service),
+               "no address to try");
+}
+
+Result<std::pair<Socket, Socket>> socket_pair(int type) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) < 0) return errno_error("socketpair");
+  return std::pair{Socket(Fd(fds[0])), Socket(Fd(fds[1]))};
+}
+
+}  // namespace sockit::net

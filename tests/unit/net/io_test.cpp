@@ -1,0 +1,120 @@
+#include "net/io.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+#include "net/options.hpp"
+#include "net/socket.hpp"
+#include "test_support.hpp"
+
+namespace sockit::net {
+namespace {
+
+using namespace std::chrono_literals;
+using sockit::testing::bytes_of;
+
+TEST(SendAll, SurvivesPartialWritesToASlowReader) {
+  auto [writer, reader] = socket_pair().value();
+  set_send_buffer(writer.fd(), 1024).value();
+  set_receive_buffer(reader.fd(), 1024).value();
+  set_nonblocking(writer.fd()).value();  // every send is short once the tiny buffer fills
+
+  std::vector<std::byte> data(1 << 20);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i * 7 + i / 251);
+
+  std::vector<std::byte> received;
+  std::thread slow([&, fd = reader.fd()] {
+    std::byte chunk[700];
+    for (;;) {
+      auto n = recv_some(fd, chunk).value();
+      if (n == 0) break;
+      received.insert(received.end(), chunk, chunk + n);
+      if (received.size() % 64 == 0) std::this_thread::sleep_for(50us);
+    }
+  });
+  auto sent = send_all(writer.fd(), data);
+  writer.shutdown(SHUT_WR).value();
+  slow.join();
+  ASSERT_TRUE(sent) << sent.error().what();
+  EXPECT_EQ(received, data);
+}
+
+TEST(SendAll, ToAClosedPeerIsAnErrorNotSigpipe) {
+  auto [a, b] = socket_pair().value();
+  b.close();
+  auto r = send_all(a.fd(), bytes_of("anyone there?"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), std::errc::broken_pipe);
+}
+
+TEST(RecvExact, EarlyEofSaysHowManyBytesArrived) {
+  auto [a, b] = socket_pair().value();
+  send_all(a.fd(), bytes_of("abc")).value();
+  a.close();
+  std::byte buffer[8];
+  auto r = recv_exact(b.fd(), buffer);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::unexpected_eof);
+  EXPECT_NE(std::string(r.error().what()).find("3 of 8 bytes arrived"), std::string::npos) << r.error().what();
+}
+
+TEST(RecvExact, CollectsAMessageSentInPieces) {
+  auto [a, b] = socket_pair().value();
+  std::thread sender([fd = a.fd()] {
+    for (char c : std::string("0123456789")) {
+      send_all(fd, bytes_of(std::string_view(&c, 1))).value();
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  std::byte buffer[10];
+  recv_exact(b.fd(), buffer, Deadline::after(5s)).value();
+  sender.join();
+  EXPECT_EQ(sockit::testing::text_of(buffer), "0123456789");
+}
+
+TEST(RecvSome, ZeroMeansEof) {
+  auto [a, b] = socket_pair().value();
+  a.close();
+  std::byte buffer[4];
+  EXPECT_EQ(recv_some(b.fd(), buffer).value(), 0u);
+}
+
+TEST(RecvSome, GivesUpAtTheDeadline) {
+  auto [a, b] = socket_pair().value();
+  std::byte buffer[4];
+  const auto start = std::chrono::steady_clock::now();
+  auto r = recv_some(b.fd(), buffer, Deadline::after(50ms));
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().timed_out());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+}
+
+TEST(TryRecv, WouldBlockInsteadOfWaiting) {
+  auto [a, b] = socket_pair().value();
+  std::byte buffer[4];
+  auto r = try_recv(b.fd(), buffer);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().would_block());
+  send_all(a.fd(), bytes_of("x")).value();
+  EXPECT_EQ(try_recv(b.fd(), buffer).value(), 1u);
+}
+
+TEST(RecvSome, WaitsOnANonBlockingSocketInsteadOfFailing) {
+  auto [a, b] = socket_pair().value();
+  set_nonblocking(b.fd()).value();
+  std::thread late([fd = a.fd()] {
+    std::this_thread::sleep_for(20ms);
+    send_all(fd, bytes_of("late")).value();
+  });
+  std::byte buffer[4];
+  auto n = recv_some(b.fd(), buffer, Deadline::after(5s));
+  late.join();
+  EXPECT_EQ(n.value(), 4u);
+}
+
+}  // namespace
+}  // namespace sockit::net

@@ -1,0 +1,30 @@
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace sockit::testing {
+
+int open_fd_count() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
+  return count - 1;  // the iterator's own descriptor
+}
+
+namespace {
+
+// Every unit test binary ends by checking that the tests left no descriptor open.
+class FdLeakCheck : public ::testing::Environment {
+ public:
+  void SetUp() override { before_ = open_fd_count(); }
+  void TearDown() override { EXPECT_EQ(open_fd_count(), before_) << "descriptors leaked by the tests"; }
+
+ private:
+  int before_ = 0;
+};
+
+[[maybe_unused]] auto* const registered = ::testing::AddGlobalTestEnvironment(new FdLeakCheck);
+
+}  // namespace
+}  // namespace sockit::testing
