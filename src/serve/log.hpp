@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdio>
+#include <mutex>
+#include <string_view>
+
+namespace sockit::serve {
+
+/// The server's log: one line per event, whole lines even from many threads or processes
+/// (each line is one write). Text like "connected 127.0.0.1:50312", or JSON lines with --json-log.
+class Log {
+ public:
+  enum class Format { text, json };
+
+  explicit Log(std::FILE* out = stdout, bool quiet = false, Format format = Format::text)
+      : out_(out), quiet_(quiet), format_(format) {}
+
+  /// Always written: startup lines, errors, shutdown.
+  void notice(std::string_view message);
+  /// Per-connection chatter: skipped with --quiet.
+  void connection(std::string_view message);
+
+  bool quiet() const noexcept { return quiet_; }
+
+ private:
+  void write(std::string_view level, std::string_view message);
+
+  std::FILE* out_;
+  bool quiet_;
+  Format format_;
+  std::mutex mutex_;
+};
+
+}  // namespace sockit::serve

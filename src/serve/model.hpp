@@ -1,0 +1,47 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/socket.hpp"
+#include "serve/log.hpp"
+#include "serve/session.hpp"
+#include "serve/stop_signal.hpp"
+
+namespace sockit::serve {
+
+/// Limits every model enforces, from `sockit serve` flags.
+struct Limits {
+  std::size_t max_conns = 10000;                          ///< --max-conns: more are accepted and closed at once
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  ///< --idle-timeout: silent clients are closed
+  std::size_t max_line = 8192;                            ///< --max-line, handed to sessions
+  std::chrono::milliseconds grace_period{std::chrono::seconds(5)};  ///< in-flight work after stop
+  std::size_t high_water = 1 << 20;                       ///< event models stop reading above this much unsent output
+};
+
+/// How a model is built: threads and where it logs.
+struct ModelOptions {
+  unsigned threads = 0;  ///< 0: the model's default (one per core for epoll/uring/pool)
+  Log* log = nullptr;
+};
+
+/// A server design. One file each in models/.
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string_view name() const noexcept = 0;
+  /// Blocks: serves `service` on `listener` until `stop` fires and its connections are done
+  /// (or the grace period ends). Never throws for a client's fault; logs and goes on.
+  virtual void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) = 0;
+};
+
+/// Names of the TCP models this build and this kernel can run (uring only if io_uring works).
+std::vector<std::string> available_models();
+/// The model called `name`, or nullptr if unknown or unavailable.
+std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& options);
+
+}  // namespace sockit::serve

@@ -1,0 +1,36 @@
+#include <algorithm>
+
+#include "serve/model.hpp"
+#include "serve/models/models.hpp"
+
+namespace sockit::serve {
+namespace {
+
+struct ModelEntry {
+  std::string_view name;
+  std::unique_ptr<Model> (*make)(const ModelOptions&);
+};
+
+// Listed by hand: self-registering statics vanish from static libraries.
+constexpr ModelEntry kModels[] = {
+    {"iterative", models::make_iterative}, {"fork", models::make_fork},
+    {"thread", models::make_thread},       {"pool", models::make_pool},
+    {"select", models::make_select},       {"poll", models::make_poll},
+    {"epoll", models::make_epoll},         {"uring", models::make_uring},
+};
+
+}  // namespace
+
+std::vector<std::string> available_models() {
+  std::vector<std::string> names;
+  for (const auto& entry : kModels)
+    if (entry.make({})) names.emplace_back(entry.name);
+  return names;
+}
+
+std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& options) {
+  auto it = std::find_if(std::begin(kModels), std::end(kModels), [&](const auto& e) { return e.name == name; });
+  return it == std::end(kModels) ? nullptr : it->make(options);
+}
+
+}  // namespace sockit::serve

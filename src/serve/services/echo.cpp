@@ -1,0 +1,43 @@
+// Echo Protocol, RFC 862: whatever arrives is sent back, byte for byte (TCP: the stream; UDP:
+// each datagram).
+#include "serve/services/services.hpp"
+
+namespace sockit::serve::services {
+namespace {
+
+class EchoSession : public Session {
+ public:
+  Verdict receive(std::span<const std::byte> in, Output& out) override {
+    out.append(in);
+    ++chunks_;
+    return Verdict::keep_going;
+  }
+  std::size_t requests() const noexcept override { return chunks_; }
+
+ private:
+  std::size_t chunks_ = 0;
+};
+
+class EchoService : public Service {
+ public:
+  std::string_view name() const noexcept override { return "echo"; }
+  std::unique_ptr<Session> new_session(const SessionContext&) const override {
+    return std::make_unique<EchoSession>();
+  }
+};
+
+class EchoDatagrams : public DatagramService {
+ public:
+  std::string_view name() const noexcept override { return "echo"; }
+  std::optional<std::string> answer(std::span<const std::byte> datagram, const SessionContext&,
+                                    std::string&) const override {
+    return std::string(reinterpret_cast<const char*>(datagram.data()), datagram.size());
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Service> make_echo_tcp(const ServiceOptions&) { return std::make_unique<EchoService>(); }
+std::unique_ptr<DatagramService> make_echo_udp(const ServiceOptions&) { return std::make_unique<EchoDatagrams>(); }
+
+}  // namespace sockit::serve::services

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "serve/session.hpp"
+
+namespace sockit::serve::services {
+
+/// Service flags of `sockit serve`.
+struct ServiceOptions {
+  std::string daytime_format = "inetd";   ///< "inetd" (ctime-like) or "iso" (ISO 8601)
+  std::string fib_algorithm = "iterative";  ///< "iterative" (exact big numbers) or "recursive" (the notes')
+};
+
+/// DESIGN.md's table: name, default port, --system-ports port, transports.
+struct ServiceInfo {
+  std::string_view name;
+  std::uint16_t port;
+  std::uint16_t system_port;
+  bool tcp;
+  bool udp;
+};
+const std::vector<ServiceInfo>& catalog();
+/// nullptr for an unknown name.
+const ServiceInfo* find(std::string_view name);
+
+/// nullptr when the service has no TCP (or UDP) form.
+std::unique_ptr<Service> make_tcp(std::string_view name, const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_udp(std::string_view name, const ServiceOptions& options);
+
+// One pair per file in this folder (a service without a transport has no factory for it).
+std::unique_ptr<Service> make_echo_tcp(const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_echo_udp(const ServiceOptions& options);
+std::unique_ptr<Service> make_discard_tcp(const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_discard_udp(const ServiceOptions& options);
+std::unique_ptr<Service> make_chargen_tcp(const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_chargen_udp(const ServiceOptions& options);
+std::unique_ptr<Service> make_daytime_tcp(const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_daytime_udp(const ServiceOptions& options);
+std::unique_ptr<Service> make_time_tcp(const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_time_udp(const ServiceOptions& options);
+std::unique_ptr<Service> make_fib_tcp(const ServiceOptions& options);
+std::unique_ptr<Service> make_upper_tcp(const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_upper_udp(const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_length_udp(const ServiceOptions& options);
+std::unique_ptr<Service> make_incr_tcp(const ServiceOptions& options);
+std::unique_ptr<DatagramService> make_incr_udp(const ServiceOptions& options);
+
+}  // namespace sockit::serve::services

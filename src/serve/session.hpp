@@ -1,0 +1,81 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "serve/output.hpp"
+
+namespace sockit::serve {
+
+enum class Verdict { keep_going, close };
+
+/// Everything a session may know of the world: it is given, never fetched.
+struct SessionContext {
+  std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+  std::size_t max_line = 8192;  ///< --max-line: longest request line a text protocol accepts
+  std::string peer;             ///< the client's address as text, for messages only
+};
+
+/// One TCP connection's protocol state. Never sees an fd, a socket, a thread or a clock it was
+/// not given. Called from one thread at a time.
+class Session {
+ public:
+  virtual ~Session() = default;
+  /// Called once when the connection opens (chargen/daytime/time answer here).
+  virtual Verdict open(Output& out) {
+    (void)out;
+    return Verdict::keep_going;
+  }
+  /// Called with whatever bytes arrived (any split: short reads are normal).
+  virtual Verdict receive(std::span<const std::byte> in, Output& out) = 0;
+  /// Called when the client half-closed (EOF); may append a last answer.
+  virtual Verdict end_of_input(Output& out) {
+    (void)out;
+    return Verdict::close;
+  }
+  /// For endless producers (chargen): called when the model has sent everything and the client
+  /// is ready for more. Returns close when there is nothing more to produce.
+  virtual Verdict writable(Output& out) {
+    (void)out;
+    return Verdict::keep_going;
+  }
+  /// True when receive() may take long on the CPU (recursive fib): event models run it on a
+  /// worker thread instead of their loop.
+  virtual bool cpu_bound() const noexcept { return false; }
+  /// Requests answered so far, for the "closed ... after N requests" log line.
+  virtual std::size_t requests() const noexcept { return 0; }
+  /// Problems worth one log line (bad input); the model logs and clears them.
+  std::vector<std::string>& complaints() noexcept { return complaints_; }
+
+ private:
+  std::vector<std::string> complaints_;
+};
+
+/// A TCP service: a factory of sessions. Thread-safe: models call it from many threads.
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual std::string_view name() const noexcept = 0;
+  virtual std::unique_ptr<Session> new_session(const SessionContext& context) const = 0;
+  /// Endless producers (chargen) keep writing without being asked.
+  virtual bool produces_without_input() const noexcept { return false; }
+};
+
+/// A UDP service: one datagram in, at most one datagram out. Thread-safe.
+class DatagramService {
+ public:
+  virtual ~DatagramService() = default;
+  virtual std::string_view name() const noexcept = 0;
+  /// The reply, or nullopt for none; `complaint` gets one log line when the datagram is bad.
+  virtual std::optional<std::string> answer(std::span<const std::byte> datagram, const SessionContext& context,
+                                            std::string& complaint) const = 0;
+};
+
+}  // namespace sockit::serve
