@@ -30,9 +30,15 @@ class BigNatural {
   BigNatural& operator+=(const BigNatural& other) {
     if (limbs_.size() < other.limbs_.size()) limbs_.resize(other.limbs_.size(), 0);
     std::uint64_t carry = 0;
-    for (std::size_t i = 0; i < limbs_.size(); ++i) {
+    std::size_t i = 0;
+    for (; i < other.limbs_.size(); ++i) {
       // Two limbs below 10^18 and a carry of 1 sum to below 2^64.
-      auto sum = limbs_[i] + carry + (i < other.limbs_.size() ? other.limbs_[i] : 0);
+      const auto sum = limbs_[i] + other.limbs_[i] + carry;
+      carry = sum >= kBase ? 1 : 0;
+      limbs_[i] = sum - carry * kBase;
+    }
+    for (; carry != 0 && i < limbs_.size(); ++i) {
+      const auto sum = limbs_[i] + carry;
       carry = sum >= kBase ? 1 : 0;
       limbs_[i] = sum - carry * kBase;
     }
