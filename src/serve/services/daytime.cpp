@@ -53,7 +53,9 @@ std::string iso_text(const LocalTime& local) {
   return std::string(text, static_cast<std::size_t>(n));
 }
 
-Format format_of(const ServiceOptions& options) { return options.daytime_format == "iso" ? Format::iso : Format::inetd; }
+Format format_of(const ServiceOptions& options) {
+  return options.daytime_format == "iso" ? Format::iso : Format::inetd;
+}
 
 // The text without a line end for iso (the notes' server sends none over UDP).
 std::string daytime_text(Format format, std::chrono::system_clock::time_point now) {
