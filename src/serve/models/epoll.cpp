@@ -95,11 +95,13 @@ class EpollModel : public Model {
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
     ReactorShared shared{listener, service, limits, stop, log_};
+    // Every loop takes its descriptors before any serves: a failure stops the model cleanly.
+    std::vector<std::unique_ptr<EventLoop>> loops;
+    for (unsigned i = 0; i < threads_; ++i) loops.push_back(std::make_unique<EventLoop>(std::make_unique<EpollPoller>(), shared));
     std::vector<std::exception_ptr> failures(threads_);
     auto reactor = [&](unsigned index) {
       try {
-        EpollPoller poller;
-        run_reactor(poller, shared);
+        loops[index]->run();
       } catch (const std::exception& e) {
         log_.notice(fmt::format("epoll reactor {} stopped: {}", index, e.what()));
         failures[index] = std::current_exception();

@@ -64,8 +64,7 @@ class PollModel : public Model {
   std::string_view name() const noexcept override { return "poll"; }
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
     ReactorShared shared{listener, service, limits, stop, log_};
-    PollPoller poller;
-    run_reactor(poller, shared);
+    EventLoop(std::make_unique<PollPoller>(), shared).run();
   }
 
  private:

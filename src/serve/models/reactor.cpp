@@ -22,6 +22,8 @@ constexpr std::size_t kScratchBytes = 64 * 1024;
 constexpr int kAcceptsPerEvent = 64;
 constexpr milliseconds kAcceptPause{100};
 
+}  // namespace
+
 class Reactor {
  public:
   Reactor(Poller& poller, ReactorShared& shared)
@@ -235,12 +237,14 @@ int Reactor::timeout_ms(Clock::time_point now) const {
   return static_cast<int>(std::min<decltype(left)>(left, 60'000));
 }
 
-}  // namespace
-
-void run_reactor(Poller& poller, ReactorShared& shared) {
+EventLoop::EventLoop(std::unique_ptr<Poller> poller, ReactorShared& shared) : poller_(std::move(poller)) {
   // accept4() on a shared listener must never block: another loop may have taken the client.
   shared.listener.set_nonblocking(true).value();
-  Reactor(poller, shared).run();
+  reactor_ = std::make_unique<Reactor>(*poller_, shared);
 }
+
+EventLoop::~EventLoop() = default;
+
+void EventLoop::run() { reactor_->run(); }
 
 }  // namespace sockit::serve::models

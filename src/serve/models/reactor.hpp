@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "net/socket.hpp"
@@ -52,10 +53,28 @@ struct ReactorShared {
   WorkerPool workers{};              ///< CPU-bound sessions run here
 };
 
-/// Blocks: one event loop (the Redis ae.c shape: a loop over whichever poller) accepting on the
-/// shared non-blocking listener and serving the connections it accepted, until stop fires and
-/// they are done or Limits::grace_period has passed. Returns with every connection closed.
-/// Several loops may share one `shared` (epoll's reactors), each with its own poller.
-void run_reactor(Poller& poller, ReactorShared& shared);
+class Reactor;
+
+/// One event loop (the Redis ae.c shape: one loop over whichever poller) accepting on the
+/// shared non-blocking listener and serving the connections it accepted. Several loops may
+/// share one ReactorShared (epoll's reactors), each with its own poller, each on its own thread.
+class EventLoop {
+ public:
+  /// Takes every descriptor it needs now (so a model fails before serving anyone, not half-way
+  /// up) and makes the listener non-blocking. Throws net::Error.
+  EventLoop(std::unique_ptr<Poller> poller, ReactorShared& shared);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// Blocks until stop fires and this loop's connections are done or Limits::grace_period has
+  /// passed (a CPU-bound job already on a worker is waited for: threads can't be interrupted).
+  /// Returns with every connection closed. Call once, from one thread.
+  void run();
+
+ private:
+  std::unique_ptr<Poller> poller_;
+  std::unique_ptr<Reactor> reactor_;
+};
 
 }  // namespace sockit::serve::models

@@ -59,8 +59,7 @@ class SelectModel : public Model {
   std::string_view name() const noexcept override { return "select"; }
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
     ReactorShared shared{listener, service, limits, stop, log_};
-    SelectPoller poller;
-    run_reactor(poller, shared);
+    EventLoop(std::make_unique<SelectPoller>(), shared).run();
   }
 
  private:
