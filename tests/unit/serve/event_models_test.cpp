@@ -468,33 +468,48 @@ TEST_P(EventModel, ThousandIdleConnectionsDoNotDelayANewClient) {
   EXPECT_LT(Clock::now() - start, 200ms);
 }
 
+/// Lowers RLIMIT_NOFILE for the scope's duration.
+class TightDescriptorLimit {
+ public:
+  explicit TightDescriptorLimit(int spare) {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit tight = saved_;
+    tight.rlim_cur = static_cast<rlim_t>(open_fd_count() + spare);
+    ok_ = ::setrlimit(RLIMIT_NOFILE, &tight) == 0;
+  }
+  ~TightDescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit saved_{};
+  bool ok_ = false;
+};
+
 TEST_P(EventModel, RunningOutOfDescriptorsOnAcceptNeitherStopsNorBlocksTheServer) {
+  // The limit is in force before the server starts, as with `ulimit -n` (io_uring reads it when
+  // the accept is armed, not at each accept).
+  TightDescriptorLimit limit(64);
+  ASSERT_TRUE(limit.ok());
   Server server(model(), *echo_, {});
   {
     auto warm = connect_client(server.address());
     send_text(warm, "w");
     EXPECT_EQ(recv_text(warm, 1), "w");
   }
-  rlimit saved{};
-  ::getrlimit(RLIMIT_NOFILE, &saved);
+  // The server's end of the warm-up connection must be closed before the table is filled.
+  ASSERT_TRUE(eventually([&] { return server.log_text().find("closed") != std::string::npos; }));
   std::vector<net::Fd> filler;
-  {
-    rlimit tight = saved;
-    tight.rlim_cur = static_cast<rlim_t>(open_fd_count() + 16);
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
-    for (;;) {
-      net::Fd fd(::dup(0));
-      if (!fd) break;
-      filler.push_back(std::move(fd));
-    }
-    filler.pop_back();  // one descriptor left: the client's socket; the server's accept gets EMFILE
+  for (;;) {
+    net::Fd fd(::dup(0));
+    if (!fd) break;
+    filler.push_back(std::move(fd));
   }
+  filler.pop_back();  // one descriptor left: the client's socket; the server's accept gets EMFILE
   auto refused = net::connect_to(server.address(), 3s);
   ASSERT_TRUE(refused) << refused.error().what();
   EXPECT_TRUE(closed_by_server(*refused));
   refused->close();
   filler.clear();
-  ::setrlimit(RLIMIT_NOFILE, &saved);
 
   auto client = connect_client(server.address());
   send_text(client, "back");
