@@ -75,6 +75,7 @@ void Connection::input_ended() {
 
 void Connection::fail() noexcept {
   failed_ = true;
+  // clear() keeps the vector's memory: an io_uring send still in flight reads valid bytes.
   sending_.clear();
   pending_.clear();
   sent_ = 0;
@@ -87,6 +88,7 @@ net::ConstBytes Connection::unsent() const noexcept { return sending_.bytes().su
 std::size_t Connection::unsent_size() const noexcept { return sending_.size() - sent_ + pending_.size(); }
 
 void Connection::sent(std::size_t n) {
+  if (failed_) return;  // a send that was in flight when the connection failed: nothing to account
   sent_ += n;
   touch();
   if (sent_ == sending_.size()) refill();

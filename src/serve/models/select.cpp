@@ -2,6 +2,7 @@
 // in the notes' select servers and CS:APP's event-driven echo server. select() cannot name a
 // descriptor at or above FD_SETSIZE (1024): such clients are accepted and closed with a log
 // line; FD_SET is never called past it (that would write outside the fd_set).
+#include <fmt/core.h>
 #include <sys/select.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@ class SelectPoller : public Poller {
   bool can_watch(int fd) const noexcept override { return fd >= 0 && fd < FD_SETSIZE; }
 
   void watch(int fd, unsigned interest) override {
+    if (!can_watch(fd)) throw net::errno_error("select", fmt::format("descriptor {} (FD_SETSIZE {})", fd, FD_SETSIZE), EINVAL);
     interest_[static_cast<std::size_t>(fd)] = interest;
     if (interest && fd > max_fd_) max_fd_ = fd;
     while (max_fd_ >= 0 && interest_[static_cast<std::size_t>(max_fd_)] == 0) --max_fd_;
