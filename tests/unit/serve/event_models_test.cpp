@@ -295,6 +295,8 @@ TEST_P(EventModel, EchoesTwentyMegabytesToASlowReaderWithoutBufferingThemAll) {
   EXPECT_LT(ran_ahead, limits.high_water + (64 << 10) + kernel_buffers);
   EXPECT_LT(widest_gap, limits.high_water + (64 << 10) + kernel_buffers);
   EXPECT_LT(ran_ahead, data.size() / 2) << "the server read on while the client did not";
+  RecordProperty("ran_ahead_bytes", std::to_string(ran_ahead));
+  RecordProperty("widest_gap_bytes", std::to_string(widest_gap));
 }
 
 TEST_P(EventModel, SlowCpuBoundRequestDoesNotDelayAnotherClient) {
@@ -308,7 +310,9 @@ TEST_P(EventModel, SlowCpuBoundRequestDoesNotDelayAnotherClient) {
   const auto start = Clock::now();
   send_text(hasty, "quick\n");
   EXPECT_EQ(recv_text(hasty, 11), "quick done\n");
-  EXPECT_LT(Clock::now() - start, 400ms) << "the fast client waited for the slow one";
+  const auto waited = Clock::now() - start;
+  EXPECT_LT(waited, 400ms) << "the fast client waited for the slow one";
+  RecordProperty("fast_client_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
   EXPECT_EQ(recv_text(patient, 10), "slow done\n");
 }
 
@@ -363,6 +367,21 @@ TEST_P(EventModel, EndOfInputFlushesThenCloses) {
   client.shutdown(SHUT_WR).value();
   EXPECT_EQ(recv_text(client, 10), "last words");
   EXPECT_TRUE(closed_by_server(client));
+}
+
+TEST_P(EventModel, ClientResettingMidReplyEndsOnlyItsConnection) {
+  Server server(model(), *echo_, {});
+  auto bystander = connect_client(server.address());
+  {
+    auto rude = connect_client(server.address());
+    send_text(rude, std::string(1 << 20, 'r'));  // the echo of this is still on its way back
+    net::set_linger(rude.fd(), std::chrono::seconds(0)).value();  // close() sends RST
+  }
+  send_text(bystander, "still there?");
+  EXPECT_EQ(recv_text(bystander, 12), "still there?");
+  auto newcomer = connect_client(server.address());
+  send_text(newcomer, "hi");
+  EXPECT_EQ(recv_text(newcomer, 2), "hi");
 }
 
 TEST_P(EventModel, IdleTimeoutClosesASilentClient) {
@@ -465,7 +484,9 @@ TEST_P(EventModel, ThousandIdleConnectionsDoNotDelayANewClient) {
   const auto start = Clock::now();
   send_text(client, "new");
   EXPECT_EQ(recv_text(client, 3), "new");
-  EXPECT_LT(Clock::now() - start, 200ms);
+  const auto waited = Clock::now() - start;
+  EXPECT_LT(waited, 200ms);
+  RecordProperty("new_client_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
 }
 
 /// Lowers RLIMIT_NOFILE for the scope's duration.
