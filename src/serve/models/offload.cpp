@@ -1,9 +1,11 @@
 #include "serve/models/offload.hpp"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "net/error.hpp"
 
@@ -31,6 +33,12 @@ std::vector<std::uint64_t> Completions::take() {
   std::lock_guard lock(mutex_);
   tags.swap(done_);
   return tags;
+}
+
+void Completions::wait() const {
+  pollfd ready{event_.get(), POLLIN, 0};
+  while (::poll(&ready, 1, -1) < 0 && errno == EINTR) {
+  }
 }
 
 WorkerPool::WorkerPool(unsigned threads) noexcept

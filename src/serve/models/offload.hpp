@@ -25,6 +25,8 @@ class Completions {
   void push(std::uint64_t tag);
   /// The loop's thread: every tag pushed so far (the eventfd is read back to zero).
   std::vector<std::uint64_t> take();
+  /// Blocks until a tag is pushed (for a loop that must wait for its jobs before it goes).
+  void wait() const;
 
  private:
   net::Fd event_;

@@ -32,6 +32,17 @@ class Reactor {
         acceptor_(shared.listener, shared.limits, shared.open, shared.log),
         producer_(shared.service.produces_without_input()),
         scratch_(kScratchBytes) {}
+  /// Only when run() threw: a connection on a worker must outlive its job.
+  ~Reactor() {
+    auto busy = [&] { return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connection.busy(); }); };
+    while (busy()) {
+      completions_.wait();
+      for (const auto tag : completions_.take())
+        if (auto found = by_fd_.find(static_cast<int>(tag)); found != by_fd_.end()) found->second->connection.end_offload();
+    }
+  }
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
 
   void run();
 

@@ -34,6 +34,7 @@
 #include "serve/models/connection.hpp"
 #include "serve/models/models.hpp"
 #include "serve/models/offload.hpp"
+#include "serve/models/reactor.hpp"
 
 namespace sockit::serve::models {
 namespace {
@@ -67,7 +68,7 @@ static_assert(alignof(Entry) >= 8, "low bits of Entry* carry the operation");
 /// The ring's provided buffers: page-aligned ring memory shared with the kernel, plus the data.
 class BufferRing {
  public:
-  explicit BufferRing(io_uring& ring) : ring_(ring), data_(std::size_t{kBuffers} * kBufferBytes) {
+  explicit BufferRing(io_uring& ring) : data_(std::size_t{kBuffers} * kBufferBytes) {
     const std::size_t bytes = kBuffers * sizeof(io_uring_buf);
     void* memory = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
     if (!memory) throw net::errno_error("aligned_alloc", "", ENOMEM);
@@ -77,16 +78,14 @@ class BufferRing {
     registration.ring_addr = reinterpret_cast<std::uintptr_t>(buffers_);
     registration.ring_entries = kBuffers;
     registration.bgid = kBufferGroup;
-    if (int rc = io_uring_register_buf_ring(&ring_, &registration, 0); rc < 0) {
+    if (int rc = io_uring_register_buf_ring(&ring, &registration, 0); rc < 0) {
       std::free(buffers_);
       throw uring_error("io_uring_register_buf_ring", rc);
     }
     for (unsigned id = 0; id < kBuffers; ++id) give_back(static_cast<unsigned short>(id));
   }
-  ~BufferRing() {
-    io_uring_unregister_buf_ring(&ring_, kBufferGroup);
-    std::free(buffers_);
-  }
+  /// Call after io_uring_queue_exit(): the ring's teardown unregisters the buffers.
+  ~BufferRing() { std::free(buffers_); }
   BufferRing(const BufferRing&) = delete;
   BufferRing& operator=(const BufferRing&) = delete;
 
@@ -99,25 +98,13 @@ class BufferRing {
   }
 
  private:
-  io_uring& ring_;
   io_uring_buf_ring* buffers_ = nullptr;
   std::vector<std::byte> data_;
 };
 
-/// What every ring of one model run shares.
-struct Shared {
-  net::Socket& listener;
-  const Service& service;
-  const Limits& limits;
-  StopSignal& stop;
-  ModelLog log;
-  std::atomic<std::size_t> open{0};
-  WorkerPool workers{};
-};
-
 class Ring {
  public:
-  explicit Ring(Shared& shared)
+  explicit Ring(ReactorShared& shared)
       : shared_(shared),
         acceptor_(shared.listener, shared.limits, shared.open, shared.log),
         producer_(shared.service.produces_without_input()) {
@@ -130,8 +117,14 @@ class Ring {
     }
   }
   ~Ring() {
+    // Only when run() threw: a connection on a worker must outlive its job.
+    auto busy = [&] { return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connection.busy(); }); };
+    while (busy()) {
+      completions_.wait();
+      for (const auto tag : completions_.take()) reinterpret_cast<Entry*>(tag)->connection.end_offload();
+    }
+    io_uring_queue_exit(&ring_);  // cancels what is in flight before buffers and entries go
     buffers_.reset();
-    io_uring_queue_exit(&ring_);
   }
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
@@ -152,7 +145,7 @@ class Ring {
   void end_grace();
   std::optional<Clock::time_point> next_timer() const;
 
-  Shared& shared_;
+  ReactorShared& shared_;
   Acceptor acceptor_;
   bool producer_;
   io_uring ring_{};
@@ -407,7 +400,7 @@ class UringModel : public Model {
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
     // The reserve-descriptor trick accepts synchronously: that accept must never block.
     listener.set_nonblocking(true).value();
-    Shared shared{listener, service, limits, stop, log_};
+    ReactorShared shared{listener, service, limits, stop, log_};
     std::vector<std::unique_ptr<Ring>> rings;
     for (unsigned i = 0; i < threads_; ++i) rings.push_back(std::make_unique<Ring>(shared));
     std::vector<std::exception_ptr> failures(threads_);
