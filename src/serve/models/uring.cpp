@@ -246,7 +246,8 @@ void Ring::on_accept(int result, unsigned flags) {
     net::Socket socket{net::Fd(result)};
     auto peer = socket.peer_address();
     Accepted client;
-    if (listening_ && acceptor_.admit(std::move(socket), peer ? peer->to_string() : "?", client)) {
+    // Served even if stop came meanwhile: the kernel accepted it before the cancel took effect.
+    if (acceptor_.admit(std::move(socket), peer ? peer->to_string() : "?", client)) {
       SessionContext context;
       context.max_line = shared_.limits.max_line;
       context.peer = client.peer;

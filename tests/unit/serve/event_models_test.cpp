@@ -63,7 +63,7 @@ class SlowLines : public Service {
   std::unique_ptr<Session> new_session(const SessionContext&) const override {
     class S : public Session {
      public:
-      explicit S(std::atomic<bool>& overlapped) : overlapped_(overlapped) {}
+      S(std::atomic<bool>& overlapped, std::atomic<int>& started) : overlapped_(overlapped), started_(started) {}
       bool cpu_bound() const noexcept override { return true; }
       Verdict receive(std::span<const std::byte> in, Output& out) override {
         if (inside_.exchange(true)) overlapped_ = true;
@@ -71,7 +71,10 @@ class SlowLines : public Service {
         for (auto end = line_.find('\n'); end != std::string::npos; end = line_.find('\n')) {
           const std::string request = line_.substr(0, end);
           line_.erase(0, end + 1);
-          if (request == "slow") std::this_thread::sleep_for(800ms);
+          if (request == "slow") {
+            ++started_;
+            std::this_thread::sleep_for(800ms);
+          }
           out.append(request + " done\n");
         }
         inside_ = false;
@@ -80,12 +83,20 @@ class SlowLines : public Service {
 
      private:
       std::atomic<bool>& overlapped_;
+      std::atomic<int>& started_;
       std::atomic<bool> inside_{false};
       std::string line_;
     };
-    return std::make_unique<S>(overlapped_);
+    return std::make_unique<S>(overlapped_, started_);
+  }
+  /// Waits (bounded) until a "slow" request is being computed.
+  bool slow_request_started() const {
+    const auto deadline = Clock::now() + 5s;
+    while (started_.load() == 0 && Clock::now() < deadline) std::this_thread::sleep_for(2ms);
+    return started_.load() > 0;
   }
   mutable std::atomic<bool> overlapped_{false};
+  mutable std::atomic<int> started_{0};
 };
 
 /// An endless producer like chargen: each writable() adds 4 KiB of a counting pattern.
@@ -308,7 +319,7 @@ TEST_P(EventModel, SlowCpuBoundRequestDoesNotDelayAnotherClient) {
   Server server(model(), slow, {});
   auto patient = connect_client(server.address());
   send_text(patient, "slow\n");
-  std::this_thread::sleep_for(50ms);  // the slow request is on a worker now
+  ASSERT_TRUE(slow.slow_request_started());
 
   auto hasty = connect_client(server.address());
   const auto start = Clock::now();
@@ -325,7 +336,7 @@ TEST_P(EventModel, InputArrivingWhileTheSessionIsOnAWorkerWaitsItsTurn) {
   Server server(model(), slow, {});
   auto client = connect_client(server.address());
   send_text(client, "slow\n");
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(slow.slow_request_started());
   send_text(client, "a\nb\n");
   EXPECT_EQ(recv_text(client, 17), "slow done\na done\n");
   EXPECT_EQ(recv_text(client, 7), "b done\n");
@@ -443,7 +454,7 @@ TEST_P(EventModel, StopLetsAnInFlightCpuBoundRequestFinish) {
   Server server(model(), slow, limits);
   auto client = connect_client(server.address());
   send_text(client, "slow\n");
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(slow.slow_request_started());
   client.shutdown(SHUT_WR).value();  // the client is done asking: the connection ends after the answer
   EXPECT_TRUE(server.stop_within(3s));
   EXPECT_EQ(recv_text(client, 10), "slow done\n");
