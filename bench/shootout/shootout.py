@@ -113,7 +113,7 @@ class Shootout:
         out = subprocess.run([self.sockit, "serve", "--list-models"], capture_output=True, text=True, timeout=30)
         if out.returncode != 0:
             self.notes.append("`sockit serve --list-models` failed in this build, so no sockit model was measured: "
-                              + (out.stderr.strip().splitlines() or ["?"])[-1])
+                              + (out.stderr.strip().splitlines() or ["?"])[0])
             return []
         names = []
         for line in out.stdout.splitlines():
