@@ -115,12 +115,11 @@ class Shootout:
             self.notes.append("`sockit serve --list-models` failed in this build, so no sockit model was measured: "
                               + (out.stderr.strip().splitlines() or ["?"])[0])
             return []
-        names = []
-        for line in out.stdout.splitlines():
-            words = re.findall(r"^\s*([a-z_]+)\b", line)
-            if words and words[0] not in ("model", "models", "name"):
-                names.append(words[0])
-        return names
+        # One model per line (its name first, maybe a description after), or all on one line.
+        lines = [line for line in out.stdout.splitlines() if line.strip()]
+        words = re.split(r"[\s,]+", lines[0].strip()) if len(lines) == 1 else \
+            [line.split()[0].rstrip(":,") for line in lines]
+        return [w for w in words if re.fullmatch(r"[a-z_]+", w) and w not in ("model", "models", "name")]
 
     def skip_reason(self, model, workload, conns):
         if model == "iterative" and WORKLOADS[workload]["persistent"] and conns > 1:
