@@ -412,7 +412,8 @@ net::Result<BenchResult> run_bench(const BenchConfig& config) {
     if (worker->failure()) return *worker->failure();
     result.counters.merge(worker->counters());
   }
-  result.window = measured_to - measured_from;
+  result.window = window.end - window.measure_from;
+  result.cpu_window = measured_to - measured_from;
   result.client_cpu = client_after - client_before;
   if (server_before && server_after) result.server_cpu = *server_after - *server_before;
   return result;

@@ -29,7 +29,8 @@ struct BenchConfig {
 
 struct BenchResult {
   BenchCounters counters;
-  std::chrono::nanoseconds window{0};   ///< the measured window's real length
+  std::chrono::nanoseconds window{0};      ///< the window the counters cover (warmup end to end)
+  std::chrono::nanoseconds cpu_window{0};  ///< between the two CPU samples (almost the same)
   CpuTimes client_cpu;                  ///< this process over the window
   std::optional<CpuTimes> server_cpu;   ///< --server-pid's process tree over the window
 };

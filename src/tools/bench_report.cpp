@@ -42,10 +42,11 @@ BenchFigures figures_of(const BenchResult& result) {
   const auto& c = result.counters;
   f.requests_per_s = static_cast<double>(c.requests) / f.seconds;
   f.bytes_per_s = static_cast<double>(c.bytes_received) / f.seconds;
-  f.client_cpu_percent = 100.0 * seconds_of(result.client_cpu.total()) / f.seconds;
+  const double cpu_seconds = result.cpu_window.count() > 0 ? seconds_of(result.cpu_window) : f.seconds;
+  f.client_cpu_percent = 100.0 * seconds_of(result.client_cpu.total()) / cpu_seconds;
   if (result.server_cpu) {
     const double server = seconds_of(result.server_cpu->total());
-    f.server_cpu_percent = 100.0 * server / f.seconds;
+    f.server_cpu_percent = 100.0 * server / cpu_seconds;
     f.server_us_per_request = c.requests ? server * 1e6 / static_cast<double>(c.requests) : 0.0;
   }
   return f;
@@ -56,9 +57,9 @@ std::string format_table(const BenchConfig& config, const BenchResult& result, c
   const auto f = figures_of(result);
   const auto& c = result.counters;
   std::string out;
-  out += fmt::format("{} against {} ({}): {} connections, {} threads, pipeline {}, {}\n", name, target,
-                     config.exchange.udp ? "udp" : "tcp", config.conns, config.threads, config.pipeline,
-                     mode_text(config));
+  out += fmt::format("{} against {} ({}): {} connection{}, {} thread{}, pipeline {}, {}\n", name, target,
+                     config.exchange.udp ? "udp" : "tcp", config.conns, config.conns == 1 ? "" : "s", config.threads,
+                     config.threads == 1 ? "" : "s", config.pipeline, mode_text(config));
   out += fmt::format("  {:<14} {} in {:.2f} s\n", "requests", c.requests, f.seconds);
   out += fmt::format("  {:<14} {}/s\n", "throughput", si(f.requests_per_s));
   out += fmt::format("  {:<14} {}B/s received, {}B sent, {}B received\n", "bytes", si(f.bytes_per_s),
