@@ -242,7 +242,11 @@ class Shootout:
                     requests = max(10000, int(ours * self.args.duration))
                     argv = ["taskset", "-c", LOAD_CORE, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t",
                             "ping_inline", "-c", str(conns), "-n", str(requests), "-q", "--csv"]
-                    out = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
+                    try:
+                        out = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
+                    except subprocess.TimeoutExpired:
+                        self.notes.append(f"redis-benchmark at c={conns} did not finish within 120 s.")
+                        continue
                     rows = [r for r in csv.reader(out.splitlines()) if r and r[0].upper().startswith("PING")]
                     if rows:
                         theirs = float(rows[0][1])
@@ -280,7 +284,11 @@ class Shootout:
                     time.sleep(self.args.warmup)
                     _, report, failure = self.bench(["time", "--rate", "50", "--timeout", "10"], f"127.0.0.1:{time_port}",
                                                     1, None)
-                    fib_out, _ = load.communicate(timeout=120)
+                    try:
+                        fib_out, _ = load.communicate(timeout=120)
+                    except subprocess.TimeoutExpired:
+                        load.kill()
+                        fib_out, _ = load.communicate()
                     fib = json.loads(fib_out) if load.returncode == 0 else None
                     self.probe.append({
                         "model": model, "variant": label, "status": "ok" if report else failure,
