@@ -64,6 +64,17 @@ def wait_listening(port, proc, deadline_s=10.0):
     return False
 
 
+def redis_commands(port):
+    """Redis's own count of the commands it has processed (INFO stats), the INFO itself excluded."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.settimeout(5)
+        f = s.makefile("rb")
+        s.sendall(b"INFO stats\r\n")
+        length = int(f.readline()[1:])
+        text = f.read(length + 2).decode()
+    return int(re.search(r"total_commands_processed:(\d+)", text).group(1)) - 1
+
+
 class Pinned:
     """A server process pinned to SERVER_CORE, its output in a log file, stopped with SIGTERM."""
 
@@ -143,7 +154,7 @@ class Shootout:
     # ---------------------------------------------------------------- one bench run
     def bench(self, workload_args, target, conns, server_pid, extra=(), warmup=None):
         a = self.args
-        warmup = a.warmup if warmup is None else max(a.warmup, warmup)
+        warmup = a.warmup if warmup is None else warmup
         argv = ["taskset", "-c", LOAD_CORE, self.sockit, "bench", workload_args[0], target, *workload_args[1:],
                 "--conns", str(conns), "--threads", "1", "--duration", str(a.duration), "--warmup", str(warmup),
                 "--json", *extra]
@@ -189,7 +200,8 @@ class Shootout:
         return row
 
     def point(self, system, workload, workload_args, target, conns, pid, extra=()):
-        warmup = WORKLOADS.get(workload, {}).get("warmup_at", {}).get(conns)
+        longer = WORKLOADS.get(workload, {}).get("warmup_at", {}).get(conns)
+        warmup = max(self.args.warmup, longer) if longer else None
         for run in range(1, self.args.runs + 1):
             argv, report, failure = self.bench(workload_args, target, conns, pid, extra, warmup)
             row = self.record(system, workload, conns, run, argv, report, failure)
@@ -248,6 +260,10 @@ class Shootout:
             for conns in self.concurrency():
                 self.point("redis", "ping", ping, f"127.0.0.1:{port}", conns, server.pid)
                 ours = self.median("redis", "ping", conns, "requests_per_s")
+                # Does bench count what the server did? One run without warm-up, against Redis's counter.
+                before = redis_commands(port)
+                _, report, _ = self.bench(ping, f"127.0.0.1:{port}", conns, None, warmup=0)
+                counted = redis_commands(port) - before
                 if shutil.which("redis-benchmark") and ours:
                     requests = max(10000, int(ours * self.args.duration))
                     argv = ["taskset", "-c", LOAD_CORE, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t",
@@ -261,7 +277,8 @@ class Shootout:
                     if rows:
                         theirs = float(rows[0][1])
                         self.crosscheck.append({"conns": conns, "sockit_bench": ours, "redis_benchmark": theirs,
-                                                "ratio": ours / theirs})
+                                                "ratio": ours / theirs, "bench_count": report["requests"] if report else 0,
+                                                "redis_count": counted})
                         self.commands.setdefault(("redis-benchmark", "ping"), " ".join(argv))
                         log(f"redis-benchmark c={conns}: {theirs:.0f} req/s (sockit bench {ours:.0f})")
         finally:
@@ -529,10 +546,13 @@ class Shootout:
         out += ["", "## Redis PING (`sockit bench raw --send 'PING\\r\\n' --expect '+PONG\\r\\n'`)", "",
                 self.table(["redis"], "ping", "requests_per_s", k), ""]
         if self.crosscheck:
-            out += ["Cross-check with `redis-benchmark -t ping_inline` on the same Redis:", "",
-                    "| conns | sockit bench | redis-benchmark | ratio |", "|---|---|---|---|"]
-            out += [f"| {c['conns']} | {c['sockit_bench']:.0f} | {c['redis_benchmark']:.0f} | {c['ratio']:.2f} |"
-                    for c in self.crosscheck]
+            out += ["Cross-check with `redis-benchmark -t ping_inline` on the same Redis (req/s), and of "
+                    "`sockit bench`'s request count against Redis's own `INFO` `total_commands_processed` over one "
+                    "run without warm-up (the difference is the requests in flight when the run stopped):", "",
+                    "| conns | sockit bench | redis-benchmark | ratio | bench count | Redis count |",
+                    "|---|---|---|---|---|---|"]
+            out += [f"| {c['conns']} | {c['sockit_bench']:.0f} | {c['redis_benchmark']:.0f} | {c['ratio']:.2f} "
+                    f"| {c['bench_count']} | {c['redis_count']} |" for c in self.crosscheck]
         if self.probe:
             out += ["", "## Does a CPU-bound request stall the event loop?", "",
                     "fib(27) recursive at 100 connections, with one client asking `time` 50 times a second on "
