@@ -553,6 +553,10 @@ class Shootout:
                     "|---|---|---|---|---|---|"]
             out += [f"| {c['conns']} | {c['sockit_bench']:.0f} | {c['redis_benchmark']:.0f} | {c['ratio']:.2f} "
                     f"| {c['bench_count']} | {c['redis_count']} |" for c in self.crosscheck]
+            out += ["", "Where the two disagree, note that `redis-benchmark` re-arms its events per request "
+                    "(`strace -c` counts five `epoll_ctl` calls per PING; `sockit bench` makes none in a steady "
+                    "state), so when the load core rather than Redis is the limit it reports less; the count "
+                    "against Redis's own counter says which one is right."]
         if self.probe:
             out += ["", "## Does a CPU-bound request stall the event loop?", "",
                     "fib(27) recursive at 100 connections, with one client asking `time` 50 times a second on "
