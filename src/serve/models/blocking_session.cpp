@@ -9,9 +9,9 @@
 
 #include "net/deadline.hpp"
 #include "net/io.hpp"
-#include "serve/models/acceptor.hpp"
+#include "serve/models/blocking_acceptor.hpp"
 
-namespace sockit::serve::models {
+namespace sockit::serve::models::blocking {
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
@@ -127,4 +127,4 @@ void serve_blocking(const net::Socket& connection, const net::Address& peer, con
   }
 }
 
-}  // namespace sockit::serve::models
+}  // namespace sockit::serve::models::blocking

@@ -7,7 +7,7 @@
 #include "serve/session.hpp"
 #include "serve/stop_signal.hpp"
 
-namespace sockit::serve::models {
+namespace sockit::serve::models::blocking {
 
 /// Serves one connection to its end on the calling thread, the way every blocking model does:
 /// open(), then read whatever arrives (64 KiB at a time, never byte by byte) and hand it to
@@ -23,4 +23,4 @@ namespace sockit::serve::models {
 void serve_blocking(const net::Socket& connection, const net::Address& peer, const Service& service,
                     const Limits& limits, const StopSignal& stop, Log* log);
 
-}  // namespace sockit::serve::models
+}  // namespace sockit::serve::models::blocking

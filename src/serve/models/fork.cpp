@@ -26,12 +26,14 @@
 #include <unordered_set>
 
 #include "net/error.hpp"
-#include "serve/models/acceptor.hpp"
+#include "serve/models/blocking_acceptor.hpp"
 #include "serve/models/blocking_session.hpp"
 #include "serve/models/models.hpp"
 
 namespace sockit::serve::models {
 namespace {
+
+using namespace blocking;
 
 constexpr std::chrono::milliseconds kReapTick{50};
 

@@ -1,12 +1,14 @@
 // Iterative server (the notes' first TCP fib server, CS:APP's echoserveri): one connection at a
 // time, on the thread that called run(). Every other client waits in the listen backlog, so a
 // client that says nothing would hold the server forever; the idle timeout bounds that wait.
-#include "serve/models/acceptor.hpp"
+#include "serve/models/blocking_acceptor.hpp"
 #include "serve/models/blocking_session.hpp"
 #include "serve/models/models.hpp"
 
 namespace sockit::serve::models {
 namespace {
+
+using namespace blocking;
 
 class IterativeModel : public Model {
  public:

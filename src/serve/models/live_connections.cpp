@@ -2,7 +2,7 @@
 
 #include <sys/socket.h>
 
-namespace sockit::serve::models {
+namespace sockit::serve::models::blocking {
 
 std::size_t LiveConnections::shut_down_all() {
   std::lock_guard lock(mutex_);
@@ -10,4 +10,4 @@ std::size_t LiveConnections::shut_down_all() {
   return fds_.size();
 }
 
-}  // namespace sockit::serve::models
+}  // namespace sockit::serve::models::blocking

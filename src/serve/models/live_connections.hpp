@@ -6,7 +6,7 @@
 #include <mutex>
 #include <unordered_set>
 
-namespace sockit::serve::models {
+namespace sockit::serve::models::blocking {
 
 /// The connections a threaded model is serving right now, so that stop can wait for them and,
 /// once the grace period is over, shut their sockets down (a thread blocked in poll() or send()
@@ -42,4 +42,4 @@ class LiveConnections {
   std::unordered_set<int> fds_;
 };
 
-}  // namespace sockit::serve::models
+}  // namespace sockit::serve::models::blocking

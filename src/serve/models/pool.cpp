@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "serve/models/acceptor.hpp"
+#include "serve/models/blocking_acceptor.hpp"
 #include "serve/models/blocking_session.hpp"
 #include "serve/models/live_connections.hpp"
 #include "serve/models/models.hpp"
@@ -19,6 +19,8 @@
 
 namespace sockit::serve::models {
 namespace {
+
+using namespace blocking;
 
 /// CS:APP's sbuf: a bounded FIFO of connections, many producers and consumers.
 class ConnectionQueue {

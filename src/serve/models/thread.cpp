@@ -9,13 +9,15 @@
 #include <system_error>
 #include <thread>
 
-#include "serve/models/acceptor.hpp"
+#include "serve/models/blocking_acceptor.hpp"
 #include "serve/models/blocking_session.hpp"
 #include "serve/models/live_connections.hpp"
 #include "serve/models/models.hpp"
 
 namespace sockit::serve::models {
 namespace {
+
+using namespace blocking;
 
 struct Worker {
   std::thread thread;

@@ -1,4 +1,4 @@
-#include "serve/models/acceptor.hpp"
+#include "serve/models/blocking_acceptor.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,7 +11,7 @@
 #include "net/deadline.hpp"
 #include "net/error.hpp"
 
-namespace sockit::serve::models {
+namespace sockit::serve::models::blocking {
 namespace {
 
 net::Fd open_reserve() { return net::Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
@@ -109,4 +109,4 @@ void refuse(Accepted connection, std::size_t max_conns, Log* log) {
   if (log) log->connection("refused " + peer + ": " + std::to_string(max_conns) + " connections already (--max-conns)");
 }
 
-}  // namespace sockit::serve::models
+}  // namespace sockit::serve::models::blocking

@@ -10,7 +10,7 @@
 #include "serve/log.hpp"
 #include "serve/stop_signal.hpp"
 
-namespace sockit::serve::models {
+namespace sockit::serve::models::blocking {
 
 /// A connection accept() handed over, with its peer's address.
 struct Accepted {
@@ -72,4 +72,4 @@ class Acceptor {
 /// Accepts-and-closes one connection past --max-conns and logs a line saying why.
 void refuse(Accepted connection, std::size_t max_conns, Log* log);
 
-}  // namespace sockit::serve::models
+}  // namespace sockit::serve::models::blocking
