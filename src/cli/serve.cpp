@@ -205,6 +205,12 @@ int run(const ServeOptions& o) {
   if (o.list_models) return list_models();
   if (o.list_services) return list_services();
 
+  // Handlers first: a signal that comes as soon as the startup lines are out must stop cleanly.
+  serve::StopSignal stop;
+  install_signal_handlers(stop);
+  struct Unregister {
+    ~Unregister() { g_stop.store(nullptr); }
+  } unregister;
   serve::Log log(stdout, o.quiet, o.json_log ? serve::Log::Format::json : serve::Log::Format::text);
   serve::services::ServiceOptions service_options{o.format, o.algorithm};
   const auto requests = parse_requests(o);
@@ -273,8 +279,6 @@ int run(const ServeOptions& o) {
   limits.max_line = o.max_line;
   limits.grace_period = milliseconds_of(o.grace);
 
-  serve::StopSignal stop;
-  install_signal_handlers(stop);
   std::fflush(stdout);  // forked children must not inherit unwritten output
 
   std::vector<std::thread> threads;
@@ -295,7 +299,6 @@ int run(const ServeOptions& o) {
       }
     });
   for (auto& t : threads) t.join();
-  g_stop.store(nullptr);
   log.notice("stopped");
   return 0;
 }

@@ -149,6 +149,63 @@ def service_built(name, transport):
     return transport in built_services().get(name, set())
 
 
+class DrainedServer(Server):
+    """A Server whose output a thread reads all the time: a chatty server never blocks on a full
+    pipe, and wait_for() sees every line (select() on a buffered text pipe can miss lines that
+    are already in Python's buffer)."""
+
+    def wait_for(self, pattern, timeout=10):
+        if not hasattr(self, "_reader"):
+            self._changed = threading.Condition()
+            self._reader = threading.Thread(target=self._drain, daemon=True)
+            self._reader.start()
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._changed:
+            while True:
+                for line in self.lines[seen:]:
+                    m = regex.search(line)
+                    if m:
+                        return m
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or self._finished:
+                    break
+                self._changed.wait(left)
+        raise AssertionError(f"no output matching {pattern!r} within {timeout}s from sockit "
+                             f"{' '.join(self.args)}; got:\n{''.join(self.lines)}")
+
+    _finished = False
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._finished = True
+            self._changed.notify_all()
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if hasattr(self, "_reader"):
+            self._reader.join(timeout)
+        return self.proc.returncode
+
+    def close(self):
+        """Stops the server (if running) and closes its pipe; returns the exit code."""
+        code = self.stop()
+        self.proc.stdout.close()
+        return code
+
+
 def listeners(server, expected, timeout=20):
     """Waits for a startup line per (service, transport) in `expected`; returns {(service, transport): (host, port)}."""
     found = {}
@@ -167,7 +224,7 @@ def serve(services, *args, transports=("tcp",), listen="127.0.0.1", **kwargs):
     wanted = [(s, t) for s in services for t in transports if service_built(s, t)]
     names = sorted({s for s, _ in wanted}, key=services.index)
     flags = ["--tcp"] if transports == ("tcp",) else ["--udp"] if transports == ("udp",) else []
-    server = Server("serve", *[f"{n}:0" for n in names], "--listen", listen, *flags, *args, **kwargs)
+    server = DrainedServer("serve", *[f"{n}:0" for n in names], "--listen", listen, *flags, *args, **kwargs)
     return server, listeners(server, wanted)
 
 

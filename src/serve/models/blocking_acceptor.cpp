@@ -72,23 +72,27 @@ Acceptor::Acceptor(const net::Socket& listener, Log* log, int flags)
 }
 
 std::optional<Accepted> Acceptor::accept_one() {
+  // accept4() itself rather than Socket::accept(): the failures here are routine (EAGAIN after
+  // every burst, EMFILE in a storm) and need only errno, not an Error with the local address.
   Accepted accepted;
-  auto socket = listener_.accept(&accepted.peer, flags_);
-  if (socket) {
+  *accepted.peer.length_pointer() = net::Address::capacity();
+  const int fd = ::accept4(listener_.fd(), accepted.peer.get(), accepted.peer.length_pointer(), flags_ | SOCK_CLOEXEC);
+  if (fd >= 0) {
     if (starved_ && log_) log_->notice("accepting connections on " + local_ + " again");
     starved_ = false;
     if (!reserve_) reserve_ = open_reserve();
-    accepted.socket = std::move(*socket);
+    accepted.socket = net::Socket(net::Fd(fd));
     return accepted;
   }
-  const int err = socket.error().code().value();
+  const int err = errno;
   if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
     if (!starved_ && log_)
-      log_->notice(std::string(socket.error().what()) + "; closing new connections until descriptors free up");
+      log_->notice("accept on " + local_ + " failed: " + std::strerror(err) +
+                   "; closing new connections until descriptors free up");
     starved_ = true;
     drop_one_pending(err);
   } else if (!transient(err) && log_) {
-    log_->notice(socket.error().what());
+    log_->notice("accept on " + local_ + " failed: " + std::strerror(err));
   }
   return std::nullopt;
 }
@@ -99,7 +103,7 @@ void Acceptor::drop_one_pending(int err) {
   if (!reserve_) return;  // someone else took the descriptor: the caller backs off and retries
   reserve_.reset();
   // Accepted and closed at once: the client gets EOF now rather than hanging in the backlog.
-  (void)listener_.accept(nullptr, flags_);
+  net::Fd dropped(::accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC));
   reserve_ = open_reserve();
 }
 
