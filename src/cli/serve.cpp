@@ -99,7 +99,6 @@ std::string concurrency(std::string_view model, unsigned threads) {
 }
 
 std::chrono::milliseconds milliseconds_of(double seconds) {
-  if (seconds <= 0) return std::chrono::hours(24 * 365);  // 0: no limit
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5));
 }
 
@@ -275,7 +274,8 @@ int run(const ServeOptions& o) {
 
   serve::Limits limits;
   limits.max_conns = o.max_conns;
-  limits.idle_timeout = milliseconds_of(o.idle_timeout);
+  // --idle-timeout 0: never (a year is never enough for a test, and still fits a Deadline).
+  limits.idle_timeout = o.idle_timeout > 0 ? milliseconds_of(o.idle_timeout) : std::chrono::hours(24 * 365);
   limits.max_line = o.max_line;
   limits.grace_period = milliseconds_of(o.grace);
 
