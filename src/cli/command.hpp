@@ -16,5 +16,7 @@ struct Command {
 Command add_bench(CLI::App& app);
 Command add_endian(CLI::App& app);
 Command add_lookup(CLI::App& app);
+Command add_serve(CLI::App& app);
+Command add_client(CLI::App& app);
 
 }  // namespace sockit::cli

@@ -117,3 +117,213 @@ def recv_until_eof(sock):
 
 def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+# ---- sockit serve helpers (models, services, listeners) ----
+
+import resource
+import threading
+
+_cache = {}
+
+
+def list_models():
+    """TCP models this build and kernel can run (`sockit serve --list-models`)."""
+    if "models" not in _cache:
+        _cache["models"] = run("serve", "--list-models").stdout.split()
+    return _cache["models"]
+
+
+def built_services():
+    """{service: {"tcp", "udp"}} for what this build has (`sockit serve --list-services`)."""
+    if "services" not in _cache:
+        table = {}
+        for line in run("serve", "--list-services").stdout.splitlines():
+            fields = line.split()
+            table[fields[0]] = {f for f in fields[3:] if f in ("tcp", "udp")}
+        _cache["services"] = table
+    return _cache["services"]
+
+
+def service_built(name, transport):
+    return transport in built_services().get(name, set())
+
+
+class DrainedServer(Server):
+    """A Server whose output a thread reads all the time: a chatty server never blocks on a full
+    pipe, and wait_for() sees every line (select() on a buffered text pipe can miss lines that
+    are already in Python's buffer)."""
+
+    def wait_for(self, pattern, timeout=10):
+        if not hasattr(self, "_reader"):
+            self._changed = threading.Condition()
+            self._reader = threading.Thread(target=self._drain, daemon=True)
+            self._reader.start()
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._changed:
+            while True:
+                for line in self.lines[seen:]:
+                    m = regex.search(line)
+                    if m:
+                        return m
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or self._finished:
+                    break
+                self._changed.wait(left)
+        raise AssertionError(f"no output matching {pattern!r} within {timeout}s from sockit "
+                             f"{' '.join(self.args)}; got:\n{''.join(self.lines)}")
+
+    _finished = False
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._finished = True
+            self._changed.notify_all()
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if hasattr(self, "_reader"):
+            self._reader.join(timeout)
+        return self.proc.returncode
+
+    def close(self):
+        """Stops the server (if running) and closes its pipe; returns the exit code."""
+        code = self.stop()
+        self.proc.stdout.close()
+        return code
+
+
+def listeners(server, expected, timeout=20):
+    """Waits for a startup line per (service, transport) in `expected`; returns {(service, transport): (host, port)}."""
+    found = {}
+    for service, transport in expected:
+        m = server.wait_for(rf"listening on (\S+) \({service}/{transport}\b", timeout)
+        host, _, port = m.group(1).rpartition(":")
+        found[(service, transport)] = (host.strip("[]"), int(port))
+    return found
+
+
+def serve(services, *args, transports=("tcp",), listen="127.0.0.1", **kwargs):
+    """Starts `sockit serve` with each built service of `services` on port 0 for `transports`.
+
+    Returns (server, {(service, transport): (host, port)}); unbuilt services are left out.
+    """
+    wanted = [(s, t) for s in services for t in transports if service_built(s, t)]
+    names = sorted({s for s, _ in wanted}, key=services.index)
+    flags = ["--tcp"] if transports == ("tcp",) else ["--udp"] if transports == ("udp",) else []
+    server = DrainedServer("serve", *[f"{n}:0" for n in names], "--listen", listen, *flags, *args, **kwargs)
+    return server, listeners(server, wanted)
+
+
+def limit_descriptors(n):
+    """A preexec_fn that runs the child with `ulimit -n n`."""
+    def apply():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+    return apply
+
+
+def wait_until(predicate, timeout=5, interval=0.02):
+    """Polls `predicate` until it is true or `timeout` passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def children(pid):
+    """[(pid, state)] of the processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == pid:
+            found.append((int(entry), fields[0]))
+    return found
+
+
+def in_parallel(count, work, timeout=60):
+    """Runs work(i) for i in range(count) on `count` threads at once; returns the results, raises the first error."""
+    results = [None] * count
+    errors = []
+    start = threading.Barrier(count)
+
+    def body(i):
+        try:
+            start.wait(timeout)
+            results[i] = work(i)
+        except BaseException as e:  # noqa: B902 - reported to the caller
+            errors.append(e)
+
+    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in threads):
+        raise AssertionError(f"{count} parallel clients did not finish within {timeout}s")
+    if errors:
+        raise errors[0]
+    return results
+
+
+def udp_ask(host, port, payload, timeout=2.0):
+    """One datagram out, one back (the notes' back-off: 0.1 s doubling); returns the reply or None."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((host, port))
+        delay = 0.1
+        while delay <= timeout:
+            s.send(payload)
+            s.settimeout(delay)
+            try:
+                return s.recv(65536)
+            except (socket.timeout, ConnectionRefusedError):
+                delay *= 2
+        return None
+
+
+def udp_silence(host, port, payload, wait=0.3):
+    """True if a datagram to host:port gets no reply within `wait` seconds."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((host, port))
+        s.send(payload)
+        s.settimeout(wait)
+        try:
+            s.recv(65536)
+            return False
+        except socket.timeout:
+            return True
+
+
+def read_line(sock, limit=1 << 20):
+    """Bytes up to and including the next b'\\n' (reads one byte at a time: test clients only)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > limit:
+            raise AssertionError("line too long")
+    return data

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "net/address.hpp"
+#include "net/socket.hpp"
+#include "serve/log.hpp"
+#include "serve/model.hpp"
+#include "serve/session.hpp"
+#include "serve/stop_signal.hpp"
+
+namespace sockit::serve::models::blocking {
+
+/// Serves one connection to its end on the calling thread, the way every blocking model does:
+/// open(), then read whatever arrives (64 KiB at a time, never byte by byte) and hand it to
+/// receive(), send everything the session put in its Output before reading again, feed endless
+/// producers (chargen) whenever the socket has room, and end_of_input() on EOF.
+///
+/// Blocks, but never forever: waiting for input gives up after limits.idle_timeout, and so does
+/// a send the client does not read. When `stop` fires the connection is closed as soon as the
+/// session is waiting for input (work already received is answered first). Client faults (reset,
+/// timeout) end this connection only. Logs `connected ADDR`, `closed ADDR after N requests` and
+/// the session's complaints to `log` (may be nullptr). Borrows `connection`: the caller closes it
+/// (after taking it off any list that might shut it down).
+void serve_blocking(const net::Socket& connection, const net::Address& peer, const Service& service,
+                    const Limits& limits, const StopSignal& stop, Log* log);
+
+}  // namespace sockit::serve::models::blocking

@@ -1,0 +1,138 @@
+// Process per connection (the notes' forked fib server, CS:APP's echoserverp): after accept the
+// server forks; the child closes the listener, serves the one connection and leaves with
+// _exit(); the parent closes the connected socket and goes back to accepting.
+//
+// Reaping without touching process-wide signal state: a SIGCHLD handler (or SIG_IGN, as the
+// notes do) belongs to the whole process, and the library never changes signal dispositions. So
+// the parent remembers its children's pids and reaps exactly those with waitpid(pid, WNOHANG)
+// each time round the accept loop; while children are alive the loop polls the listener and the
+// stop signal with a 50 ms timeout, so a finished child is a zombie for at most that long.
+// waitpid(-1) is avoided on purpose: it would steal the children of other parts of the process.
+//
+// --max-conns counts live children. On stop the parent stops accepting; the children see the
+// same stop eventfd (inherited) and close their connections once idle. After the grace period
+// the rest get SIGTERM, then SIGKILL, and every child is reaped before run() returns.
+//
+// Caveat of fork() in a threaded process: the child has only the forking thread, so a lock
+// another thread held at that moment (the Log's, say) stays locked in the child. `sockit serve`
+// runs one thread per listener, so this only matters with several listeners logging at once.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unordered_set>
+
+#include "net/error.hpp"
+#include "serve/models/blocking_acceptor.hpp"
+#include "serve/models/blocking_session.hpp"
+#include "serve/models/models.hpp"
+
+namespace sockit::serve::models {
+namespace {
+
+using namespace blocking;
+
+constexpr std::chrono::milliseconds kReapTick{50};
+
+class ForkModel : public Model {
+ public:
+  explicit ForkModel(const ModelOptions& options) : log_(options.log) {}
+
+  std::string_view name() const noexcept override { return "fork"; }
+
+  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
+    Acceptor acceptor(listener, log_);
+    for (;;) {
+      reap();
+      const auto tick = children_.empty() ? std::chrono::milliseconds(-1) : kReapTick;
+      const auto wakeup = wait_for_connection(listener, stop, tick);
+      if (wakeup == Wakeup::stop) break;
+      if (wakeup == Wakeup::timeout) continue;
+      auto accepted = acceptor.accept_one();
+      if (!accepted) {
+        if (acceptor.starved()) pause_unless_stopped(stop, kReapTick);
+        continue;
+      }
+      reap();
+      if (children_.size() >= limits.max_conns) {
+        refuse(std::move(*accepted), limits.max_conns, log_);
+        continue;
+      }
+      spawn(listener, std::move(*accepted), service, limits, stop);
+    }
+    finish(limits.grace_period);
+  }
+
+ private:
+  void spawn(net::Socket& listener, Accepted accepted, const Service& service, const Limits& limits,
+             const StopSignal& stop) {
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      if (log_) log_->notice("closed " + peer_name(accepted.peer) + ": " + net::errno_error("fork").what());
+      return;  // `accepted` closes as it goes out of scope
+    }
+    if (pid == 0) {
+      // The child: dies with the parent rather than outliving it with a client.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);
+      listener.close();  // this process's copy only
+      serve_blocking(accepted.socket, accepted.peer, service, limits, stop, log_);
+      accepted.socket.close();
+      // _exit: no atexit handlers, no static destructors, no flushing stdio the parent owns.
+      ::_exit(0);
+    }
+    children_.insert(pid);
+    // `accepted` closes here: the parent must not keep the client's socket open.
+  }
+
+  // Reaps every child of ours that has exited; never blocks.
+  void reap() {
+    for (auto it = children_.begin(); it != children_.end();) {
+      int status = 0;
+      const pid_t r = ::waitpid(*it, &status, WNOHANG);
+      if (r == *it || (r < 0 && errno == ECHILD))
+        it = children_.erase(it);
+      else
+        ++it;
+    }
+  }
+
+  // After stop: waits for the children up to `grace`, then SIGTERM, then SIGKILL; reaps all.
+  void finish(std::chrono::milliseconds grace) {
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    for (reap(); !children_.empty() && std::chrono::steady_clock::now() < deadline; reap())
+      pause(kReapTick / 5);
+    if (children_.empty()) return;
+    if (log_) log_->notice("grace period over: stopping " + std::to_string(children_.size()) + " children");
+    for (pid_t pid : children_) ::kill(pid, SIGTERM);
+    const auto term_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    for (reap(); !children_.empty() && std::chrono::steady_clock::now() < term_deadline; reap())
+      pause(kReapTick / 5);
+    for (pid_t pid : children_) {
+      ::kill(pid, SIGKILL);
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    children_.clear();
+  }
+
+  static void pause(std::chrono::milliseconds how_long) {
+    timespec ts{0, static_cast<long>(std::chrono::nanoseconds(how_long).count())};
+    while (::nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+  }
+
+  Log* log_;
+  std::unordered_set<pid_t> children_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_fork(const ModelOptions& options) { return std::make_unique<ForkModel>(options); }
+
+}  // namespace sockit::serve::models

@@ -1,0 +1,149 @@
+"""`sockit client` against `sockit serve` and against the notes' own servers (python3, in threads)."""
+
+import calendar
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import SOCKIT, run, serve, service_built
+
+
+def client(*args, input=None, timeout=20, env=None):
+    return subprocess.run([SOCKIT, "client", *args], input=input, capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+class NotesServer:
+    """One of the notes' servers on 127.0.0.1, port 0, in a daemon thread; `handle(sock)` serves."""
+
+    def __init__(self, kind, handle):
+        self.sock = socket.socket(socket.AF_INET, kind)
+        self.sock.bind(("127.0.0.1", 0))
+        if kind == socket.SOCK_STREAM:
+            self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._run, args=(handle,), daemon=True)
+        self.thread.start()
+
+    def _run(self, handle):
+        try:
+            handle(self.sock)
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+
+
+def incr_server(s):
+    """Seed 002's UDP server, looping."""
+    while True:
+        data, addr = s.recvfrom(1024)
+        (n,) = struct.unpack("!h", data)
+        s.sendto(struct.pack("!h", (n + 1 + 32768) % 65536 - 32768), addr)
+
+
+def length_server(s):
+    """Seed 001's UDP server."""
+    while True:
+        msg, address = s.recvfrom(65535)
+        s.sendto(f"The msg was {len(msg)} bytes long".encode(), address)
+
+
+class WithSockitServe(unittest.TestCase):
+    def test_echo_over_tcp_from_args_and_from_stdin(self):
+        server, where = serve(["echo"], "--model", "thread")
+        self.addCleanup(server.close)
+        port = str(where[("echo", "tcp")][1])
+        proc = client("echo", "--port", port, "hello", "two words")
+        self.assertEqual((proc.returncode, proc.stdout), (0, "hello\ntwo words\n"), proc.stderr)
+        proc = client("echo", "--port", port, input="from\nstdin\n")
+        self.assertEqual(proc.stdout, "from\nstdin\n")
+
+    def test_echo_over_udp(self):
+        server, where = serve(["echo"], transports=("udp",))
+        self.addCleanup(server.close)
+        proc = client("echo", "--udp", "--port", str(where[("echo", "udp")][1]), "ping", "pong")
+        self.assertEqual((proc.returncode, proc.stdout), (0, "ping\npong\n"), proc.stderr)
+
+    def test_time_prints_the_decoded_time(self):
+        if not service_built("time", "tcp"):
+            self.skipTest("sockit serve time says the service is not built into this sockit")
+        server, where = serve(["time"], "--model", "iterative")
+        self.addCleanup(server.close)
+        proc = client("time", "--port", str(where[("time", "tcp")][1]))
+        self.assertRegex(proc.stdout, r"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} \(\d+ seconds since 1900\)\n$")
+
+    def test_fib_answers_each_argument(self):
+        if not service_built("fib", "tcp"):
+            self.skipTest("sockit serve fib says the service is not built into this sockit")
+        server, where = serve(["fib"], "--model", "pool")
+        self.addCleanup(server.close)
+        proc = client("fib", "--port", str(where[("fib", "tcp")][1]), "10", "20", "90")
+        self.assertEqual(proc.stdout, "55\n6765\n2880067194370816120\n")
+
+
+class WithTheNotesServers(unittest.TestCase):
+    def test_time_decodes_rfc868_seconds_since_1900(self):
+        when = calendar.timegm((2026, 11, 22, 10, 0, 0)) + 2208988800
+
+        def rfc868(s):
+            conn, _ = s.accept()
+            conn.sendall(struct.pack("!I", when))
+            conn.close()
+        server = NotesServer(socket.SOCK_STREAM, rfc868)
+        self.addCleanup(server.close)
+        proc = client("time", "--port", str(server.port), env=dict(os.environ, TZ="UTC"))
+        self.assertEqual(proc.stdout, f"Sun Nov 22 10:00:00 2026 ({when} seconds since 1900)\n", proc.stderr)
+
+    def test_incr_over_udp_against_the_notes_server(self):
+        server = NotesServer(socket.SOCK_DGRAM, incr_server)
+        self.addCleanup(server.close)
+        proc = client("incr", "--udp", "--port", str(server.port), "1", "-5", "32767")
+        self.assertEqual((proc.returncode, proc.stdout), (0, "2\n-4\n-32768\n"), proc.stderr)
+
+    def test_length_is_udp_without_asking(self):
+        server = NotesServer(socket.SOCK_DGRAM, length_server)
+        self.addCleanup(server.close)
+        proc = client("length", "--port", str(server.port), "Send this message!")
+        self.assertEqual(proc.stdout, "The msg was 18 bytes long\n", proc.stderr)
+
+    def test_incr_refuses_a_number_that_does_not_fit_16_bits(self):
+        proc = client("incr", "--udp", "--port", "9", "40000")
+        self.assertEqual(proc.returncode, 2)
+
+
+class UdpBackOff(unittest.TestCase):
+    def test_no_reply_gives_up_after_the_notes_back_off(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as mute:  # receives, never answers
+            mute.bind(("127.0.0.1", 0))
+            port = mute.getsockname()[1]
+            started = time.monotonic()
+            proc = client("echo", "--udp", "--port", str(port), "anyone?")
+            elapsed = time.monotonic() - started
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(f"no reply from 127.0.0.1:{port} after 5 tries — is the server up?", proc.stderr)
+        # 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s of waiting; the next wait (3.2 s) would pass 2 s.
+        self.assertGreater(elapsed, 3.0)
+        self.assertLess(elapsed, 6.0)
+
+
+class Errors(unittest.TestCase):
+    def test_refused_tcp_connection_exits_1_naming_the_address(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = client("echo", "--port", str(port), "x")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(f"connect to 127.0.0.1:{port} failed: Connection refused", proc.stderr)
+
+    def test_unknown_service_is_a_usage_error(self):
+        self.assertEqual(run("client", "nosuch", check=False).returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()

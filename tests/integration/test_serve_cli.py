@@ -1,0 +1,143 @@
+"""`sockit serve` as DESIGN.md's "Command line" says: startup lines, addresses, exit codes."""
+
+import json
+import socket
+import subprocess
+import unittest
+
+from harness import SOCKIT, DrainedServer, connect, list_models, recv_exactly, run, serve, service_built
+
+
+def echo_via(family, host, port):
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect((host, port))
+        s.sendall(b"dual")
+        return recv_exactly(s, 4)
+
+
+class StartupLines(unittest.TestCase):
+    def start(self, *args, **kwargs):
+        server, where = serve(*args, **kwargs)
+        self.addCleanup(server.close)
+        return server, where
+
+    def test_port_0_shows_the_real_port_model_and_threads(self):
+        server, where = self.start(["echo"], "--model", "pool", "--threads", "3", transports=("tcp", "udp"))
+        host, port = where[("echo", "tcp")]
+        self.assertNotEqual(port, 0)
+        self.assertIn(f"listening on 127.0.0.1:{port} (echo/tcp, model pool, 3 threads)", server.output())
+        self.assertRegex(server.output(), r"listening on 127\.0\.0\.1:\d+ \(echo/udp, 3 threads\)")
+        with connect(host, port) as s:
+            s.sendall(b"hi")
+            self.assertEqual(recv_exactly(s, 2), b"hi")
+
+    def test_default_listen_is_the_ipv6_wildcard_and_accepts_ipv4_too(self):
+        server = DrainedServer("serve", "echo:0", "--tcp", "--model", "thread")
+        self.addCleanup(server.close)
+        m = server.wait_for(r"listening on \[::\]:(\d+) \(echo/tcp, model thread, thread per connection\)")
+        port = int(m.group(1))
+        self.assertEqual(echo_via(socket.AF_INET, "127.0.0.1", port), b"dual")
+        self.assertEqual(echo_via(socket.AF_INET6, "::1", port), b"dual")
+
+    def test_one_log_line_per_connection_and_quiet_silences_them(self):
+        server, where = self.start(["echo"], "--model", "thread")
+        host, port = where[("echo", "tcp")]
+        with connect(host, port) as s:
+            local = s.getsockname()
+            for chunk in (b"a", b"b"):
+                s.sendall(chunk)
+                recv_exactly(s, 1)
+        server.wait_for(rf"connected 127\.0\.0\.1:{local[1]}\b")
+        server.wait_for(rf"closed 127\.0\.0\.1:{local[1]} after 2 requests")
+        quiet, where = self.start(["echo"], "--model", "thread", "--quiet")
+        with connect(*where[("echo", "tcp")]) as s:
+            s.sendall(b"x")
+            recv_exactly(s, 1)
+        self.assertEqual(quiet.close(), 0)
+        self.assertNotIn("connected", quiet.output())
+
+    def test_json_log_writes_one_json_object_per_line(self):
+        server, where = self.start(["echo"], "--model", "iterative", "--json-log")
+        self.assertEqual(server.close(), 0)
+        records = [json.loads(line) for line in server.output().splitlines() if line.strip()]
+        self.assertTrue(any(r["message"].startswith("listening on 127.0.0.1:") for r in records), records)
+
+    def test_list_models_has_the_blocking_models(self):
+        for model in ("iterative", "fork", "thread", "pool"):
+            self.assertIn(model, list_models())
+
+    def test_help_has_an_example(self):
+        self.assertIn("Example", run("serve", "--help").stdout)
+        self.assertIn("Example", run("client", "--help").stdout)
+
+
+class EveryService(unittest.TestCase):
+    def test_serve_alone_starts_every_built_service_on_its_default_port(self):
+        # Default ports are fixed: run in a network namespace of our own so nothing collides.
+        script = f"ip link set lo up && exec {SOCKIT} serve --model thread --tcp"
+        proc = subprocess.Popen(["unshare", "-n", "sh", "-c", script], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        server = DrainedServer.__new__(DrainedServer)
+        server.args, server.proc, server.lines = ("serve",), proc, []
+        self.addCleanup(server.close)
+        try:
+            server.wait_for(r"listening on \[::\]:10007 \(echo/tcp", timeout=20)
+        except AssertionError:
+            if "unshare" in server.output() or "Operation not permitted" in server.output():
+                self.skipTest("cannot create a network namespace here: " + server.output())
+            raise
+        for name, port in (("discard", 10009), ("daytime", 10013), ("chargen", 10019), ("time", 10037),
+                           ("fib", 9000), ("upper", 50000), ("incr", 5000)):
+            if service_built(name, "tcp"):
+                server.wait_for(rf"listening on \[::\]:{port} \({name}/tcp, model thread")
+
+    def test_without_model_uses_epoll_or_says_what_it_uses_instead(self):
+        server, _ = serve(["echo"])
+        self.addCleanup(server.close)
+        if "epoll" in list_models():
+            server.wait_for(r"\(echo/tcp, model epoll, ")
+        else:
+            server.wait_for(r"model epoll is not in this build; using (\w+)")
+
+
+class ExitCodes(unittest.TestCase):
+    def test_unknown_service_is_a_usage_error(self):
+        proc = run("serve", "nosuch:0", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("unknown service 'nosuch'", proc.stderr)
+
+    def test_unknown_model_is_a_usage_error(self):
+        proc = run("serve", "echo:0", "--model", "nosuch", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("model 'nosuch'", proc.stderr)
+
+    def test_bad_port_is_a_usage_error(self):
+        self.assertEqual(run("serve", "echo:70000", check=False).returncode, 2)
+
+    def test_a_service_without_that_transport_is_a_usage_error(self):
+        proc = run("serve", "fib:0", "--udp", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("fib has no UDP form", proc.stderr)
+
+    def test_a_port_in_use_fails_with_the_bind_error(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            proc = run("serve", f"echo:{port}", "--tcp", "--listen", "127.0.0.1", check=False, timeout=20)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(f"bind to 127.0.0.1:{port} failed: Address already in use", proc.stderr)
+
+    def test_a_port_in_use_on_the_wildcard_names_it_in_brackets(self):
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as taken:
+            taken.bind(("::", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            proc = run("serve", f"echo:{port}", "--tcp", check=False, timeout=20)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(f"bind to [::]:{port} failed: Address already in use", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
