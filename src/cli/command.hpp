@@ -15,5 +15,8 @@ struct Command {
 // One per file in src/cli/; main.cpp lists them in the order `sockit --help` shows them.
 Command add_endian(CLI::App& app);
 Command add_lookup(CLI::App& app);
+Command add_nc(CLI::App& app);
+Command add_scan(CLI::App& app);
+Command add_sockets(CLI::App& app);
 
 }  // namespace sockit::cli

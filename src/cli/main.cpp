@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   const std::vector<sockit::cli::Command> commands = {
       sockit::cli::add_lookup(app),
       sockit::cli::add_endian(app),
+      sockit::cli::add_nc(app),
+      sockit::cli::add_scan(app),
+      sockit::cli::add_sockets(app),
   };
 
   try {
