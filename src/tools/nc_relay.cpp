@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,38 @@ using net::Result;
 
 constexpr std::size_t kBufferSize = 256 * 1024;
 constexpr int kPipeSize = 1024 * 1024;
+
+// splice() into a socket cannot take MSG_NOSIGNAL, so a peer that left would raise SIGPIPE.
+// Blocking SIGPIPE in this thread only (not the process) for the relay's duration, and taking
+// back any SIGPIPE our own EPIPE left pending, keeps the signal away from the program.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = ::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    blocked_ = ::pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+  }
+  ~SigpipeBlock() {
+    if (!blocked_) return;
+    if (!was_pending_) {
+      const timespec now{0, 0};
+      while (::sigtimedwait(&pipe_, nullptr, &now) == SIGPIPE) {
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool was_pending_ = false;
+  bool blocked_ = false;
+};
 
 bool is_socket(int fd) {
   struct stat st {};
@@ -186,6 +219,7 @@ Result<int> poll_fds(pollfd* fds, nfds_t count, int timeout_ms) {
 
 Result<RelayResult> relay_stream(int input, int output, int socket, const RelayOptions& options) {
   if (auto r = net::set_nonblocking(socket); !r) return r.error();
+  const SigpipeBlock no_sigpipe;
   Pump outgoing(input, socket);
   Pump incoming(socket, output);
   const bool input_is_terminal = ::isatty(input) == 1;
@@ -235,6 +269,7 @@ Result<RelayResult> relay_stream(int input, int output, int socket, const RelayO
 
 Result<RelayResult> relay_datagrams(int input, int output, int socket, const RelayOptions& options) {
   if (auto r = net::set_nonblocking(socket); !r) return r.error();
+  const SigpipeBlock no_sigpipe;  // output may be a pipe nobody reads any more
   std::vector<std::byte> buffer(65536);
   bool input_done = false;
   RelayResult result;

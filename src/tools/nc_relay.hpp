@@ -31,7 +31,7 @@ struct RelayOptions {
 /// to user space) where both ends allow it, else with read/write.
 /// Blocks. Borrows the descriptors; sets `socket` non-blocking, leaves input/output as they are.
 /// Fails when a read or write fails (a reset, a peer that closed before taking all input, a
-/// closed output).
+/// closed output). SIGPIPE is blocked in the calling thread meanwhile (never raised).
 net::Result<RelayResult> relay_stream(int input, int output, int socket, const RelayOptions& options);
 
 /// Datagram relay over a connected datagram socket: each read of `input` is one datagram, each

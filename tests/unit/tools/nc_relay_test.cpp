@@ -1,6 +1,7 @@
 #include "tools/nc_relay.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
