@@ -42,6 +42,14 @@ class UnlinkOnExit {
   std::string path_;
 };
 
+// Who is at the other end, for error messages: asked from the socket, else what we were told
+// (a peer that reset at once leaves the socket without an address).
+std::string peer_name(const Socket& socket, const NcOptions& o) {
+  if (!o.unix_path.empty()) return "unix:" + o.unix_path;
+  if (auto peer = socket.peer_address()) return peer->to_string();
+  return o.host.find(':') == std::string::npos ? o.host + ":" + o.port : "[" + o.host + "]:" + o.port;
+}
+
 // Serves one connected socket: the program, or a relay between input/output and the socket.
 Result<void> serve(Socket& socket, const NcOptions& o, NcSummary& summary) {
   ++summary.connections;
@@ -51,7 +59,7 @@ Result<void> serve(Socket& socket, const NcOptions& o, NcSummary& summary) {
     summary.program_status = *status;
     return {};
   }
-  RelayOptions relay{.idle_timeout = o.timeout, .linger_after_input_eof = 0ms};
+  RelayOptions relay{.idle_timeout = o.timeout, .linger_after_input_eof = 0ms, .peer_name = peer_name(socket, o)};
   Result<RelayResult> r = RelayResult{};
   if (o.udp) {
     if (!o.listen) relay.linger_after_input_eof = o.timeout.count() > 0 ? o.timeout : kUdpLinger;

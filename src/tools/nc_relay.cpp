@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cerrno>
+#include <string>
 #include <vector>
 
 #include "net/deadline.hpp"
@@ -75,7 +76,10 @@ ssize_t write_some(int fd, bool socket, const std::byte* data, std::size_t size)
 // fills when it is empty, so the two never mix.
 class Pump {
  public:
-  Pump(int source, int sink) : source_(source), sink_(sink), sink_is_socket_(is_socket(sink)) {
+  /// `peer` names the socket's peer in errors (asked once: a reset socket has no peer any more).
+  Pump(int source, int sink, std::string peer)
+      : source_(source), sink_(sink), source_is_socket_(is_socket(source)), sink_is_socket_(is_socket(sink)),
+        peer_(std::move(peer)) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
       pipe_read_ = Fd(fds[0]);
@@ -113,7 +117,7 @@ class Pump {
         return std::size_t{0};
       }
       if (errno == EINTR || would_block(errno)) return std::size_t{0};
-      if (errno != EINVAL && errno != ENOSYS && errno != EBADF) return errno_error(what, net::peer_text(source_));
+      if (errno != EINVAL && errno != ENOSYS && errno != EBADF) return failure(what, source_is_socket_);
       splice_in_ = false;  // a terminal, /dev/null, ...: fall back to read()
     }
     buffer_.resize(kBufferSize);
@@ -129,7 +133,7 @@ class Pump {
       return std::size_t{0};
     }
     if (errno == EINTR || would_block(errno)) return std::size_t{0};
-    return errno_error(what, net::peer_text(source_));
+    return failure(what, source_is_socket_);
   }
 
   /// Gives the sink what it takes now (the caller knows it is writable).
@@ -145,7 +149,7 @@ class Pump {
       }
       if (n < 0 && (errno == EINTR || would_block(errno))) return std::size_t{0};
       if (n < 0 && errno != EINVAL && errno != ENOSYS && errno != EBADF)
-        return errno_error(what, net::peer_text(sink_));
+        return failure(what, sink_is_socket_);
       splice_out_ = false;  // e.g. a terminal or an O_APPEND file: take the bytes back out
     }
     if (in_pipe_) {
@@ -165,7 +169,7 @@ class Pump {
     ssize_t n = write_some(sink_, sink_is_socket_, buffer_.data() + begin_, pending_);
     if (n < 0) {
       if (errno == EINTR || would_block(errno)) return std::size_t{0};
-      return errno_error(what, net::peer_text(sink_));
+      return failure(what, sink_is_socket_);
     }
     begin_ += static_cast<std::size_t>(n);
     pending_ -= static_cast<std::size_t>(n);
@@ -174,9 +178,18 @@ class Pump {
   }
 
  private:
+  // The error for errno. A TCP socket that was reset reports the reset once (ECONNRESET) and
+  // ENOTCONN afterwards, possibly to the other direction: both mean the peer reset.
+  Error failure(const char* what, bool about_socket) const {
+    const int err = about_socket && errno == ENOTCONN ? ECONNRESET : errno;
+    return errno_error(what, about_socket ? peer_ : "", err);
+  }
+
   int source_;
   int sink_;
+  bool source_is_socket_;
   bool sink_is_socket_;
+  std::string peer_;
   Fd pipe_read_;
   Fd pipe_write_;
   bool splice_in_ = true;
@@ -220,8 +233,9 @@ Result<int> poll_fds(pollfd* fds, nfds_t count, int timeout_ms) {
 Result<RelayResult> relay_stream(int input, int output, int socket, const RelayOptions& options) {
   if (auto r = net::set_nonblocking(socket); !r) return r.error();
   const SigpipeBlock no_sigpipe;
-  Pump outgoing(input, socket);
-  Pump incoming(socket, output);
+  const std::string peer = options.peer_name.empty() ? net::peer_text(socket) : options.peer_name;
+  Pump outgoing(input, socket, peer);
+  Pump incoming(socket, output, peer);
   const bool input_is_terminal = ::isatty(input) == 1;
   bool shut_write = false;
   RelayResult result;
@@ -252,9 +266,9 @@ Result<RelayResult> relay_stream(int input, int output, int socket, const RelayO
     if (fds[0].revents & (POLLIN | error_bits))
       if (auto r = outgoing.fill("read from input"); !r) return r.error();
     if (fds[1].revents & (POLLIN | error_bits) && incoming.wants_source())
-      if (auto r = incoming.fill("receive from"); !r) return r.error();
+      if (auto r = incoming.fill("recv"); !r) return r.error();
     if (fds[1].revents & (POLLOUT | POLLERR) && outgoing.wants_sink())
-      if (auto r = outgoing.drain("send to"); !r) {
+      if (auto r = outgoing.drain("send"); !r) {
         // The peer closed and reset: what we had left to send is lost, which is a failure.
         return r.error();
       }

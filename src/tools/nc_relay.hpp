@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "net/result.hpp"
 
@@ -21,6 +22,9 @@ struct RelayOptions {
   /// Datagrams only: after input EOF, keep receiving until no datagram came for this long
   /// (0: until idle_timeout, or forever).
   std::chrono::milliseconds linger_after_input_eof{0};
+  /// Names the peer in errors; empty: asked from the socket (a socket reset before the relay
+  /// starts has no peer any more, so callers that know it should say).
+  std::string peer_name;
 };
 
 /// Copies `input` to the connected stream socket `socket` and `socket` to `output`, both at once,

@@ -50,7 +50,7 @@ std::string read_all(int fd) {
   }
 }
 
-const RelayOptions kBounded{.idle_timeout = 5000ms, .linger_after_input_eof = 0ms};
+const RelayOptions kBounded{.idle_timeout = 5000ms, .linger_after_input_eof = 0ms, .peer_name = {}};
 
 TEST(RelayStream, InputEofSendsFinAndTheRelayKeepsReceivingUntilThePeerCloses) {
   Pipe input, output;
@@ -140,7 +140,7 @@ TEST(RelayStream, IdleTimeoutEndsASilentTransfer) {
   Pipe input, output;
   auto [mine, peer] = net::socket_pair().value();
   auto result = relay_stream(input.read_end.get(), output.write_end.get(), mine.fd(),
-                             {.idle_timeout = 50ms, .linger_after_input_eof = 0ms})
+                             {.idle_timeout = 50ms, .linger_after_input_eof = 0ms, .peer_name = {}})
                     .value();
   EXPECT_TRUE(result.timed_out);
 }
@@ -153,7 +153,7 @@ TEST(RelayDatagrams, EachDatagramIsWrittenAndInputBecomesDatagrams) {
   write_text(input.write_end.get(), "ping");
   input.write_end.reset();
   auto result = relay_datagrams(input.read_end.get(), output.write_end.get(), mine.fd(),
-                                {.idle_timeout = 5000ms, .linger_after_input_eof = 100ms})
+                                {.idle_timeout = 5000ms, .linger_after_input_eof = 100ms, .peer_name = {}})
                     .value();
   output.write_end.reset();
   EXPECT_EQ(read_all(output.read_end.get()), "onetwo");
