@@ -103,7 +103,7 @@ void print_table(const std::vector<tools::SocketEntry>& entries, const SocketsAr
   std::vector<std::array<std::string, 7>> rows;
   rows.push_back({"Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", a.processes ? "Process" : ""});
   for (const auto& e : entries) {
-    const std::string peer = e.family == AF_UNIX ? (e.remote_inode ? "* " + std::to_string(e.remote_inode) : "* 0")
+    const std::string peer = e.family == AF_UNIX ? fmt::format("* {}", e.remote_inode)
                                                  : endpoint(e.remote_address, e.family, names(e.remote_port, e.netid));
     const std::string local = e.family == AF_UNIX ? endpoint(e.local_address, AF_UNIX, std::to_string(e.inode))
                                                   : endpoint(e.local_address, e.family, names(e.local_port, e.netid));

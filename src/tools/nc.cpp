@@ -151,7 +151,9 @@ Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice) {
       ++summary.connections;
     } else if (auto r = serve(*client, o, summary); !r) {
       if (!o.keep_listening) return r.error();
-      notice("connection failed: " + std::string(r.error().what()));
+      std::string line = "connection failed: ";
+      line += r.error().what();
+      notice(line);
     }
     notice("connection closed");
   } while (o.keep_listening);

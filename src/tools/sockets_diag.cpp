@@ -105,8 +105,12 @@ SocketEntry unix_entry(const nlmsghdr* header) {
     switch (attr->rta_type) {
       case UNIX_DIAG_NAME:
         // An abstract name starts with a NUL byte; ss shows it with '@'.
-        e.local_address = size > 0 && data[0] == '\0' ? "@" + std::string(data + 1, size - 1)
-                                                      : std::string(data, strnlen(data, size));
+        if (size > 0 && data[0] == '\0') {
+          e.local_address.assign(1, '@');
+          e.local_address.append(data + 1, size - 1);
+        } else {
+          e.local_address.assign(data, strnlen(data, size));
+        }
         break;
       case UNIX_DIAG_PEER: {
         std::uint32_t peer = 0;
