@@ -73,7 +73,8 @@ Command add_nc(CLI::App& app) {
   auto* cmd = app.add_subcommand("nc", "netcat: connect or listen, relay stdin/stdout over TCP, UDP or Unix sockets");
   cmd->add_option("args", a->positional, "HOST PORT to connect; -l [HOST] PORT to listen; -U PATH");
   cmd->add_flag("-l,--listen", a->listen, "listen for a connection instead of connecting");
-  cmd->add_flag("-k,--keep-listening", a->keep, "with -l: after a client leaves, accept the next");
+  cmd->add_flag("-k,--keep-listening", a->keep,
+                "with -l: keep accepting clients (with -e/-c: all at once, a program each)");
   cmd->add_flag("-u,--udp", a->udp, "UDP instead of TCP");
   cmd->add_flag("-U,--unix", a->unix_socket, "a Unix stream socket at PATH");
   cmd->add_flag("-4", a->ipv4, "IPv4 only");

@@ -1,12 +1,14 @@
 #include "tools/nc.hpp"
 
 #include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <optional>
 
 #include "net/address.hpp"
+#include "net/deadline.hpp"
 #include "net/io.hpp"
 #include "net/socket.hpp"
 #include "tools/nc_exec.hpp"
@@ -131,6 +133,28 @@ Result<NcSummary> listen_udp(const Address& address, const NcOptions& o, const N
   return summary;
 }
 
+// -k with a program: each client gets its own copy of the program at once (like ncat -k -e);
+// finished ones are reaped whenever the listener wakes up, at least every 200 ms.
+Result<NcSummary> serve_programs_concurrently(Socket& listener, const NcOptions& o, const NcNotice& notice) {
+  NcSummary summary;
+  std::vector<pid_t> running;
+  for (;;) {
+    reap_programs(running);
+    auto ready = net::wait_ready(listener.fd(), POLLIN, net::Deadline::after(200ms), "accept");
+    if (!ready && ready.error().timed_out()) continue;
+    if (!ready) return ready.error();
+    Address peer;
+    auto client = listener.accept(&peer);
+    if (!client) return client.error();
+    notice("connection from " + (peer.family() == AF_UNIX ? std::string("unix client") : peer.to_string()) +
+           " to " + text_of(client->local_address()) + " (" + kind(o) + ")");
+    auto pid = start_program_on(client->fd(), o.program);
+    if (!pid) return pid.error();
+    running.push_back(*pid);
+    ++summary.connections;
+  }
+}
+
 Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice) {
   auto address = listen_address(o);
   if (!address) return address.error();
@@ -140,6 +164,7 @@ Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice) {
   UnlinkOnExit unlink_path(o.unix_path);
   const auto local = text_of(listener->local_address());
   notice("listening on " + local + " (" + kind(o) + ")");
+  if (o.keep_listening && !o.program.empty() && !o.zero_io) return serve_programs_concurrently(*listener, o, notice);
   NcSummary summary;
   do {
     Address peer;

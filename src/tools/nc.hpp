@@ -42,7 +42,9 @@ struct NcSummary {
 using NcNotice = std::function<void(const std::string&)>;
 
 /// Runs netcat as `options` say: connects or listens, then relays (see relay_stream for
-/// half-close) or runs the program. Blocks until done (with keep_listening: until an error).
+/// half-close) or runs the program. Blocks until done (with keep_listening: until an error or
+/// the process is stopped). With keep_listening and a program, clients are served at once, each
+/// by its own child process; without a program, one after the other.
 /// Errors name the call and address that failed.
 net::Result<NcSummary> run_nc(const NcOptions& options, const NcNotice& notice);
 

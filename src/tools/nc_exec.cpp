@@ -30,7 +30,7 @@ struct SpawnSetup {
 
 }  // namespace
 
-net::Result<int> run_program_on(int socket, const std::vector<std::string>& argv) {
+net::Result<pid_t> start_program_on(int socket, const std::vector<std::string>& argv) {
   if (argv.empty()) return net::errno_error("posix_spawn", {}, EINVAL);
   SpawnSetup setup;
   // dup2 clears close-on-exec on the copies; the original socket stays close-on-exec.
@@ -49,10 +49,23 @@ net::Result<int> run_program_on(int socket, const std::vector<std::string>& argv
   pid_t pid = 0;
   if (int err = posix_spawnp(&pid, args[0], &setup.actions, &setup.attributes, args.data(), environ); err != 0)
     return net::errno_error("posix_spawn", argv[0], err);
+  return pid;
+}
 
+void reap_programs(std::vector<pid_t>& pids) {
+  std::erase_if(pids, [](pid_t pid) {
+    int status = 0;
+    return ::waitpid(pid, &status, WNOHANG) == pid;
+  });
+}
+
+net::Result<int> run_program_on(int socket, const std::vector<std::string>& argv) {
+  auto started = start_program_on(socket, argv);
+  if (!started) return started.error();
+  const pid_t pid = *started;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return net::errno_error("waitpid", argv[0]);
+    if (errno != EINTR) return net::errno_error("waitpid", argv.front());
   }
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);

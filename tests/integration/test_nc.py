@@ -335,6 +335,16 @@ class BehaviourTest(unittest.TestCase):
                 self.assertEqual(data, f"got {word}\n".encode())
             listener.proc.terminate()
 
+    def test_keep_listening_with_a_program_serves_clients_at_the_same_time(self):
+        with SockitListener("-k", "127.0.0.1", "0", "-c", "cat", stdin=None) as listener:
+            first = socket.create_connection(("127.0.0.1", listener.port), timeout=10)
+            with first, socket.create_connection(("127.0.0.1", listener.port), timeout=10) as second:
+                second.sendall(b"second while first is open\n")
+                self.assertEqual(second.recv(100), b"second while first is open\n")
+                first.sendall(b"first\n")
+                self.assertEqual(first.recv(100), b"first\n")
+            listener.proc.terminate()
+
     def test_exec_runs_a_program_without_a_shell(self):
         with SockitListener("127.0.0.1", "0", "-e", "tr a-z A-Z", stdin=None) as listener:
             with socket.create_connection(("127.0.0.1", listener.port), timeout=10) as c:
