@@ -45,6 +45,7 @@ class Scanner {
     next_launch_ = start;
     while (!todo_.empty() || in_flight_ > 0) {
       if (auto r = launch_what_we_may(); !r) return r.error();
+      if (todo_.empty() && in_flight_ == 0) break;  // the last probes were answered at once
       if (auto r = wait_and_collect(); !r) return r.error();
       expire_overdue();
     }
@@ -155,8 +156,7 @@ class Scanner {
 
   void release(std::size_t slot) {
     Probe& probe = slots_[slot];
-    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, probe.socket.fd(), nullptr);
-    probe.socket.close();
+    probe.socket.close();  // closing the only descriptor also takes it out of the epoll set
     probe.live = false;
     free_.push_back(slot);
     --in_flight_;

@@ -55,7 +55,9 @@ Launch start_tcp_probe(const net::Address& target) {
   if (::connect(socket->fd(), target.get(), target.length()) == 0) {
     launch.verdict = opened(*socket);
   } else if (errno == EINPROGRESS || errno == EINTR) {
-    launch.events = EPOLLOUT;
+    // Over loopback the RST often arrives within connect() itself: ask before involving epoll.
+    if (auto err = socket->pending_error(); err && *err != 0) launch.verdict = verdict_for(*err);
+    else launch.events = EPOLLOUT;
   } else if (out_of_resources(errno)) {
     launch.busy = true;
     return launch;

@@ -102,6 +102,16 @@ TEST(TcpScan, ManyPortsWithFewSlotsStillGetAStateEach) {
     EXPECT_EQ(r.state, r.port == port_of(listener) ? PortState::open : PortState::closed) << r.port;
 }
 
+TEST(TcpScan, EndsWhenEveryProbeWasAnsweredWithoutEpoll) {
+  // Probes answered inside connect() never reach epoll; the scan must not wait for them.
+  auto o = options_for({unused_port(SOCK_STREAM)});
+  o.timeout = 60s;
+  const auto start = std::chrono::steady_clock::now();
+  auto report = scan(net::Address::loopback(AF_INET, 0), ScanProtocol::tcp, o).value();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_EQ(report.ports.front().state, PortState::closed);
+}
+
 TEST(TcpScan, ListenerWithAFullAcceptQueueIsFiltered) {
   // Linux drops SYNs to a listener whose accept queue is full: no answer, like a firewall.
   auto listener = net::listen_on(net::Address::loopback(AF_INET, 0), {.backlog = 0}).value();
