@@ -64,6 +64,11 @@ bool is_socket(int fd) {
   return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+bool is_pipe(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
 // Writes to a socket without SIGPIPE, to anything else with write().
@@ -71,15 +76,16 @@ ssize_t write_some(int fd, bool socket, const std::byte* data, std::size_t size)
   return socket ? ::send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT) : ::write(fd, data, size);
 }
 
-// One direction of a relay: source -> sink. Bytes in flight live either in a pipe (moved with
-// splice, never copied to user space) or in a buffer (read/write), never in both. The pump only
-// fills when it is empty, so the two never mix.
+// One direction of a relay: source -> sink. When one end is a pipe, one splice() moves bytes
+// straight from source to sink ("direct"). Otherwise bytes in flight live either in the pump's
+// own pipe (two splices, still no copy to user space) or in a buffer (read/write), never in
+// both: the pump only fills when it is empty, so the two never mix.
 class Pump {
  public:
   /// `peer` names the socket's peer in errors (asked once: a reset socket has no peer any more).
   Pump(int source, int sink, std::string peer)
       : source_(source), sink_(sink), source_is_socket_(is_socket(source)), sink_is_socket_(is_socket(sink)),
-        peer_(std::move(peer)) {
+        peer_(std::move(peer)), direct_(is_pipe(source) || is_pipe(sink)) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
       pipe_read_ = Fd(fds[0]);
@@ -96,14 +102,18 @@ class Pump {
   bool empty() const noexcept { return pending_ == 0; }
   bool source_done() const noexcept { return eof_; }
   bool finished() const noexcept { return eof_ && pending_ == 0; }
-  bool wants_source() const noexcept { return !eof_ && pending_ == 0; }
-  bool wants_sink() const noexcept { return pending_ > 0; }
+  bool wants_source() const noexcept { return !eof_ && pending_ == 0 && !sink_full_; }
+  bool wants_sink() const noexcept { return pending_ > 0 || sink_full_; }
   std::uint64_t moved() const noexcept { return moved_; }
   bool zero_copy() const noexcept { return spliced_; }
 
   /// Takes what the source has (the caller knows it is readable). Returns bytes taken; 0 also
   /// at EOF (see source_done()).
   Result<std::size_t> fill(const char* what) {
+    if (direct_) {
+      auto moved = splice_direct();
+      if (!moved || direct_) return moved;
+    }
     if (splice_in_) {
       ssize_t n = ::splice(source_, nullptr, pipe_write_.get(), nullptr, kPipeSize,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -138,6 +148,14 @@ class Pump {
 
   /// Gives the sink what it takes now (the caller knows it is writable).
   Result<std::size_t> drain(const char* what) {
+    if (sink_full_) {
+      // The sink has room again. If the splice still would block, the source was what was
+      // empty: wait for the source again.
+      sink_full_ = false;
+      auto moved = splice_direct();
+      sink_full_ = false;
+      return moved;
+    }
     if (in_pipe_ && splice_out_) {
       ssize_t n = ::splice(pipe_read_.get(), nullptr, sink_, nullptr, pending_,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -178,6 +196,34 @@ class Pump {
   }
 
  private:
+  // One splice straight from source to sink (one of them a pipe). Would-block after the source
+  // was readable means the sink is full: wait for the sink. A pair splice can't join turns
+  // direct mode off and returns 0 (the caller goes on with the pump's own pipe).
+  Result<std::size_t> splice_direct() {
+    ssize_t n = ::splice(source_, nullptr, sink_, nullptr, kPipeSize, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      moved_ += static_cast<std::uint64_t>(n);
+      spliced_ = true;
+      return static_cast<std::size_t>(n);
+    }
+    if (n == 0) {
+      eof_ = true;
+      return std::size_t{0};
+    }
+    if (errno == EINTR) return std::size_t{0};
+    if (would_block(errno)) {
+      sink_full_ = true;
+      return std::size_t{0};
+    }
+    if (errno == EINVAL || errno == ENOSYS || errno == EBADF) {
+      direct_ = false;
+      return std::size_t{0};
+    }
+    // A broken output pipe is the output's failure; anything else is the socket's.
+    if (errno == EPIPE && !sink_is_socket_) return failure("write to output", false);
+    return failure(source_is_socket_ ? "recv" : "send", true);
+  }
+
   // The error for errno. A TCP socket that was reset reports the reset once (ECONNRESET) and
   // ENOTCONN afterwards, possibly to the other direction: both mean the peer reset.
   Error failure(const char* what, bool about_socket) const {
@@ -192,6 +238,8 @@ class Pump {
   std::string peer_;
   Fd pipe_read_;
   Fd pipe_write_;
+  bool direct_;
+  bool sink_full_ = false;
   bool splice_in_ = true;
   bool splice_out_ = true;
   bool in_pipe_ = false;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,6 +124,31 @@ TEST(RelayStream, BulkBytesArriveIntactThroughSplice) {
   EXPECT_EQ(result->received, data.size());
   EXPECT_TRUE(result->zero_copy);
   EXPECT_TRUE(echoed == data) << "echoed " << echoed.size() << " bytes, differing";
+}
+
+TEST(RelayStream, FilesAtBothEndsGoThroughTheRelayPipe) {
+  // Neither end is a pipe: the relay splices through a pipe of its own (file -> pipe -> socket).
+  Fd input(::memfd_create("relay-input", MFD_CLOEXEC));
+  Fd output(::memfd_create("relay-output", MFD_CLOEXEC));
+  const std::string data(300000, 'f');
+  write_text(input.get(), data);
+  ASSERT_EQ(::lseek(input.get(), 0, SEEK_SET), 0);
+  auto [mine, peer] = net::socket_pair().value();
+  std::thread echo([&, fd = peer.fd()] {
+    char buffer[65536];
+    for (;;) {
+      auto n = net::recv_some(fd, std::as_writable_bytes(std::span(buffer)), net::Deadline::after(5s));
+      if (!n || *n == 0) break;
+      if (!net::send_all(fd, std::as_bytes(std::span(buffer, *n)), net::Deadline::after(5s))) break;
+    }
+    ::shutdown(fd, SHUT_WR);
+  });
+  auto result = relay_stream(input.get(), output.get(), mine.fd(), kBounded);
+  echo.join();
+  ASSERT_TRUE(result) << result.error().what();
+  EXPECT_TRUE(result->zero_copy);
+  ASSERT_EQ(::lseek(output.get(), 0, SEEK_SET), 0);
+  EXPECT_EQ(read_all(output.get()), data);
 }
 
 TEST(RelayStream, PeerThatLeavesBeforeTakingInputIsAFailure) {
