@@ -150,7 +150,9 @@ class TcpScanOutputTest(unittest.TestCase):
         self.assertIn("80-20", proc.stderr)
 
     def test_help_says_scanning_is_the_users_responsibility(self):
-        self.assertIn("your responsibility", run("scan", "--help").stdout)
+        help_text = run("scan", "--help").stdout
+        self.assertIn("your responsibility", help_text)
+        self.assertIn("Example", help_text)
 
 
 if __name__ == "__main__":

@@ -139,6 +139,9 @@ class FilterTest(unittest.TestCase):
         out = run("sockets", "-tln", "--watch", "0.1", "--count", "3").stdout
         self.assertEqual(out.count("Netid"), 3)
 
+    def test_help_has_an_example(self):
+        self.assertIn("Example", run("sockets", "--help").stdout)
+
     def test_unknown_state_is_a_usage_error(self):
         self.assertEqual(run("sockets", "--state", "sleepy", check=False).returncode, 2)
 
