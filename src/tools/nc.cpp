@@ -77,6 +77,17 @@ Result<void> serve(Socket& socket, const NcOptions& o, NcSummary& summary) {
   return {};
 }
 
+// UDP has no handshake: -z sends an empty datagram and waits (-w, default 1 s) for the ICMP
+// port unreachable that says closed; a reply or silence counts as open (as OpenBSD nc -zu).
+Result<void> probe_udp(const Socket& socket, const NcOptions& o) {
+  if (auto sent = net::send_some(socket.fd(), net::ConstBytes{}); !sent) return sent.error();
+  std::byte reply[512];
+  const auto wait = o.timeout.count() > 0 ? o.timeout : kUdpLinger;
+  auto got = net::recv_some(socket.fd(), reply, net::Deadline::after(wait));
+  if (!got && !got.error().timed_out()) return got.error();
+  return {};
+}
+
 Result<NcSummary> connect_mode(const NcOptions& o, const NcNotice& notice) {
   const int type = o.udp ? SOCK_DGRAM : SOCK_STREAM;
   auto socket = o.unix_path.empty() ? net::connect_to(o.host, o.port, o.timeout, type, o.family)
@@ -86,6 +97,8 @@ Result<NcSummary> connect_mode(const NcOptions& o, const NcNotice& notice) {
          " (" + kind(o) + ")");
   NcSummary summary;
   if (o.zero_io) {
+    if (o.udp)
+      if (auto r = probe_udp(*socket, o); !r) return r.error();
     ++summary.connections;
     return summary;
   }

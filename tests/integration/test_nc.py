@@ -304,6 +304,14 @@ class BehaviourTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
         self.assertIn(f"connect to 127.0.0.1:{closed} failed: Connection refused".encode(), proc.stderr)
 
+    def test_udp_zero_io_probe_tells_closed_from_open(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as bound:
+            bound.bind(("127.0.0.1", 0))
+            self.assertEqual(sockit_nc("-zu", "-w", "0.3", "127.0.0.1", str(bound.getsockname()[1])).returncode, 0)
+        proc = sockit_nc("-zu", "-w", "2", "127.0.0.1", str(free_port(socket.SOCK_DGRAM)))
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(b"Connection refused", proc.stderr)
+
     def test_peer_reset_before_taking_input_fails(self):
         with socket.socket() as listener:
             listener.bind(("127.0.0.1", 0))
