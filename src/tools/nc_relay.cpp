@@ -97,10 +97,6 @@ class Pump {
     }
   }
 
-  int source() const noexcept { return source_; }
-  int sink() const noexcept { return sink_; }
-  bool empty() const noexcept { return pending_ == 0; }
-  bool source_done() const noexcept { return eof_; }
   bool finished() const noexcept { return eof_ && pending_ == 0; }
   bool wants_source() const noexcept { return !eof_ && pending_ == 0 && !sink_full_; }
   bool wants_sink() const noexcept { return pending_ > 0 || sink_full_; }
