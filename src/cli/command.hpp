@@ -18,5 +18,8 @@ Command add_endian(CLI::App& app);
 Command add_lookup(CLI::App& app);
 Command add_serve(CLI::App& app);
 Command add_client(CLI::App& app);
+Command add_nc(CLI::App& app);
+Command add_scan(CLI::App& app);
+Command add_sockets(CLI::App& app);
 
 }  // namespace sockit::cli

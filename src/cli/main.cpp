@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
       sockit::cli::add_lookup(app),
       sockit::cli::add_endian(app),
       sockit::cli::add_bench(app),
+      sockit::cli::add_nc(app),
+      sockit::cli::add_scan(app),
+      sockit::cli::add_sockets(app),
   };
 
   try {

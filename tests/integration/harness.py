@@ -327,3 +327,48 @@ def read_line(sock, limit=1 << 20):
         if len(data) > limit:
             raise AssertionError("line too long")
     return data
+def netns_available():
+    """True when this process may create a network namespace (unshare -n; needs root)."""
+    try:
+        return subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def run_in_netns(python_code, timeout=120):
+    """Runs `python3 -c python_code` in a new network namespace with only lo (up); tests that
+    scan or list every port use this so they see only their own sockets. The code finds the
+    binary in env SOCKIT. Returns the CompletedProcess (text); raises if it fails."""
+    proc = subprocess.run(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec python3 -c "$0"', python_code],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "SOCKIT": os.path.abspath(SOCKIT)})
+    if proc.returncode != 0:
+        raise AssertionError(f"namespace script exited {proc.returncode}:\n{proc.stderr}")
+    return proc
+
+
+def wait_for_stderr_line(proc, pattern, timeout=10):
+    """Reads `proc.stderr` (a text pipe) until a line matches `pattern`; returns the match."""
+    deadline = time.monotonic() + timeout
+    regex = re.compile(pattern)
+    seen = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        m = regex.search(line)
+        if m:
+            return m
+    raise AssertionError(f"no stderr line matching {pattern!r} within {timeout}s; got:\n{''.join(seen)}")
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A loopback port that was free a moment ago (for peers such as socat that cannot report
+    the port they got for port 0)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

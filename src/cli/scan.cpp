@@ -1,0 +1,148 @@
+#include <fmt/core.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/command.hpp"
+#include "net/address.hpp"
+#include "tools/scan.hpp"
+
+namespace sockit::cli {
+namespace {
+
+struct ScanArgs {
+  std::string host;
+  std::string ports;
+  std::size_t top = 0;
+  bool udp = false, ipv4 = false, ipv6 = false, all = false, json = false;
+  double timeout = 1.0;
+  double rate = 0;
+  int retries = 1;
+  int parallel = 1000;
+};
+
+// Each probe in flight holds a descriptor: lift the soft limit to the hard one, stay below it.
+int usable_parallelism(int wanted) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+    (void)::getrlimit(RLIMIT_NOFILE, &limit);
+    const auto room = static_cast<long long>(limit.rlim_cur) - 32;
+    if (room < wanted) return static_cast<int>(std::max(1LL, room));
+  }
+  return wanted;
+}
+
+bool shown(const tools::PortResult& r, bool all) {
+  return all || r.state == tools::PortState::open || r.state == tools::PortState::open_filtered;
+}
+
+int run(const ScanArgs& a) {
+  const auto protocol = a.udp ? tools::ScanProtocol::udp : tools::ScanProtocol::tcp;
+  const std::string proto(tools::protocol_name(protocol));
+  tools::ScanOptions options;
+  if (!a.ports.empty()) {
+    auto ports = tools::parse_ports(a.ports);
+    if (!ports) return fmt::print(stderr, "sockit scan: {}\n", ports.error().what()), 2;
+    options.ports = *ports;
+  } else {
+    options.ports = tools::top_ports(a.top > 0 ? a.top : 1000, proto);
+  }
+  options.timeout = std::chrono::milliseconds(static_cast<long>(a.timeout * 1000));
+  options.retries = a.retries;
+  options.rate = a.rate;
+  options.parallel = usable_parallelism(a.parallel);
+
+  const int family = a.ipv4 ? AF_INET : a.ipv6 ? AF_INET6 : AF_UNSPEC;
+  auto targets = net::resolve(a.host, "0", {.family = family, .socktype = a.udp ? SOCK_DGRAM : SOCK_STREAM, .flags = 0})
+                     .value();
+  const auto target = targets.front().address;
+  const auto report = tools::scan(target, protocol, options).value();
+
+  std::map<tools::PortState, int> counts;
+  for (const auto& r : report.ports) ++counts[r.state];
+  std::map<std::uint16_t, std::string> names;
+  for (const auto& r : report.ports)
+    if (shown(r, a.all)) names[r.port] = tools::service_name(r.port, proto);
+  const auto summary = fmt::format("scanned {} {} ports of {} in {:.2f} s: {} open, {} closed, {} filtered{}",
+                                   report.ports.size(), proto, target.host(), report.elapsed.count(),
+                                   counts[tools::PortState::open], counts[tools::PortState::closed],
+                                   counts[tools::PortState::filtered],
+                                   a.udp ? fmt::format(", {} open|filtered", counts[tools::PortState::open_filtered]) : "");
+
+  if (a.json) {
+    nlohmann::json ports = nlohmann::json::array();
+    for (const auto& r : report.ports)
+      if (shown(r, a.all))
+        ports.push_back({{"port", r.port}, {"protocol", proto}, {"state", tools::state_name(r.state)},
+                         {"service", names[r.port]}, {"reason", r.reason}, {"attempts", r.attempts}});
+    nlohmann::json j = {{"target", target.host()},
+                        {"host", a.host},
+                        {"protocol", proto},
+                        {"scanned", report.ports.size()},
+                        {"elapsed_s", report.elapsed.count()},
+                        {"probes", report.probes_sent},
+                        {"counts", {{"open", counts[tools::PortState::open]},
+                                    {"closed", counts[tools::PortState::closed]},
+                                    {"filtered", counts[tools::PortState::filtered]},
+                                    {"open|filtered", counts[tools::PortState::open_filtered]}}},
+                        {"ports", ports}};
+    fmt::print("{}\n", j.dump(2));
+    return 0;
+  }
+  fmt::print("sockit scan report for {} ({})\n", a.host, target.host());
+  fmt::print("{:<11} {:<14} {:<16} {}\n", "PORT", "STATE", "SERVICE", "REASON");
+  for (const auto& r : report.ports)
+    if (shown(r, a.all))
+      fmt::print("{:<11} {:<14} {:<16} {}\n", fmt::format("{}/{}", r.port, proto), tools::state_name(r.state),
+                 names[r.port].empty() ? "unknown" : names[r.port], r.reason);
+  if (!a.all) {
+    const int hidden = counts[tools::PortState::closed] + counts[tools::PortState::filtered];
+    if (hidden > 0) fmt::print("Not shown: {} closed or filtered {} ports\n", hidden, proto);
+  }
+  fmt::print("{}\n", summary);
+  return 0;
+}
+
+}  // namespace
+
+Command add_scan(CLI::App& app) {
+  auto a = std::make_shared<ScanArgs>();
+  auto* cmd = app.add_subcommand("scan", "Port scanner: TCP connect scan or UDP scan, many probes in flight (epoll)");
+  cmd->add_option("host", a->host, "host to scan (name or address)")->required();
+  auto* ports = cmd->add_option("-p,--ports", a->ports, "ports: 22 | 22,80,8000-8100 | 1-65535 | - (all)");
+  cmd->add_option("--top", a->top, "the N lowest-numbered ports /etc/services names (default: 1000)")
+      ->excludes(ports)
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("-u,--udp", a->udp, "UDP scan: reply = open, ICMP port unreachable = closed, silence = open|filtered");
+  cmd->add_flag("-4", a->ipv4, "IPv4 address of HOST");
+  cmd->add_flag("-6", a->ipv6, "IPv6 address of HOST");
+  cmd->add_option("--timeout", a->timeout, "seconds to wait for each probe's answer")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--retries", a->retries, "extra probes for a port that did not answer")
+      ->check(CLI::Range(0, 10))->capture_default_str();
+  cmd->add_option("--rate", a->rate, "at most this many new probes per second (0: no limit)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--parallel", a->parallel, "probes in flight at once")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_flag("-a,--all", a->all, "list every port, not only open ones");
+  cmd->add_flag("--json", a->json, "print JSON");
+  cmd->footer(
+      "Scan only hosts you own or are allowed to scan: probing other people's machines may be\n"
+      "illegal where you are, and is your responsibility.\n\n"
+      "Examples:\n"
+      "  sockit scan 127.0.0.1 -p 1-65535\n"
+      "  sockit scan localhost -p 22,80,8000-8100 --json\n"
+      "  sockit scan 127.0.0.1 -u -p 10007,10013,10037 --timeout 0.5");
+  cmd->callback([a] {
+    if (a->ipv4 && a->ipv6) throw CLI::ValidationError("-4/-6", "choose one");
+  });
+  return {cmd, [a] { return run(*a); }};
+}
+
+}  // namespace sockit::cli

@@ -1,0 +1,209 @@
+#include "tools/nc.hpp"
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include "net/address.hpp"
+#include "net/deadline.hpp"
+#include "net/io.hpp"
+#include "net/socket.hpp"
+#include "tools/nc_exec.hpp"
+#include "tools/nc_relay.hpp"
+
+namespace sockit::tools {
+namespace {
+
+using net::Address;
+using net::Error;
+using net::Result;
+using net::Socket;
+using namespace std::chrono_literals;
+
+// After input EOF a UDP client waits this long for replies that are still on their way.
+constexpr std::chrono::milliseconds kUdpLinger = 1000ms;
+
+const char* kind(const NcOptions& o) { return !o.unix_path.empty() ? "unix" : o.udp ? "udp" : "tcp"; }
+
+std::string text_of(const Result<Address>& address) { return address ? address->to_string() : "?"; }
+
+// Removes a Unix socket's path when the listener is done with it.
+class UnlinkOnExit {
+ public:
+  explicit UnlinkOnExit(std::string path) : path_(std::move(path)) {}
+  ~UnlinkOnExit() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  UnlinkOnExit(const UnlinkOnExit&) = delete;
+  UnlinkOnExit& operator=(const UnlinkOnExit&) = delete;
+
+ private:
+  std::string path_;
+};
+
+// Who is at the other end, for error messages: asked from the socket, else what we were told
+// (a peer that reset at once leaves the socket without an address).
+std::string peer_name(const Socket& socket, const NcOptions& o) {
+  if (!o.unix_path.empty()) return "unix:" + o.unix_path;
+  if (auto peer = socket.peer_address()) return peer->to_string();
+  return o.host.find(':') == std::string::npos ? o.host + ":" + o.port : "[" + o.host + "]:" + o.port;
+}
+
+// Serves one connected socket: the program, or a relay between input/output and the socket.
+Result<void> serve(Socket& socket, const NcOptions& o, NcSummary& summary) {
+  ++summary.connections;
+  if (!o.program.empty()) {
+    auto status = run_program_on(socket.fd(), o.program);
+    if (!status) return status.error();
+    summary.program_status = *status;
+    return {};
+  }
+  RelayOptions relay{.idle_timeout = o.timeout, .linger_after_input_eof = 0ms, .peer_name = peer_name(socket, o)};
+  Result<RelayResult> r = RelayResult{};
+  if (o.udp) {
+    if (!o.listen) relay.linger_after_input_eof = o.timeout.count() > 0 ? o.timeout : kUdpLinger;
+    r = relay_datagrams(o.input, o.output, socket.fd(), relay);
+  } else {
+    r = relay_stream(o.input, o.output, socket.fd(), relay);
+  }
+  if (!r) return r.error();
+  summary.sent += r->sent;
+  summary.received += r->received;
+  summary.timed_out = summary.timed_out || r->timed_out;
+  summary.zero_copy = summary.zero_copy || r->zero_copy;
+  return {};
+}
+
+// UDP has no handshake: -z sends an empty datagram and waits (-w, default 1 s) for the ICMP
+// port unreachable that says closed; a reply or silence counts as open (as OpenBSD nc -zu).
+Result<void> probe_udp(const Socket& socket, const NcOptions& o) {
+  if (auto sent = net::send_some(socket.fd(), net::ConstBytes{}); !sent) return sent.error();
+  std::byte reply[512];
+  const auto wait = o.timeout.count() > 0 ? o.timeout : kUdpLinger;
+  auto got = net::recv_some(socket.fd(), reply, net::Deadline::after(wait));
+  if (!got && !got.error().timed_out()) return got.error();
+  return {};
+}
+
+Result<NcSummary> connect_mode(const NcOptions& o, const NcNotice& notice) {
+  const int type = o.udp ? SOCK_DGRAM : SOCK_STREAM;
+  auto socket = o.unix_path.empty() ? net::connect_to(o.host, o.port, o.timeout, type, o.family)
+                                    : net::connect_to("unix:" + o.unix_path, "", o.timeout, type);
+  if (!socket) return socket.error();
+  notice("connected to " + text_of(socket->peer_address()) + " from " + text_of(socket->local_address()) +
+         " (" + kind(o) + ")");
+  NcSummary summary;
+  if (o.zero_io) {
+    if (o.udp)
+      if (auto r = probe_udp(*socket, o); !r) return r.error();
+    ++summary.connections;
+    return summary;
+  }
+  if (auto r = serve(*socket, o, summary); !r) return r.error();
+  return summary;
+}
+
+Result<Address> listen_address(const NcOptions& o) {
+  if (!o.unix_path.empty()) return Address::unix_path(o.unix_path);
+  if (o.host.empty()) {
+    auto any = Address::any(o.family == AF_INET ? AF_INET : AF_INET6, 0);
+    auto ports = net::resolve("", o.port, {.family = any.family(), .socktype = o.udp ? SOCK_DGRAM : SOCK_STREAM,
+                                           .flags = AI_PASSIVE | AI_NUMERICHOST});
+    if (!ports) return ports.error();
+    any.set_port(ports->front().address.port());
+    return any;
+  }
+  auto found = net::resolve(o.host, o.port, {.family = o.family, .socktype = o.udp ? SOCK_DGRAM : SOCK_STREAM,
+                                             .flags = AI_PASSIVE});
+  if (!found) return found.error();
+  return found->front().address;
+}
+
+Result<NcSummary> listen_udp(const Address& address, const NcOptions& o, const NcNotice& notice) {
+  auto socket = net::bind_datagram(address);
+  if (!socket) return socket.error();
+  notice("listening on " + text_of(socket->local_address()) + " (udp)");
+  // The first datagram's sender becomes the peer, as with nc -u -l.
+  std::vector<std::byte> first(65536);
+  Address from;
+  auto n = net::recv_from(socket->fd(), first, from);
+  if (!n) return n.error();
+  if (auto r = socket->connect(from); !r) return r.error();
+  notice("connection from " + from.to_string() + " to " + text_of(socket->local_address()) + " (udp)");
+  std::size_t done = 0;
+  while (done < *n) {
+    ssize_t w = ::write(o.output, first.data() + done, *n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return net::errno_error("write to output");
+    done += static_cast<std::size_t>(w);
+  }
+  NcSummary summary;
+  summary.received += *n;
+  if (auto r = serve(*socket, o, summary); !r) return r.error();
+  return summary;
+}
+
+// -k with a program: each client gets its own copy of the program at once (like ncat -k -e);
+// finished ones are reaped whenever the listener wakes up, at least every 200 ms.
+Result<NcSummary> serve_programs_concurrently(Socket& listener, const NcOptions& o, const NcNotice& notice) {
+  NcSummary summary;
+  std::vector<pid_t> running;
+  for (;;) {
+    reap_programs(running);
+    auto ready = net::wait_ready(listener.fd(), POLLIN, net::Deadline::after(200ms), "accept");
+    if (!ready && ready.error().timed_out()) continue;
+    if (!ready) return ready.error();
+    Address peer;
+    auto client = listener.accept(&peer);
+    if (!client) return client.error();
+    notice("connection from " + (peer.family() == AF_UNIX ? std::string("unix client") : peer.to_string()) +
+           " to " + text_of(client->local_address()) + " (" + kind(o) + ")");
+    auto pid = start_program_on(client->fd(), o.program);
+    if (!pid) return pid.error();
+    running.push_back(*pid);
+    ++summary.connections;
+  }
+}
+
+Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice) {
+  auto address = listen_address(o);
+  if (!address) return address.error();
+  if (o.udp) return listen_udp(*address, o, notice);
+  auto listener = net::listen_on(*address);
+  if (!listener) return listener.error();
+  UnlinkOnExit unlink_path(o.unix_path);
+  const auto local = text_of(listener->local_address());
+  notice("listening on " + local + " (" + kind(o) + ")");
+  if (o.keep_listening && !o.program.empty() && !o.zero_io) return serve_programs_concurrently(*listener, o, notice);
+  NcSummary summary;
+  do {
+    Address peer;
+    auto client = listener->accept(&peer);
+    if (!client) return client.error();
+    notice("connection from " + (peer.family() == AF_UNIX ? std::string("unix client") : peer.to_string()) +
+           " to " + text_of(client->local_address()) + " (" + kind(o) + ")");
+    if (o.zero_io) {
+      ++summary.connections;
+    } else if (auto r = serve(*client, o, summary); !r) {
+      if (!o.keep_listening) return r.error();
+      std::string line = "connection failed: ";
+      line += r.error().what();
+      notice(line);
+    }
+    notice("connection closed");
+  } while (o.keep_listening);
+  return summary;
+}
+
+}  // namespace
+
+Result<NcSummary> run_nc(const NcOptions& options, const NcNotice& notice) {
+  const NcNotice quiet = [](const std::string&) {};
+  const NcNotice& say = notice ? notice : quiet;
+  return options.listen ? listen_mode(options, say) : connect_mode(options, say);
+}
+
+}  // namespace sockit::tools

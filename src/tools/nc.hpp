@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "net/result.hpp"
+
+namespace sockit::tools {
+
+/// What `sockit nc` was asked to do.
+struct NcOptions {
+  std::string host;       ///< connect: the peer; listen: the local address ("" = every address)
+  std::string port;       ///< a number or a service name
+  std::string unix_path;  ///< non-empty: a Unix stream socket instead of TCP/UDP
+  bool listen = false;
+  bool keep_listening = false;  ///< -k: after a client, accept the next one
+  bool udp = false;
+  bool zero_io = false;  ///< -z: connect, report, close
+  int family = 0;        ///< AF_UNSPEC, AF_INET or AF_INET6
+  /// Connect timeout, and the idle timeout of a transfer (0: none).
+  std::chrono::milliseconds timeout{0};
+  /// Non-empty: serve each connection with this program instead of input/output.
+  std::vector<std::string> program;
+  int input = 0;   ///< borrowed; normally standard input
+  int output = 1;  ///< borrowed; normally standard output
+};
+
+/// Totals over every connection served.
+struct NcSummary {
+  int connections = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  bool timed_out = false;
+  bool zero_copy = false;
+  int program_status = 0;  ///< the last program's exit status (with a program)
+};
+
+/// Called with one line of what happened ("connected to ..."); the CLI prints it with -v.
+using NcNotice = std::function<void(const std::string&)>;
+
+/// Runs netcat as `options` say: connects or listens, then relays (see relay_stream for
+/// half-close) or runs the program. Blocks until done (with keep_listening: until an error or
+/// the process is stopped). With keep_listening and a program, clients are served at once, each
+/// by its own child process; without a program, one after the other.
+/// Errors name the call and address that failed.
+net::Result<NcSummary> run_nc(const NcOptions& options, const NcNotice& notice);
+
+}  // namespace sockit::tools

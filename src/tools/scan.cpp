@@ -1,0 +1,207 @@
+#include "tools/scan.hpp"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <deque>
+#include <map>
+
+#include "net/fd.hpp"
+#include "tools/scan_probe.hpp"
+
+namespace sockit::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using net::Result;
+
+struct Probe {
+  net::Socket socket;
+  std::uint16_t port = 0;
+  int attempt = 0;
+  std::uint64_t serial = 0;  // tells a live probe from a finished one reusing its slot
+  bool live = false;
+};
+
+struct Waiting {
+  Clock::time_point deadline;
+  std::size_t slot;
+  std::uint64_t serial;
+};
+
+// The scan's state: ports still to probe, probes in flight (a slot each), results.
+class Scanner {
+ public:
+  Scanner(const net::Address& target, ScanProtocol protocol, const ScanOptions& options, net::Fd epoll)
+      : target_(target), protocol_(protocol), options_(options), epoll_(std::move(epoll)),
+        slots_(static_cast<std::size_t>(std::max(1, options.parallel))) {
+    for (auto port : options.ports) todo_.push_back({port, 1});
+    for (std::size_t i = slots_.size(); i-- > 0;) free_.push_back(i);
+  }
+
+  Result<ScanReport> run() {
+    const auto start = Clock::now();
+    next_launch_ = start;
+    while (!todo_.empty() || in_flight_ > 0) {
+      if (auto r = launch_what_we_may(); !r) return r.error();
+      if (todo_.empty() && in_flight_ == 0) break;  // the last probes were answered at once
+      if (auto r = wait_and_collect(); !r) return r.error();
+      expire_overdue();
+    }
+    ScanReport report;
+    report.target = target_;
+    report.protocol = protocol_;
+    report.elapsed = Clock::now() - start;
+    report.probes_sent = probes_sent_;
+    for (auto& [port, result] : results_) report.ports.push_back(result);
+    return report;
+  }
+
+ private:
+  struct Todo {
+    std::uint16_t port;
+    int attempt;
+  };
+
+  Result<void> launch_what_we_may() {
+    busy_ = false;
+    while (!todo_.empty() && !free_.empty() && !busy_) {
+      const auto now = Clock::now();
+      if (options_.rate > 0 && now < next_launch_) break;
+      const Todo todo = todo_.front();
+      auto address = target_;
+      address.set_port(todo.port);
+      Launch launch = protocol_ == ScanProtocol::tcp ? start_tcp_probe(address) : start_udp_probe(address);
+      if (launch.busy) {
+        // Out of descriptors or ephemeral ports: wait for a probe in flight to free one.
+        if (in_flight_ == 0) return net::errno_error("socket", address.to_string(), EMFILE);
+        busy_ = true;
+        break;
+      }
+      todo_.pop_front();
+      ++probes_sent_;
+      if (options_.rate > 0)
+        next_launch_ = std::max(next_launch_, now - std::chrono::milliseconds(50)) +
+                       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options_.rate));
+      if (launch.verdict) {
+        record(todo.port, todo.attempt, *launch.verdict);
+        continue;
+      }
+      const std::size_t slot = free_.back();
+      free_.pop_back();
+      Probe& probe = slots_[slot];
+      probe = Probe{std::move(launch.socket), todo.port, todo.attempt, ++serial_, true};
+      epoll_event event{};
+      event.events = launch.events;
+      event.data.u64 = slot;
+      if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, probe.socket.fd(), &event) < 0) return net::errno_error("epoll_ctl");
+      waiting_.push_back({now + options_.timeout, slot, probe.serial});
+      ++in_flight_;
+    }
+    return {};
+  }
+
+  int wait_ms() const {
+    const auto now = Clock::now();
+    auto until = Clock::time_point::max();
+    if (!waiting_.empty()) until = waiting_.front().deadline;
+    if (!todo_.empty() && !free_.empty() && !busy_ && options_.rate > 0) until = std::min(until, next_launch_);
+    if (!todo_.empty() && !free_.empty() && !busy_ && options_.rate <= 0) return 0;
+    if (until == Clock::time_point::max()) return busy_ ? 10 : -1;
+    if (until <= now) return 0;
+    return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
+  }
+
+  Result<void> wait_and_collect() {
+    epoll_event events[256];
+    int n = ::epoll_wait(epoll_.get(), events, 256, wait_ms());
+    if (n < 0) {
+      if (errno == EINTR) return {};
+      return net::errno_error("epoll_wait");
+    }
+    for (int i = 0; i < n; ++i) {
+      const auto slot = static_cast<std::size_t>(events[i].data.u64);
+      Probe& probe = slots_[slot];
+      if (!probe.live) continue;
+      auto verdict = protocol_ == ScanProtocol::tcp ? finish_tcp_probe(probe.socket) : finish_udp_probe(probe.socket);
+      if (verdict) finish(slot, *verdict);
+    }
+    return {};
+  }
+
+  void expire_overdue() {
+    const auto now = Clock::now();
+    while (!waiting_.empty() && waiting_.front().deadline <= now) {
+      const Waiting w = waiting_.front();
+      waiting_.pop_front();
+      Probe& probe = slots_[w.slot];
+      if (!probe.live || probe.serial != w.serial) continue;  // answered before its deadline
+      const std::uint16_t port = probe.port;
+      const int attempt = probe.attempt;
+      release(w.slot);
+      if (attempt <= options_.retries) {
+        todo_.push_back({port, attempt + 1});
+      } else {
+        record(port, attempt, protocol_ == ScanProtocol::tcp ? Verdict{PortState::filtered, "no-response"}
+                                                             : Verdict{PortState::open_filtered, "no-response"});
+      }
+    }
+  }
+
+  void finish(std::size_t slot, const Verdict& verdict) {
+    record(slots_[slot].port, slots_[slot].attempt, verdict);
+    release(slot);
+  }
+
+  void release(std::size_t slot) {
+    Probe& probe = slots_[slot];
+    probe.socket.close();  // closing the only descriptor also takes it out of the epoll set
+    probe.live = false;
+    free_.push_back(slot);
+    --in_flight_;
+    busy_ = false;
+  }
+
+  void record(std::uint16_t port, int attempts, const Verdict& verdict) {
+    results_[port] = PortResult{port, verdict.state, verdict.reason, attempts};
+  }
+
+  net::Address target_;
+  ScanProtocol protocol_;
+  const ScanOptions& options_;
+  net::Fd epoll_;
+  std::vector<Probe> slots_;
+  std::vector<std::size_t> free_;
+  std::deque<Todo> todo_;
+  std::deque<Waiting> waiting_;  // in launch order, so deadlines are in order too
+  std::map<std::uint16_t, PortResult> results_;
+  Clock::time_point next_launch_;
+  std::uint64_t serial_ = 0;
+  int in_flight_ = 0;
+  int probes_sent_ = 0;
+  bool busy_ = false;
+};
+
+}  // namespace
+
+std::string_view state_name(PortState state) {
+  switch (state) {
+    case PortState::open: return "open";
+    case PortState::closed: return "closed";
+    case PortState::filtered: return "filtered";
+    case PortState::open_filtered: return "open|filtered";
+  }
+  return "?";
+}
+
+std::string_view protocol_name(ScanProtocol protocol) { return protocol == ScanProtocol::tcp ? "tcp" : "udp"; }
+
+Result<ScanReport> scan(const net::Address& target, ScanProtocol protocol, const ScanOptions& options) {
+  int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return net::errno_error("epoll_create1");
+  Scanner scanner(target, protocol, options, net::Fd(fd));
+  return scanner.run();
+}
+
+}  // namespace sockit::tools

@@ -1,0 +1,81 @@
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "net/options.hpp"
+#include "tools/scan_probe.hpp"
+
+namespace sockit::tools {
+namespace {
+
+bool out_of_resources(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM || err == EADDRNOTAVAIL ||
+         err == EAGAIN;
+}
+
+Verdict verdict_for(int err) {
+  switch (err) {
+    case 0: return {PortState::open, "syn-ack"};
+    case ECONNREFUSED: return {PortState::closed, "conn-refused"};
+    case EHOSTUNREACH: return {PortState::filtered, "host-unreach"};
+    case ENETUNREACH: return {PortState::filtered, "net-unreach"};
+    case EACCES:
+    case EPERM: return {PortState::filtered, "admin-prohibited"};
+    case ETIMEDOUT: return {PortState::filtered, "no-response"};
+    default: return {PortState::filtered, std::string("error-") + std::to_string(err)};
+  }
+}
+
+// A connection to our own address and port is TCP's simultaneous open with ourselves: the
+// kernel picked the scanned port as our ephemeral port. Nothing listens there: it is closed.
+bool connected_to_itself(const net::Socket& socket) {
+  auto local = socket.local_address();
+  auto peer = socket.peer_address();
+  return local && peer && *local == *peer;
+}
+
+Verdict opened(const net::Socket& socket) {
+  if (connected_to_itself(socket)) return {PortState::closed, "self-connect"};
+  // Close with RST (linger 0): no TIME_WAIT on our side, nothing left in the listener's queue.
+  (void)net::set_linger(socket.fd(), std::chrono::seconds(0));
+  return {PortState::open, "syn-ack"};
+}
+
+}  // namespace
+
+Launch start_tcp_probe(const net::Address& target) {
+  Launch launch;
+  auto socket = net::Socket::create(target.family(), SOCK_STREAM | SOCK_NONBLOCK);
+  if (!socket) {
+    if (out_of_resources(socket.error().code().value())) launch.busy = true;
+    else launch.verdict = verdict_for(socket.error().code().value());
+    return launch;
+  }
+  if (::connect(socket->fd(), target.get(), target.length()) == 0) {
+    launch.verdict = opened(*socket);
+  } else if (errno == EINPROGRESS || errno == EINTR) {
+    // Over loopback the RST often arrives within connect() itself: ask before involving epoll.
+    if (auto err = socket->pending_error(); err && *err != 0) launch.verdict = verdict_for(*err);
+    else launch.events = EPOLLOUT;
+  } else if (out_of_resources(errno)) {
+    launch.busy = true;
+    return launch;
+  } else {
+    launch.verdict = verdict_for(errno);
+  }
+  launch.socket = std::move(*socket);
+  return launch;
+}
+
+std::optional<Verdict> finish_tcp_probe(const net::Socket& socket) {
+  auto err = socket.pending_error();
+  if (!err) return verdict_for(err.error().code().value());
+  if (*err == 0) {
+    // EPOLLOUT with no error: connected (unless still in progress, which epoll doesn't report).
+    return opened(socket);
+  }
+  return verdict_for(*err);
+}
+
+}  // namespace sockit::tools

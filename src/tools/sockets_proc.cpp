@@ -1,0 +1,108 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "tools/sockets.hpp"
+
+namespace sockit::tools {
+namespace {
+
+using net::Result;
+
+std::uint32_t hex32(std::string_view text) { return static_cast<std::uint32_t>(std::stoul(std::string(text), nullptr, 16)); }
+
+// "0100007F:1F90": the address as the kernel's 32-bit words printed in host order, then the port.
+std::pair<std::string, std::uint16_t> hex_endpoint(const std::string& text, int family) {
+  const auto colon = text.find(':');
+  const std::string address = text.substr(0, colon);
+  std::uint32_t words[4] = {};
+  for (std::size_t i = 0; i < address.size() / 8 && i < 4; ++i) words[i] = hex32(std::string_view(address).substr(8 * i, 8));
+  char out[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(family, words, out, sizeof out);
+  return {out, static_cast<std::uint16_t>(hex32(std::string_view(text).substr(colon + 1)))};
+}
+
+Result<void> read_inet(const char* path, const char* netid, int family, std::vector<SocketEntry>& entries) {
+  std::ifstream file(path);
+  if (!file) return net::errno_error("open", path);
+  std::string line;
+  std::getline(file, line);  // header
+  while (std::getline(file, line)) {
+    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues, timer, retransmits;
+    std::uint32_t uid = 0, timeout = 0;
+    std::uint64_t inode = 0;
+    if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode)) continue;
+    SocketEntry e;
+    e.netid = netid;
+    e.family = family;
+    e.state = static_cast<int>(hex32(state));
+    const auto colon = queues.find(':');
+    e.send_q = hex32(queues.substr(0, colon));
+    e.recv_q = hex32(queues.substr(colon + 1));
+    std::tie(e.local_address, e.local_port) = hex_endpoint(local, family);
+    std::tie(e.remote_address, e.remote_port) = hex_endpoint(remote, family);
+    e.uid = uid;
+    e.inode = inode;
+    entries.push_back(std::move(e));
+  }
+  return {};
+}
+
+Result<void> read_unix(std::vector<SocketEntry>& entries) {
+  std::ifstream file("/proc/net/unix");
+  if (!file) return net::errno_error("open", "/proc/net/unix");
+  std::string line;
+  std::getline(file, line);  // Num RefCount Protocol Flags Type St Inode Path
+  while (std::getline(file, line)) {
+    std::istringstream fields(line);
+    std::string num, refs, protocol, flags, type, state;
+    std::uint64_t inode = 0;
+    if (!(fields >> num >> refs >> protocol >> flags >> type >> state >> inode)) continue;
+    std::string path;
+    std::getline(fields >> std::ws, path);
+    SocketEntry e;
+    e.family = AF_UNIX;
+    const auto kind = hex32(type);
+    e.netid = kind == SOCK_STREAM ? "u_str" : kind == SOCK_DGRAM ? "u_dgr" : "u_seq";
+    constexpr std::uint32_t kAcceptConnections = 0x10000;  // __SO_ACCEPTCON: a listener
+    const auto st = hex32(state);                          // SS_UNCONNECTED 1, SS_CONNECTED 3, ...
+    e.state = (hex32(flags) & kAcceptConnections) ? TCP_LISTEN : st == 3 ? TCP_ESTABLISHED
+                                                  : st == 2 ? TCP_SYN_SENT : TCP_CLOSE;
+    e.local_address = path;
+    e.inode = inode;
+    entries.push_back(std::move(e));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<SocketEntry>> list_sockets_proc(const SocketQuery& query) {
+  std::vector<SocketEntry> entries;
+  struct Table {
+    const char* path;
+    const char* netid;
+    int family;
+    bool wanted;
+  };
+  for (const Table& t : {Table{"/proc/net/tcp", "tcp", AF_INET, query.tcp}, Table{"/proc/net/tcp6", "tcp", AF_INET6, query.tcp},
+                         Table{"/proc/net/udp", "udp", AF_INET, query.udp}, Table{"/proc/net/udp6", "udp", AF_INET6, query.udp}}) {
+    if (!t.wanted) continue;
+    if (auto r = read_inet(t.path, t.netid, t.family, entries); !r) {
+      if (t.family == AF_INET6) continue;  // a kernel without IPv6 has no tcp6/udp6
+      return r.error();
+    }
+  }
+  if (query.unix_sockets)
+    if (auto r = read_unix(entries); !r) return r.error();
+  return entries;
+}
+
+}  // namespace sockit::tools

@@ -1,0 +1,159 @@
+"""sockit scan against listeners the test opens, and against nmap -sT on the same namespace."""
+
+import json
+import re
+import shutil
+import socket
+import threading
+import unittest
+
+from harness import netns_available, run, run_in_netns
+
+# Runs inside a fresh network namespace: opens listeners (two fixed, some on port 0, one on
+# IPv6 only), then scans every port with sockit and with nmap -sT while they listen.
+FULL_SCAN = r'''
+import json, os, shutil, socket, subprocess
+listeners = []
+for port in (22, 8080, 0, 0, 0):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port)); s.listen(); listeners.append(s)
+v6 = socket.socket(socket.AF_INET6); v6.bind(("::1", 0)); v6.listen()
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(("127.0.0.1", 0))
+opened = sorted(s.getsockname()[1] for s in listeners)
+sockit = json.loads(subprocess.run([os.environ["SOCKIT"], "scan", "127.0.0.1", "-p", "1-65535", "--json"],
+                                   capture_output=True, text=True, timeout=200, check=True).stdout)
+result = {"opened": opened, "v6_only": v6.getsockname()[1], "udp": udp.getsockname()[1], "sockit": sockit}
+if shutil.which("nmap"):
+    out = subprocess.run(["nmap", "-sT", "-n", "-p", "1-65535", "-oG", "-", "127.0.0.1"],
+                         capture_output=True, text=True, timeout=200, check=True).stdout
+    result["nmap"] = sorted(int(f.split("/")[0]) for line in out.splitlines() if "Ports:" in line
+                            for f in line.split("Ports:")[1].split("\t")[0].split(",")
+                            if f.strip() and f.split("/")[1] == "open")
+print(json.dumps(result))
+'''
+
+
+@unittest.skipUnless(netns_available(), "needs unshare -n (root)")
+class FullScanTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.result = json.loads(run_in_netns(FULL_SCAN, timeout=280).stdout)
+
+    def test_scan_of_every_port_finds_exactly_the_ports_the_test_opened(self):
+        found = sorted(p["port"] for p in self.result["sockit"]["ports"] if p["state"] == "open")
+        self.assertEqual(found, self.result["opened"])
+        counts = self.result["sockit"]["counts"]
+        self.assertEqual(counts["open"] + counts["closed"], 65535)
+        self.assertEqual(counts["filtered"], 0)
+
+    def test_nmap_connect_scan_finds_the_same_set(self):
+        if "nmap" not in self.result:
+            self.skipTest("nmap is not installed")
+        found = sorted(p["port"] for p in self.result["sockit"]["ports"] if p["state"] == "open")
+        self.assertEqual(self.result["nmap"], found)
+
+    def test_open_ports_carry_service_names(self):
+        services = {p["port"]: p["service"] for p in self.result["sockit"]["ports"]}
+        self.assertEqual(services[22], "ssh")
+        self.assertEqual(services[8080], "http-alt")
+
+
+class UdpEchoServer:
+    """A UDP service on a loopback port 0 that answers each datagram with `reply(data)`."""
+
+    def __init__(self, reply):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.stopping = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopping:
+            try:
+                data, peer = self.sock.recvfrom(2048)
+            except socket.timeout:
+                continue
+            self.sock.sendto(self.reply(data), peer)
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def closed_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class UdpScanTest(unittest.TestCase):
+    def test_udp_service_is_open_and_a_closed_port_is_closed(self):
+        echo = UdpEchoServer(lambda data: data)
+        daytime = UdpEchoServer(lambda data: b"Sun Nov 22 10:00:00 2026\r\n")
+        try:
+            closed = closed_udp_port()
+            report = json.loads(run("scan", "127.0.0.1", "-u", "-a", "--json", "--timeout", "0.5", "-p",
+                                    f"{echo.port},{daytime.port},{closed}").stdout)
+        finally:
+            echo.close()
+            daytime.close()
+        states = {p["port"]: (p["state"], p["reason"]) for p in report["ports"]}
+        self.assertEqual(states[echo.port], ("open", "udp-response"))
+        self.assertEqual(states[daytime.port], ("open", "udp-response"))
+        self.assertEqual(states[closed], ("closed", "port-unreach"))
+
+    def test_silent_udp_port_is_open_filtered_after_retries(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as mute:
+            mute.bind(("127.0.0.1", 0))
+            port = mute.getsockname()[1]
+            report = json.loads(run("scan", "127.0.0.1", "-u", "--json", "--timeout", "0.2", "--retries", "2",
+                                    "-p", str(port)).stdout)
+            received = 0
+            mute.setblocking(False)
+            try:
+                while mute.recv(2048) is not None:
+                    received += 1
+            except BlockingIOError:
+                pass
+        self.assertEqual(report["ports"][0]["state"], "open|filtered")
+        self.assertEqual(report["ports"][0]["attempts"], 3)
+        self.assertEqual(received, 3)
+
+    @unittest.skipUnless(re.search(r"^\s+serve\s", run("--help").stdout, re.M), "sockit serve is not on this branch")
+    def test_sockit_udp_daytime_service_shows_open(self):
+        from harness import Server
+        with Server("serve", "daytime:0", "--udp") as server:
+            host, port = server.address()
+            report = json.loads(run("scan", "127.0.0.1", "-u", "--json", "-p", str(port)).stdout)
+        self.assertEqual(report["ports"][0]["state"], "open")
+
+
+class TcpScanOutputTest(unittest.TestCase):
+    def test_table_lists_open_ports_like_nmap_and_ends_with_a_timed_summary(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            port = listener.getsockname()[1]
+            out = run("scan", "127.0.0.1", "-p", f"{port},{closed_udp_port()}").stdout
+        self.assertRegex(out, r"PORT\s+STATE\s+SERVICE")
+        self.assertRegex(out, rf"\n{port}/tcp\s+open\s+")
+        self.assertRegex(out, r"scanned 2 tcp ports of 127\.0\.0\.1 in \d+\.\d+ s: 1 open, 1 closed, 0 filtered")
+
+    def test_bad_port_list_is_a_usage_error(self):
+        proc = run("scan", "127.0.0.1", "-p", "80-20", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("80-20", proc.stderr)
+
+    def test_help_says_scanning_is_the_users_responsibility(self):
+        help_text = run("scan", "--help").stdout
+        self.assertIn("your responsibility", help_text)
+        self.assertIn("Example", help_text)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,195 @@
+#include "tools/nc_relay.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <string>
+#include <thread>
+
+#include "net/fd.hpp"
+#include "net/io.hpp"
+#include "net/socket.hpp"
+#include "test_support.hpp"
+
+namespace sockit::tools {
+namespace {
+
+using namespace std::chrono_literals;
+using net::Fd;
+using sockit::testing::bytes_of;
+
+struct Pipe {
+  Fd read_end, write_end;
+  Pipe() {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    read_end = Fd(fds[0]);
+    write_end = Fd(fds[1]);
+  }
+};
+
+void write_text(int fd, const std::string& text) {
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+}
+
+// Reads until EOF (or 5 s), as a string.
+std::string read_all(int fd) {
+  std::string out;
+  char buffer[65536];
+  const auto deadline = net::Deadline::after(5s);
+  for (;;) {
+    auto ready = net::wait_ready(fd, POLLIN, deadline);
+    if (!ready) return out + "<timeout>";
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return out;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+const RelayOptions kBounded{.idle_timeout = 5000ms, .linger_after_input_eof = 0ms, .peer_name = {}};
+
+TEST(RelayStream, InputEofSendsFinAndTheRelayKeepsReceivingUntilThePeerCloses) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair().value();
+  auto relay = std::async(std::launch::async, [&, fd = mine.fd()] {
+    return relay_stream(input.read_end.get(), output.write_end.get(), fd, kBounded);
+  });
+  write_text(input.write_end.get(), "hel");
+  write_text(input.write_end.get(), "lo");
+  input.write_end.reset();
+  EXPECT_EQ(read_all(peer.fd()), "hello");  // EOF here: the relay sent FIN
+  net::send_all(peer.fd(), bytes_of("reply after your FIN")).value();
+  peer.close();
+  auto result = relay.get().value();
+  output.write_end.reset();
+  EXPECT_EQ(read_all(output.read_end.get()), "reply after your FIN");
+  EXPECT_EQ(result.sent, 5u);
+  EXPECT_EQ(result.received, 20u);
+  EXPECT_FALSE(result.timed_out);
+}
+
+TEST(RelayStream, PeerFinFirstStillDeliversAllInput) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair().value();
+  peer.shutdown(SHUT_WR).value();
+  auto relay = std::async(std::launch::async, [&, fd = mine.fd()] {
+    return relay_stream(input.read_end.get(), output.write_end.get(), fd, kBounded);
+  });
+  write_text(input.write_end.get(), "late input");
+  input.write_end.reset();
+  EXPECT_EQ(read_all(peer.fd()), "late input");
+  auto result = relay.get().value();
+  EXPECT_EQ(result.sent, 10u);
+  EXPECT_EQ(result.received, 0u);
+}
+
+TEST(RelayStream, BulkBytesArriveIntactThroughSplice) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair().value();
+  std::string data(8 << 20, '\0');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 7919) >> 3);
+  std::thread feeder([&] {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(input.write_end.get(), data.data() + done, data.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    input.write_end.reset();
+  });
+  // The peer echoes everything it gets, then closes after our FIN.
+  std::thread echo([&, fd = peer.fd()] {
+    char buffer[65536];
+    for (;;) {
+      auto n = net::recv_some(fd, std::as_writable_bytes(std::span(buffer)), net::Deadline::after(5s));
+      if (!n || *n == 0) break;
+      if (!net::send_all(fd, std::as_bytes(std::span(buffer, *n)), net::Deadline::after(5s))) break;
+    }
+    ::shutdown(fd, SHUT_WR);
+  });
+  std::string echoed;
+  std::thread drain([&] { echoed = read_all(output.read_end.get()); });
+  auto result = relay_stream(input.read_end.get(), output.write_end.get(), mine.fd(), kBounded);
+  output.write_end.reset();
+  feeder.join();
+  echo.join();
+  drain.join();
+  ASSERT_TRUE(result) << result.error().what();
+  EXPECT_EQ(result->sent, data.size());
+  EXPECT_EQ(result->received, data.size());
+  EXPECT_TRUE(result->zero_copy);
+  EXPECT_TRUE(echoed == data) << "echoed " << echoed.size() << " bytes, differing";
+}
+
+TEST(RelayStream, FilesAtBothEndsGoThroughTheRelayPipe) {
+  // Neither end is a pipe: the relay splices through a pipe of its own (file -> pipe -> socket).
+  Fd input(::memfd_create("relay-input", MFD_CLOEXEC));
+  Fd output(::memfd_create("relay-output", MFD_CLOEXEC));
+  const std::string data(300000, 'f');
+  write_text(input.get(), data);
+  ASSERT_EQ(::lseek(input.get(), 0, SEEK_SET), 0);
+  auto [mine, peer] = net::socket_pair().value();
+  std::thread echo([&, fd = peer.fd()] {
+    char buffer[65536];
+    for (;;) {
+      auto n = net::recv_some(fd, std::as_writable_bytes(std::span(buffer)), net::Deadline::after(5s));
+      if (!n || *n == 0) break;
+      if (!net::send_all(fd, std::as_bytes(std::span(buffer, *n)), net::Deadline::after(5s))) break;
+    }
+    ::shutdown(fd, SHUT_WR);
+  });
+  auto result = relay_stream(input.get(), output.get(), mine.fd(), kBounded);
+  echo.join();
+  ASSERT_TRUE(result) << result.error().what();
+  EXPECT_TRUE(result->zero_copy);
+  ASSERT_EQ(::lseek(output.get(), 0, SEEK_SET), 0);
+  EXPECT_EQ(read_all(output.get()), data);
+}
+
+TEST(RelayStream, PeerThatLeavesBeforeTakingInputIsAFailure) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair().value();
+  peer.close();
+  write_text(input.write_end.get(), "nobody will read this");
+  input.write_end.reset();
+  auto result = relay_stream(input.read_end.get(), output.write_end.get(), mine.fd(), kBounded);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), std::errc::broken_pipe);
+}
+
+TEST(RelayStream, IdleTimeoutEndsASilentTransfer) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair().value();
+  auto result = relay_stream(input.read_end.get(), output.write_end.get(), mine.fd(),
+                             {.idle_timeout = 50ms, .linger_after_input_eof = 0ms, .peer_name = {}})
+                    .value();
+  EXPECT_TRUE(result.timed_out);
+}
+
+TEST(RelayDatagrams, EachDatagramIsWrittenAndInputBecomesDatagrams) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair(SOCK_DGRAM).value();
+  net::send_all(peer.fd(), bytes_of("one")).value();
+  net::send_all(peer.fd(), bytes_of("two")).value();
+  write_text(input.write_end.get(), "ping");
+  input.write_end.reset();
+  auto result = relay_datagrams(input.read_end.get(), output.write_end.get(), mine.fd(),
+                                {.idle_timeout = 5000ms, .linger_after_input_eof = 100ms, .peer_name = {}})
+                    .value();
+  output.write_end.reset();
+  EXPECT_EQ(read_all(output.read_end.get()), "onetwo");
+  char got[16];
+  EXPECT_EQ(::recv(peer.fd(), got, sizeof got, MSG_DONTWAIT), 4);
+  EXPECT_EQ(std::string(got, 4), "ping");
+  EXPECT_EQ(result.sent, 4u);
+  EXPECT_EQ(result.received, 6u);
+  EXPECT_FALSE(result.timed_out);
+}
+
+}  // namespace
+}  // namespace sockit::tools
