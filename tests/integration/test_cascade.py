@@ -185,7 +185,8 @@ class SmallSwarmTest(unittest.TestCase):
             for i, leecher in enumerate(leechers):
                 self.assertEqual(wait_exit(leecher, 60), 0, leecher.output())
                 self.assertEqual(sha256_file(os.path.join(self.dir.name, f"out{i}")), sha256_file(self.data))
-                stats = json.load(open(os.path.join(self.dir.name, f"stats{i}.json")))["files"][0]
+                with open(os.path.join(self.dir.name, f"stats{i}.json")) as f:
+                    stats = json.load(f)["files"][0]
                 self.assertTrue(stats["target_verified"])
                 self.assertEqual(stats["fetched"], 301)
                 leecher.__exit__()

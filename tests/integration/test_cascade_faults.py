@@ -11,7 +11,7 @@ import threading
 import unittest
 
 from harness import run
-from cascade_support import PyPeer, create, make_data, peer, sha256_file, tracker, wait_exit
+from cascade_support import Follower, PyPeer, create, make_data, peer, sha256_file, tracker, wait_exit
 
 
 class FaultTest(unittest.TestCase):
@@ -41,14 +41,18 @@ class FaultTest(unittest.TestCase):
             with peer(cascade, trk.address(), self.data) as survivor:
                 leechers = [peer(cascade, trk.address(), self.path(f"out{i}"), "--no-seed",
                                  "--stats", self.path(f"stats{i}.json")) for i in range(3)]
-                leechers[0].wait_for(r"block \d+ from", timeout=30)
+                followers = [Follower(leecher) for leecher in leechers]
+                doomed_endpoint = "%s:%d" % doomed.address()
+                followers[0].wait(r"block \d+ from " + doomed_endpoint, timeout=30)
                 doomed.proc.kill()
                 doomed.stop()
                 doomed.proc.stdout.close()
                 for i, leecher in enumerate(leechers):
-                    self.assertEqual(wait_exit(leecher, 90), 0, leecher.output())
+                    self.assertEqual(followers[i].exit_code(90), 0, leecher.output())
                     leecher.__exit__()
                     self.assertEqual(sha256_file(self.path(f"out{i}")), sha256_file(self.data))
+                lost = [leecher for leecher in leechers if f"lost peer {doomed_endpoint}" in leecher.output()]
+                self.assertTrue(lost, "the seed died while leechers were fetching from it")
                 self.assertIsNone(survivor.proc.poll())
 
     def test_a_peer_corrupting_one_block_in_ten_is_dropped_and_outputs_stay_exact(self):
@@ -78,10 +82,10 @@ class FaultTest(unittest.TestCase):
             bad = PyPeer(self.data, cascade_hash, 1024, trk.address(), corrupt_every=1)
             try:
                 leecher = peer(cascade, trk.address(), self.path("out"), "--no-seed")
-                leecher.wait_for(r"dropped peer", timeout=30)
-                leecher.stop(signal.SIGINT)
-                leecher.proc.stdout.close()
-                self.assertEqual(leecher.proc.returncode, 1)
+                follower = Follower(leecher)
+                follower.wait(r"dropped peer", timeout=30)
+                self.assertEqual(follower.stop(signal.SIGINT), 1)
+                leecher.__exit__()
                 proc = run("cascade", "info", cascade, "--data", self.path("out"), "--json", check=False)
                 self.assertEqual(json.loads(proc.stdout)["data"]["valid_blocks"], 0)
                 with open(self.path("out"), "rb") as f:
@@ -95,10 +99,10 @@ class FaultTest(unittest.TestCase):
             slow = PyPeer(self.data, cascade_hash, 1024, trk.address(), delay=0.02)
             try:
                 leecher = peer(cascade, trk.address(), self.path("out"), "--no-seed", "--max-peers", "1")
-                leecher.wait_for(r"block \d+ from", timeout=30)
-                leecher.stop(signal.SIGINT)
-                leecher.proc.stdout.close()
-                self.assertEqual(leecher.proc.returncode, 1)
+                follower = Follower(leecher)
+                follower.wait(r"block \d+ from", timeout=30)
+                self.assertEqual(follower.stop(signal.SIGINT), 1)
+                leecher.__exit__()
                 self.assertIn("run again to resume", leecher.output())
             finally:
                 slow.stop()
