@@ -103,10 +103,9 @@ int run_peer(const PeerOptions& o) {
   limits.high_water = 8 << 20;
   limits.grace_period = std::chrono::seconds(1);
   cascade::BackgroundServer server(std::move(listener), blocks, limits, &log);
-  log.notice(fmt::format("cascade peer listening on {}", where.to_string()));
-
   serve::StopSignal stop;
-  StopOnSignals signals(stop);
+  StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
+  log.notice(fmt::format("cascade peer listening on {}", where.to_string()));
   cascade::DownloadOptions options;
   options.tracker = tracker;
   options.self = self;

@@ -86,11 +86,11 @@ int run_tracker(const TrackerOptions& o) {
   limits.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.idle_timeout * 1000));
   limits.max_conns = o.max_conns;
   limits.grace_period = std::chrono::seconds(1);
+  serve::StopSignal stop;
+  StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
   for (const auto& line : listed) log.notice(line);
   log.notice(fmt::format("cascade tracker ({} model) listening on {}{}", model->name(), where.to_string(),
                          config.allow_any ? " (any hash)" : fmt::format(" ({} hashes)", config.allowed.size())));
-  serve::StopSignal stop;
-  StopOnSignals signals(stop);
   model->run(listener, service, limits, stop);
   log.notice("cascade tracker stopped");
   return 0;
