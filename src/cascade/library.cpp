@@ -53,12 +53,18 @@ bool SharedFile::read_block(std::uint64_t index, std::vector<std::byte>& out) co
 net::Result<std::shared_ptr<SharedFile>> open_shared_file(CascadeFile description, const std::string& path,
                                                           unsigned threads) {
   net::Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  // A seed may share a file it cannot write (read-only mount, someone else's file): fine as
+  // long as it is complete, since nothing will be written; write_block() reports it otherwise.
+  if (!fd && (errno == EACCES || errno == EROFS)) fd = net::Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return net::errno_error("open", path);
   struct stat info {};
   if (::fstat(fd.get(), &info) < 0) return net::errno_error("fstat", path);
   const bool was_empty = info.st_size == 0;
-  if (static_cast<std::uint64_t>(info.st_size) != description.target_size &&
-      ::ftruncate(fd.get(), static_cast<off_t>(description.target_size)) < 0)
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  // Exactly the target size: a leecher's output must end up byte-exact. A read-only seed with
+  // trailing bytes keeps them (they are never served).
+  if (size != description.target_size && ::ftruncate(fd.get(), static_cast<off_t>(description.target_size)) < 0 &&
+      size < description.target_size)
     return net::errno_error("ftruncate", path);
   std::vector<bool> have(description.block_count(), false);
   if (!was_empty || description.target_size == 0) {

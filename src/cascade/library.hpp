@@ -42,8 +42,9 @@ class SharedFile {
   std::atomic<std::uint64_t> held_{0};
 };
 
-/// Opens (creating it if need be) the data file of `description` at `path`, sizes it to the
-/// target size, and finds which blocks it already holds intact (a new file holds none).
+/// Opens (creating it if need be) the data file of `description` at `path` (read-only when it
+/// cannot be written), sets its size to the target size, and finds which blocks it already
+/// holds intact (a new file holds none).
 /// Blocks while it hashes what is there.
 net::Result<std::shared_ptr<SharedFile>> open_shared_file(CascadeFile description, const std::string& path,
                                                           unsigned threads = 0);
