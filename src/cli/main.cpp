@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   const std::vector<sockit::cli::Command> commands = {
       sockit::cli::add_lookup(app),
       sockit::cli::add_endian(app),
+      sockit::cli::add_bench(app),
       sockit::cli::add_cascade(app),
   };
 

@@ -34,8 +34,13 @@ Result<std::size_t> retry(int fd, short events, Deadline deadline, const char* c
 }  // namespace
 
 std::string peer_text(int fd) {
+  // Callers build an error from errno after this: getpeername() failing on a reset socket
+  // (ENOTCONN) must not replace the errno being reported.
+  const int saved = errno;
   Address peer;
-  if (::getpeername(fd, peer.get(), peer.length_pointer()) < 0) return {};
+  const int rc = ::getpeername(fd, peer.get(), peer.length_pointer());
+  errno = saved;
+  if (rc < 0) return {};
   if (peer.family() == AF_UNIX && peer.host().empty()) return {};
   return peer.to_string();
 }

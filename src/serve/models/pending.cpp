@@ -8,9 +8,5 @@ std::unique_ptr<Model> make_iterative(const ModelOptions&) { return nullptr; }
 std::unique_ptr<Model> make_fork(const ModelOptions&) { return nullptr; }
 std::unique_ptr<Model> make_thread(const ModelOptions&) { return nullptr; }
 std::unique_ptr<Model> make_pool(const ModelOptions&) { return nullptr; }
-std::unique_ptr<Model> make_select(const ModelOptions&) { return nullptr; }
-std::unique_ptr<Model> make_poll(const ModelOptions&) { return nullptr; }
-std::unique_ptr<Model> make_epoll(const ModelOptions&) { return nullptr; }
-std::unique_ptr<Model> make_uring(const ModelOptions&) { return nullptr; }
 
 }  // namespace sockit::serve::models

@@ -1,6 +1,7 @@
 #include "net/io.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <atomic>
 #include <numeric>
@@ -101,6 +102,20 @@ TEST(TryRecv, WouldBlockInsteadOfWaiting) {
   EXPECT_TRUE(r.error().would_block());
   send_all(a.fd(), bytes_of("x")).value();
   EXPECT_EQ(try_recv(b.fd(), buffer).value(), 1u);
+}
+
+TEST(TryRecv, ResetByPeerIsReportedAsConnectionReset) {
+  // TCP, because after a reset getpeername() fails (ENOTCONN) while the error is being built.
+  auto listener = listen_on(Address::loopback(AF_INET, 0)).value();
+  auto client = connect_to(listener.local_address().value(), 2s).value();
+  auto server = listener.accept().value();
+  set_linger(server.fd(), std::chrono::seconds(0)).value();
+  server.close();  // linger 0: RST instead of FIN
+  std::byte buffer[4];
+  wait_ready(client.fd(), POLLIN, Deadline::after(2s)).value();
+  auto r = try_recv(client.fd(), buffer);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), std::errc::connection_reset) << r.error().what();
 }
 
 TEST(RecvSome, WaitsOnANonBlockingSocketInsteadOfFailing) {

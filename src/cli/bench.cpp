@@ -1,0 +1,134 @@
+#include <fmt/core.h>
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "cli/command.hpp"
+#include "net/address.hpp"
+#include "tools/bench_driver.hpp"
+#include "tools/bench_report.hpp"
+#include "tools/bench_workload.hpp"
+
+namespace sockit::cli {
+namespace {
+
+struct BenchOptions {
+  std::string workload;
+  std::string target;
+  std::size_t size = 0;
+  unsigned n = 27;
+  std::string send;
+  std::string expect;
+  std::size_t expect_bytes = 0;
+  unsigned conns = 10;
+  unsigned threads = 1;
+  unsigned pipeline = 1;
+  double rate = 0;
+  double duration = 5;
+  double warmup = 1;
+  double timeout = 5;
+  bool udp = false;
+  int server_pid = 0;
+  bool json = false;
+};
+
+// DESIGN.md's default ports, so `sockit bench echo` finds `sockit serve`.
+std::string default_target(tools::Workload w) {
+  switch (w) {
+    case tools::Workload::fib: return "127.0.0.1:9000";
+    case tools::Workload::time: return "127.0.0.1:10037";
+    case tools::Workload::daytime: return "127.0.0.1:10013";
+    default: return "127.0.0.1:10007";
+  }
+}
+
+net::Address resolve_target(const std::string& text, bool udp) {
+  if (text.starts_with("unix:")) return net::Address::parse(text).value();
+  const auto parts = net::split_host_port(text).value();
+  const auto found = net::resolve(parts.host, parts.port, {.family = AF_UNSPEC, .socktype = udp ? SOCK_DGRAM : SOCK_STREAM})
+                         .value();
+  if (found.empty()) throw std::runtime_error("no address for " + text);
+  return found.front().address;
+}
+
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
+}
+
+int run(const BenchOptions& o) {
+  const auto workload = *tools::parse_workload(o.workload);
+  tools::BenchConfig config;
+  try {
+    config.exchange = tools::make_exchange({.workload = workload,
+                                            .size = o.size,
+                                            .fib_n = o.n,
+                                            .send = tools::decode_escapes(o.send),
+                                            .expect = tools::decode_escapes(o.expect),
+                                            .expect_bytes = o.expect_bytes,
+                                            .udp = o.udp});
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "sockit bench: {}\n", e.what());
+    return 2;
+  }
+  const std::string target = o.target.empty() ? default_target(workload) : o.target;
+  config.target = resolve_target(target, o.udp);
+  config.conns = o.conns;
+  config.threads = std::min(o.threads, o.conns);
+  config.pipeline = config.exchange.connection_per_request ? 1 : o.pipeline;
+  config.rate = o.rate;
+  config.duration = millis(o.duration);
+  config.warmup = millis(o.warmup);
+  config.timeout = millis(o.timeout);
+  if (o.server_pid > 0) config.server_pid = o.server_pid;
+
+  const auto result = tools::run_bench(config).value();
+  if (o.json)
+    fmt::print("{}\n", tools::to_json(config, result, o.workload, target).dump(2));
+  else
+    fmt::print("{}", tools::format_table(config, result, o.workload, target));
+  return 0;
+}
+
+}  // namespace
+
+Command add_bench(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  auto* cmd = app.add_subcommand("bench", "Load-test a request/response server: throughput, errors, latency percentiles");
+  cmd->add_option("workload", o->workload, "echo | fib | time | daytime | connect | stream | raw")
+      ->required()
+      ->check(CLI::IsMember({"echo", "fib", "time", "daytime", "connect", "stream", "raw"}));
+  cmd->add_option("target", o->target,
+                  "HOST:PORT, [V6]:PORT or unix:/path (default: 127.0.0.1 and the service's default port)");
+  cmd->add_option("--size", o->size, "echo/connect/stream message bytes (default 64; stream 1 MiB)")->check(CLI::PositiveNumber);
+  cmd->add_option("--n", o->n, "fib: the argument n (default 27)")->check(CLI::Range(0u, 10000u));
+  cmd->add_option("--send", o->send, "raw: the request, with escapes \\r \\n \\t \\0 \\\\ \\xHH");
+  cmd->add_option("--expect", o->expect, "raw: the exact reply (escapes as --send)");
+  cmd->add_option("--expect-bytes", o->expect_bytes, "raw: the reply's length, when its content may vary");
+  cmd->add_option("-c,--conns", o->conns, "connections (default 10)")->check(CLI::Range(1u, 100000u));
+  cmd->add_option("-t,--threads", o->threads, "load threads, one epoll loop each (default 1)")->check(CLI::Range(1u, 256u));
+  cmd->add_option("-d,--duration", o->duration, "measured seconds (default 5)")->check(CLI::Range(0.01, 86400.0));
+  cmd->add_option("--warmup", o->warmup, "seconds of load before measuring (default 1)")->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--pipeline", o->pipeline, "requests in flight per connection (default 1)")->check(CLI::Range(1u, 10000u));
+  cmd->add_option("--rate", o->rate,
+                  "open loop: requests/s over all connections on a fixed schedule; latency counts from "
+                  "each request's intended send time (default: closed loop)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--timeout", o->timeout, "seconds before a connect or a reply counts as timed out (default 5)")
+      ->check(CLI::Range(0.001, 3600.0));
+  cmd->add_flag("--udp", o->udp, "UDP: one datagram per request (echo, time, daytime, raw)");
+  cmd->add_option("--server-pid", o->server_pid,
+                  "also report this process's CPU time per request (utime+stime from /proc/PID/stat, with its children)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->footer(
+      "Examples:\n"
+      "  sockit bench echo 127.0.0.1:10007 --conns 100 --duration 10\n"
+      "  sockit bench fib 127.0.0.1:9000 --n 27 --conns 10 --rate 500\n"
+      "  sockit bench raw 127.0.0.1:6379 --send 'PING\\r\\n' --expect '+PONG\\r\\n' --pipeline 16\n"
+      "  sockit bench echo --server-pid $(pidof sockit) --json");
+  return {cmd, [o] { return run(*o); }};
+}
+
+}  // namespace sockit::cli

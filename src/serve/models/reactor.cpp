@@ -1,0 +1,261 @@
+#include "serve/models/reactor.hpp"
+
+#include <fmt/core.h>
+#include <sys/select.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <list>
+#include <optional>
+#include <unordered_map>
+
+#include "serve/models/acceptor.hpp"
+
+namespace sockit::serve::models {
+namespace {
+
+using Clock = Connection::Clock;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kScratchBytes = 64 * 1024;
+constexpr int kAcceptsPerEvent = 64;
+constexpr milliseconds kAcceptPause{100};
+
+}  // namespace
+
+class Reactor {
+ public:
+  Reactor(Poller& poller, ReactorShared& shared)
+      : poller_(poller),
+        shared_(shared),
+        acceptor_(shared.listener, shared.limits, shared.open, shared.log),
+        producer_(shared.service.produces_without_input()),
+        scratch_(kScratchBytes) {}
+  /// Only when run() threw: a connection on a worker must outlive its job.
+  ~Reactor() {
+    auto busy = [&] { return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connection.busy(); }); };
+    while (busy()) {
+      completions_.wait();
+      for (const auto tag : completions_.take())
+        if (auto found = by_fd_.find(static_cast<int>(tag)); found != by_fd_.end()) found->second->connection.end_offload();
+    }
+  }
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  void run();
+
+ private:
+  struct Entry {
+    template <typename... Args>
+    explicit Entry(Args&&... args) : connection(std::forward<Args>(args)...) {}
+    Connection connection;
+    unsigned interest = 0;
+  };
+  // Ordered by last activity, least recent first: with one idle timeout for all, the front is
+  // always the next to expire (libev's advice for equal timeouts), so expiry never scans.
+  using Entries = std::list<Entry>;
+
+  void accept_clients();
+  void serve(Entries::iterator it, unsigned ready);
+  void finish_jobs();
+  void settle(Entries::iterator it);
+  void close(Entries::iterator it);
+  void expire_idle(Clock::time_point now);
+  void end_grace();
+  void watch_listener(bool on);
+  int timeout_ms(Clock::time_point now) const;
+  void mark_active(Entries::iterator it);
+
+  Poller& poller_;
+  ReactorShared& shared_;
+  Acceptor acceptor_;
+  Completions completions_;
+  bool producer_;
+  std::vector<std::byte> scratch_;  // every read lands here first; sessions keep what they need
+  Entries entries_;
+  std::unordered_map<int, Entries::iterator> by_fd_;
+  bool listening_ = true;
+  bool listener_watched_ = false;
+  Clock::time_point resume_accepting_{};
+  std::optional<Clock::time_point> grace_end_;
+};
+
+void Reactor::run() {
+  poller_.watch(shared_.stop.fd(), Poller::kReadable);
+  poller_.watch(completions_.fd(), Poller::kReadable);
+  std::vector<Poller::Event> events;
+  for (;;) {
+    const auto now = Clock::now();
+    if (listening_ && shared_.stop.requested()) {
+      // Stop accepting; the kernel may still queue handshakes, but nobody here takes them.
+      listening_ = false;
+      watch_listener(false);
+      poller_.watch(shared_.stop.fd(), 0);  // it stays readable for good: stop watching it
+      grace_end_ = now + shared_.limits.grace_period;
+    }
+    if (!listening_) {
+      if (grace_end_ && now >= *grace_end_) end_grace();
+      if (entries_.empty()) return;
+    }
+    if (listening_ && !listener_watched_ && now >= resume_accepting_) watch_listener(true);
+
+    poller_.wait(timeout_ms(now), events);
+    for (const auto& event : events) {
+      if (event.fd == shared_.listener.fd()) {
+        if (listening_) accept_clients();
+      } else if (event.fd == completions_.fd()) {
+        finish_jobs();
+      } else if (auto found = by_fd_.find(event.fd); found != by_fd_.end()) {
+        serve(found->second, event.ready);
+      }
+    }
+    expire_idle(Clock::now());
+  }
+}
+
+void Reactor::watch_listener(bool on) {
+  if (on == listener_watched_) return;
+  poller_.watch_shared(shared_.listener.fd(), on);
+  listener_watched_ = on;
+}
+
+void Reactor::accept_clients() {
+  for (int i = 0; i < kAcceptsPerEvent; ++i) {
+    Accepted client;
+    switch (acceptor_.accept_one(client)) {
+      case Acceptor::Outcome::drained:
+        return;
+      case Acceptor::Outcome::refused:
+        continue;
+      case Acceptor::Outcome::paused:
+        watch_listener(false);
+        resume_accepting_ = Clock::now() + kAcceptPause;
+        return;
+      case Acceptor::Outcome::accepted:
+        break;
+    }
+    const int fd = client.socket.fd();
+    if (!poller_.can_watch(fd)) {
+      shared_.log.connection(
+          fmt::format("refused {}: descriptor {} is beyond what select can watch (FD_SETSIZE {})", client.peer, fd,
+                      FD_SETSIZE));
+      continue;
+    }
+    SessionContext context;
+    context.max_line = shared_.limits.max_line;
+    context.peer = client.peer;
+    auto session = shared_.service.new_session(context);
+    entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session), shared_.limits,
+                          producer_, shared_.log, std::move(client.slot));
+    const auto it = std::prev(entries_.end());
+    by_fd_[fd] = it;
+    it->connection.open();
+    if (it->connection.wants_output()) it->connection.write_ready();
+    settle(it);
+  }
+}
+
+void Reactor::mark_active(Entries::iterator it) {
+  it->connection.touch();
+  entries_.splice(entries_.end(), entries_, it);
+}
+
+void Reactor::serve(Entries::iterator it, unsigned ready) {
+  auto& connection = it->connection;
+  mark_active(it);
+  if ((ready & Poller::kReadable) && (it->interest & Poller::kReadable)) connection.read_ready(scratch_);
+  // Write at once rather than after another wait: echo answers in the same turn.
+  if (connection.wants_output()) connection.write_ready();
+  settle(it);
+}
+
+void Reactor::finish_jobs() {
+  for (const auto tag : completions_.take()) {
+    const auto found = by_fd_.find(static_cast<int>(tag));
+    if (found == by_fd_.end()) continue;
+    const auto it = found->second;
+    it->connection.end_offload();
+    mark_active(it);
+    if (it->connection.wants_output()) it->connection.write_ready();
+    settle(it);
+  }
+}
+
+void Reactor::settle(Entries::iterator it) {
+  auto& connection = it->connection;
+  // The tag is the descriptor: a busy connection is never closed, so it cannot be reused.
+  if (connection.offload_ready())
+    shared_.workers.offload(connection, completions_, static_cast<std::uint64_t>(connection.fd()));
+  if (connection.finished()) {
+    close(it);
+    return;
+  }
+  const unsigned wanted =
+      (connection.wants_input() ? Poller::kReadable : 0u) | (connection.wants_output() ? Poller::kWritable : 0u);
+  if (wanted != it->interest) {
+    poller_.watch(connection.fd(), wanted);
+    it->interest = wanted;
+  }
+}
+
+void Reactor::close(Entries::iterator it) {
+  const int fd = it->connection.fd();
+  if (it->interest) poller_.watch(fd, 0);
+  by_fd_.erase(fd);
+  entries_.erase(it);  // closes the socket, logs "closed ..."
+}
+
+void Reactor::expire_idle(Clock::time_point now) {
+  const auto idle = shared_.limits.idle_timeout;
+  if (idle <= milliseconds::zero()) return;
+  while (!entries_.empty()) {
+    const auto it = entries_.begin();
+    if (it->connection.last_active() + idle > now) return;
+    if (it->connection.busy()) {  // computing for the client is not idleness
+      mark_active(it);
+      continue;
+    }
+    shared_.log.connection(fmt::format("{}: idle for {} ms, closing", it->connection.peer(), idle.count()));
+    close(it);
+  }
+}
+
+void Reactor::end_grace() {
+  grace_end_.reset();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const auto next = std::next(it);
+    if (it->connection.busy()) {
+      it->connection.fail();  // its worker cannot be interrupted: close when it comes back
+    } else {
+      close(it);
+    }
+    it = next;
+  }
+}
+
+int Reactor::timeout_ms(Clock::time_point now) const {
+  std::optional<Clock::time_point> next;
+  auto consider = [&](Clock::time_point when) { next = next ? std::min(*next, when) : when; };
+  if (!entries_.empty() && shared_.limits.idle_timeout > milliseconds::zero())
+    consider(entries_.front().connection.last_active() + shared_.limits.idle_timeout);
+  if (grace_end_) consider(*grace_end_);
+  if (listening_ && !listener_watched_) consider(resume_accepting_);
+  if (!next) return -1;
+  if (*next <= now) return 0;
+  const auto left = std::chrono::ceil<milliseconds>(*next - now).count();
+  return static_cast<int>(std::min<decltype(left)>(left, 60'000));
+}
+
+EventLoop::EventLoop(std::unique_ptr<Poller> poller, ReactorShared& shared) : poller_(std::move(poller)) {
+  // accept4() on a shared listener must never block: another loop may have taken the client.
+  shared.listener.set_nonblocking(true).value();
+  reactor_ = std::make_unique<Reactor>(*poller_, shared);
+}
+
+EventLoop::~EventLoop() = default;
+
+void EventLoop::run() { reactor_->run(); }
+
+}  // namespace sockit::serve::models

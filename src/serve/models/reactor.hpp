@@ -1,0 +1,80 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "net/socket.hpp"
+#include "serve/model.hpp"
+#include "serve/models/connection.hpp"
+#include "serve/models/offload.hpp"
+
+namespace sockit::serve::models {
+
+/// How one readiness API (select, poll, epoll) is asked "which descriptors are ready?". Level-
+/// triggered: a descriptor stays reported while it is ready. Interest 0 means not watched at
+/// all (a hang-up on it is not reported either, so nothing spins while a connection waits for
+/// a worker). Used by one thread.
+class Poller {
+ public:
+  static constexpr unsigned kReadable = 1;
+  static constexpr unsigned kWritable = 2;
+
+  struct Event {
+    int fd;
+    unsigned ready;  ///< kReadable/kWritable; errors and hang-ups show as both
+  };
+
+  virtual ~Poller() = default;
+  /// False when this API cannot watch `fd` at all (select: fd >= FD_SETSIZE).
+  virtual bool can_watch(int fd) const noexcept {
+    (void)fd;
+    return true;
+  }
+  /// Sets what `fd` is watched for (0: stop watching it). Throws net::Error when the kernel
+  /// refuses (epoll_ctl), which ends the model.
+  virtual void watch(int fd, unsigned interest) = 0;
+  /// A descriptor every loop of the model watches for readable (the listener); epoll adds it
+  /// with EPOLLEXCLUSIVE so that one client wakes one loop.
+  virtual void watch_shared(int fd, bool on) { watch(fd, on ? kReadable : 0); }
+  /// Blocks for at most `timeout_ms` (-1: until something is ready); EINTR returns no events.
+  virtual void wait(int timeout_ms, std::vector<Event>& ready) = 0;
+};
+
+/// What every loop of one model run shares.
+struct ReactorShared {
+  net::Socket& listener;
+  const Service& service;
+  const Limits& limits;
+  StopSignal& stop;
+  ModelLog log;
+  std::atomic<std::size_t> open{0};  ///< connections open in all loops (--max-conns)
+  WorkerPool workers{};              ///< CPU-bound sessions run here
+};
+
+class Reactor;
+
+/// One event loop (the Redis ae.c shape: one loop over whichever poller) accepting on the
+/// shared non-blocking listener and serving the connections it accepted. Several loops may
+/// share one ReactorShared (epoll's reactors), each with its own poller, each on its own thread.
+class EventLoop {
+ public:
+  /// Takes every descriptor it needs now (so a model fails before serving anyone, not half-way
+  /// up) and makes the listener non-blocking. Throws net::Error.
+  EventLoop(std::unique_ptr<Poller> poller, ReactorShared& shared);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// Blocks until stop fires and this loop's connections are done or Limits::grace_period has
+  /// passed (a CPU-bound job already on a worker is waited for: threads can't be interrupted).
+  /// Returns with every connection closed. Call once, from one thread.
+  void run();
+
+ private:
+  std::unique_ptr<Poller> poller_;
+  std::unique_ptr<Reactor> reactor_;
+};
+
+}  // namespace sockit::serve::models

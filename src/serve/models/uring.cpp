@@ -1,0 +1,440 @@
+// The io_uring model (liburing): completion-based rather than readiness-based. One ring per
+// thread (ModelOptions::threads, default one per core), all on the one listener.
+//
+// - accept: one multishot accept per ring keeps producing connections (re-armed when the kernel
+//   ends it, e.g. after EMFILE);
+// - recv: one at a time per connection, only while the connection wants input (back-pressure is
+//   simply not asking), into a provided-buffer ring: the kernel picks a buffer when data
+//   arrives, so a thousand idle connections pin no buffer at all; the buffer goes back to the
+//   ring as soon as the session has seen the bytes;
+// - send: one at a time per connection from Connection::unsent(), which nothing moves while the
+//   SQE is in flight;
+// - a connection is freed only when none of its operations is in flight; to end one early, the
+//   socket is shut down, which completes its pending recv.
+//
+// The user_data of each SQE is an Entry pointer with the operation in its low bits.
+#include <liburing.h>
+#include <fmt/core.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <list>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "net/error.hpp"
+#include "serve/models/acceptor.hpp"
+#include "serve/models/connection.hpp"
+#include "serve/models/models.hpp"
+#include "serve/models/offload.hpp"
+#include "serve/models/reactor.hpp"
+
+namespace sockit::serve::models {
+namespace {
+
+using Clock = Connection::Clock;
+using std::chrono::milliseconds;
+
+constexpr unsigned kRingEntries = 512;
+constexpr unsigned kBuffers = 128;  // a power of two (the buffer ring is indexed with a mask)
+constexpr unsigned kBufferBytes = 16 * 1024;
+constexpr int kBufferGroup = 0;
+constexpr milliseconds kAcceptPause{100};
+
+enum Op : std::uint64_t { kAccept = 1, kStop = 2, kWake = 3, kRecv = 4, kSend = 5, kIgnored = 6 };
+constexpr std::uint64_t kOpMask = 7;
+
+net::Error uring_error(std::string_view call, int negative_errno) { return net::errno_error(call, "", -negative_errno); }
+
+struct Entry {
+  template <typename... Args>
+  explicit Entry(Args&&... args) : connection(std::forward<Args>(args)...) {}
+  Connection connection;
+  bool recv_pending = false;
+  bool send_pending = false;
+  bool starved = false;  // a recv found no provided buffer: ask again next turn
+  bool shut = false;
+  std::list<Entry>::iterator self;
+};
+static_assert(alignof(Entry) >= 8, "low bits of Entry* carry the operation");
+
+/// The ring's provided buffers: page-aligned ring memory shared with the kernel, plus the data.
+class BufferRing {
+ public:
+  explicit BufferRing(io_uring& ring) : data_(std::size_t{kBuffers} * kBufferBytes) {
+    const std::size_t bytes = kBuffers * sizeof(io_uring_buf);
+    void* memory = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+    if (!memory) throw net::errno_error("aligned_alloc", "", ENOMEM);
+    buffers_ = static_cast<io_uring_buf_ring*>(memory);
+    io_uring_buf_ring_init(buffers_);
+    io_uring_buf_reg registration{};
+    registration.ring_addr = reinterpret_cast<std::uintptr_t>(buffers_);
+    registration.ring_entries = kBuffers;
+    registration.bgid = kBufferGroup;
+    if (int rc = io_uring_register_buf_ring(&ring, &registration, 0); rc < 0) {
+      std::free(buffers_);
+      throw uring_error("io_uring_register_buf_ring", rc);
+    }
+    for (unsigned id = 0; id < kBuffers; ++id) give_back(static_cast<unsigned short>(id));
+  }
+  /// Call after io_uring_queue_exit(): the ring's teardown unregisters the buffers.
+  ~BufferRing() { std::free(buffers_); }
+  BufferRing(const BufferRing&) = delete;
+  BufferRing& operator=(const BufferRing&) = delete;
+
+  std::span<std::byte> buffer(unsigned short id) {
+    return std::span(data_).subspan(std::size_t{id} * kBufferBytes, kBufferBytes);
+  }
+  void give_back(unsigned short id) {
+    io_uring_buf_ring_add(buffers_, buffer(id).data(), kBufferBytes, id, io_uring_buf_ring_mask(kBuffers), 0);
+    io_uring_buf_ring_advance(buffers_, 1);
+  }
+
+ private:
+  io_uring_buf_ring* buffers_ = nullptr;
+  std::vector<std::byte> data_;
+};
+
+class Ring {
+ public:
+  explicit Ring(ReactorShared& shared)
+      : shared_(shared),
+        acceptor_(shared.listener, shared.limits, shared.open, shared.log),
+        producer_(shared.service.produces_without_input()) {
+    if (int rc = io_uring_queue_init(kRingEntries, &ring_, 0); rc < 0) throw uring_error("io_uring_queue_init", rc);
+    try {
+      buffers_.emplace(ring_);
+    } catch (...) {
+      io_uring_queue_exit(&ring_);
+      throw;
+    }
+  }
+  ~Ring() {
+    // Only when run() threw: a connection on a worker must outlive its job.
+    auto busy = [&] { return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connection.busy(); }); };
+    while (busy()) {
+      completions_.wait();
+      for (const auto tag : completions_.take()) reinterpret_cast<Entry*>(tag)->connection.end_offload();
+    }
+    io_uring_queue_exit(&ring_);  // cancels what is in flight before buffers and entries go
+    buffers_.reset();
+  }
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  void run();
+
+ private:
+  io_uring_sqe* sqe();
+  void arm_accept();
+  void arm_poll(int fd, Op op);
+  void on_accept(int result, unsigned flags);
+  void on_recv(Entry& entry, int result, unsigned flags);
+  void on_send(Entry& entry, int result);
+  void finish_jobs();
+  void pump(Entry& entry);
+  void active(Entry& entry);
+  void expire_idle(Clock::time_point now);
+  void end_grace();
+  std::optional<Clock::time_point> next_timer() const;
+
+  ReactorShared& shared_;
+  Acceptor acceptor_;
+  bool producer_;
+  io_uring ring_{};
+  std::optional<BufferRing> buffers_;
+  Completions completions_;
+  std::list<Entry> entries_;  // least recently active first, as in the readiness loops
+  bool listening_ = true;
+  bool accept_armed_ = false;
+  std::optional<Clock::time_point> resume_accepting_;
+  std::optional<Clock::time_point> grace_end_;
+};
+
+io_uring_sqe* Ring::sqe() {
+  io_uring_sqe* next = io_uring_get_sqe(&ring_);
+  if (!next) {  // the submission queue is full: hand it to the kernel and take a fresh one
+    io_uring_submit(&ring_);
+    next = io_uring_get_sqe(&ring_);
+  }
+  if (!next) throw uring_error("io_uring_get_sqe", -EBUSY);
+  return next;
+}
+
+void Ring::arm_accept() {
+  auto* s = sqe();
+  io_uring_prep_multishot_accept(s, shared_.listener.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(s, kAccept);
+  accept_armed_ = true;
+}
+
+void Ring::arm_poll(int fd, Op op) {
+  auto* s = sqe();
+  io_uring_prep_poll_add(s, fd, POLLIN);
+  io_uring_sqe_set_data64(s, op);
+}
+
+void Ring::run() {
+  arm_poll(shared_.stop.fd(), kStop);
+  arm_poll(completions_.fd(), kWake);
+  arm_accept();
+  for (;;) {
+    auto now = Clock::now();
+    if (listening_ && shared_.stop.requested()) {
+      listening_ = false;
+      grace_end_ = now + shared_.limits.grace_period;
+      if (accept_armed_) {
+        auto* s = sqe();
+        io_uring_prep_cancel64(s, kAccept, 0);
+        io_uring_sqe_set_data64(s, kIgnored);
+      }
+    }
+    if (!listening_) {
+      if (grace_end_ && now >= *grace_end_) end_grace();
+      if (entries_.empty() && !accept_armed_) return;
+    }
+    if (listening_ && resume_accepting_ && now >= *resume_accepting_) {
+      resume_accepting_.reset();
+      arm_accept();
+    }
+
+    io_uring_cqe* cqe = nullptr;
+    __kernel_timespec timeout{};
+    const auto next = next_timer();
+    if (next) {
+      const auto left = std::max(std::chrono::nanoseconds::zero(), *next - now);
+      timeout.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(left).count();
+      timeout.tv_nsec = (left % std::chrono::seconds(1)).count();
+    }
+    const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, next ? &timeout : nullptr, nullptr);
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) throw uring_error("io_uring_submit_and_wait", rc);
+
+    while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+      const std::uint64_t data = io_uring_cqe_get_data64(cqe);
+      const int result = cqe->res;
+      const unsigned flags = cqe->flags;
+      io_uring_cqe_seen(&ring_, cqe);
+      auto* entry = reinterpret_cast<Entry*>(data & ~kOpMask);
+      switch (data & kOpMask) {
+        case kAccept: on_accept(result, flags); break;
+        case kStop: break;  // seen at the top of the loop
+        case kWake:
+          finish_jobs();
+          arm_poll(completions_.fd(), kWake);
+          break;
+        case kRecv: on_recv(*entry, result, flags); break;
+        case kSend: on_send(*entry, result); break;
+        default: break;
+      }
+    }
+    for (auto& entry : entries_)
+      if (entry.starved) pump(entry);
+    expire_idle(Clock::now());
+  }
+}
+
+void Ring::on_accept(int result, unsigned flags) {
+  if (!(flags & IORING_CQE_F_MORE)) accept_armed_ = false;  // the kernel ended the multishot
+  if (result >= 0) {
+    net::Socket socket{net::Fd(result)};
+    auto peer = socket.peer_address();
+    Accepted client;
+    // Served even if stop came meanwhile: the kernel accepted it before the cancel took effect.
+    if (acceptor_.admit(std::move(socket), peer ? peer->to_string() : "?", client)) {
+      SessionContext context;
+      context.max_line = shared_.limits.max_line;
+      context.peer = client.peer;
+      auto session = shared_.service.new_session(context);
+      auto& entry = entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session),
+                                          shared_.limits, producer_, shared_.log, std::move(client.slot));
+      entry.self = std::prev(entries_.end());
+      entry.connection.open();
+      pump(entry);
+    }
+  } else if (result != -ECANCELED && listening_) {
+    const auto outcome = acceptor_.failed(-result, fmt::format("accept failed: {}", std::strerror(-result)));
+    if (outcome == Acceptor::Outcome::paused) {
+      if (accept_armed_) {  // stop the multishot until the pause is over
+        auto* s = sqe();
+        io_uring_prep_cancel64(s, kAccept, 0);
+        io_uring_sqe_set_data64(s, kIgnored);
+      }
+      resume_accepting_ = Clock::now() + kAcceptPause;
+      return;
+    }
+  }
+  if (!accept_armed_ && listening_ && !resume_accepting_) arm_accept();
+}
+
+void Ring::on_recv(Entry& entry, int result, unsigned flags) {
+  entry.recv_pending = false;
+  if (flags & IORING_CQE_F_BUFFER) {
+    const auto id = static_cast<unsigned short>(flags >> IORING_CQE_BUFFER_SHIFT);
+    if (result > 0) entry.connection.deliver(buffers_->buffer(id).first(static_cast<std::size_t>(result)));
+    buffers_->give_back(id);  // the session has seen the bytes (and kept what it needs)
+  }
+  if (result == 0) {
+    entry.connection.input_ended();
+  } else if (result == -ENOBUFS) {
+    entry.starved = true;
+  } else if (result < 0 && !entry.shut) {
+    shared_.log.connection(fmt::format("recv from {} failed: {}", entry.connection.peer(), std::strerror(-result)));
+    entry.connection.fail();
+  }
+  active(entry);
+  pump(entry);
+}
+
+void Ring::on_send(Entry& entry, int result) {
+  entry.send_pending = false;
+  if (result >= 0) {
+    entry.connection.sent(static_cast<std::size_t>(result));
+  } else if (!entry.shut) {
+    shared_.log.connection(fmt::format("send to {} failed: {}", entry.connection.peer(), std::strerror(-result)));
+    entry.connection.fail();
+  }
+  active(entry);
+  pump(entry);
+}
+
+void Ring::finish_jobs() {
+  for (const auto tag : completions_.take()) {
+    auto* entry = reinterpret_cast<Entry*>(tag);
+    entry->connection.end_offload();
+    active(*entry);
+    pump(*entry);
+  }
+}
+
+void Ring::active(Entry& entry) {
+  entry.connection.touch();
+  entries_.splice(entries_.end(), entries_, entry.self);
+}
+
+// Decides what a connection needs next: a worker, a recv, a send, or the end.
+void Ring::pump(Entry& entry) {
+  auto& connection = entry.connection;
+  entry.starved = false;
+  if (connection.offload_ready())
+    shared_.workers.offload(connection, completions_, reinterpret_cast<std::uint64_t>(&entry));
+  if (connection.finished()) {
+    if (!entry.recv_pending && !entry.send_pending) {
+      entries_.erase(entry.self);  // closes the socket, logs "closed ..."
+      return;
+    }
+    if (!entry.shut) {
+      entry.shut = true;
+      // Completes the pending recv (with 0) and send (with an error): then it can be freed.
+      ::shutdown(connection.fd(), SHUT_RDWR);
+    }
+    return;
+  }
+  const auto tag = reinterpret_cast<std::uint64_t>(&entry);
+  if (connection.wants_input() && !entry.recv_pending) {
+    auto* s = sqe();
+    io_uring_prep_recv(s, connection.fd(), nullptr, kBufferBytes, 0);
+    s->flags |= IOSQE_BUFFER_SELECT;
+    s->buf_group = kBufferGroup;
+    io_uring_sqe_set_data64(s, tag | kRecv);
+    entry.recv_pending = true;
+  }
+  if (connection.wants_output() && !entry.send_pending) {
+    const auto bytes = connection.unsent();
+    auto* s = sqe();
+    io_uring_prep_send(s, connection.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(s, tag | kSend);
+    entry.send_pending = true;
+  }
+}
+
+void Ring::expire_idle(Clock::time_point now) {
+  const auto idle = shared_.limits.idle_timeout;
+  if (idle <= milliseconds::zero()) return;
+  while (!entries_.empty()) {
+    auto& entry = entries_.front();
+    if (entry.connection.last_active() + idle > now) return;
+    if (entry.connection.busy() || entry.shut) {  // computing, or already on its way out
+      active(entry);
+      continue;
+    }
+    shared_.log.connection(fmt::format("{}: idle for {} ms, closing", entry.connection.peer(), idle.count()));
+    entry.connection.fail();
+    pump(entry);
+    if (!entries_.empty() && &entries_.front() == &entry) active(entry);
+  }
+}
+
+void Ring::end_grace() {
+  grace_end_.reset();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto& entry = *it++;
+    entry.connection.fail();  // a busy one closes when its worker comes back
+    pump(entry);
+  }
+}
+
+std::optional<Clock::time_point> Ring::next_timer() const {
+  std::optional<Clock::time_point> next;
+  auto consider = [&](Clock::time_point when) { next = next ? std::min(*next, when) : when; };
+  if (!entries_.empty() && shared_.limits.idle_timeout > milliseconds::zero())
+    consider(entries_.front().connection.last_active() + shared_.limits.idle_timeout);
+  if (grace_end_) consider(*grace_end_);
+  if (resume_accepting_) consider(*resume_accepting_);
+  return next;
+}
+
+class UringModel : public Model {
+ public:
+  explicit UringModel(const ModelOptions& options)
+      : threads_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+        log_(options.log) {}
+
+  std::string_view name() const noexcept override { return "uring"; }
+
+  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
+    // The reserve-descriptor trick accepts synchronously: that accept must never block.
+    listener.set_nonblocking(true).value();
+    ReactorShared shared{listener, service, limits, stop, log_};
+    std::vector<std::unique_ptr<Ring>> rings;
+    for (unsigned i = 0; i < threads_; ++i) rings.push_back(std::make_unique<Ring>(shared));
+    std::vector<std::exception_ptr> failures(threads_);
+    auto loop = [&](unsigned index) {
+      try {
+        rings[index]->run();
+      } catch (const std::exception& e) {
+        log_.notice(fmt::format("uring loop {} stopped: {}", index, e.what()));
+        failures[index] = std::current_exception();
+      }
+    };
+    std::vector<std::thread> others;
+    for (unsigned i = 1; i < threads_; ++i) others.emplace_back(loop, i);
+    loop(0);
+    for (auto& thread : others) thread.join();
+    for (const auto& failure : failures)
+      if (failure) std::rethrow_exception(failure);
+  }
+
+ private:
+  unsigned threads_;
+  ModelLog log_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_uring(const ModelOptions& options) {
+  // Probe: containers and hardened kernels refuse io_uring (ENOSYS, EPERM) even when liburing
+  // is installed; then this model does not exist here.
+  io_uring probe{};
+  if (io_uring_queue_init(8, &probe, 0) < 0) return nullptr;
+  io_uring_queue_exit(&probe);
+  return std::make_unique<UringModel>(options);
+}
+
+}  // namespace sockit::serve::models

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "tools/bench_histogram.hpp"
+
+namespace sockit::tools {
+
+/// Why a request failed. Each failure closes its connection (a stream cannot be resynchronised)
+/// and counts once.
+enum class ErrorKind { refused, reset, timeout, wrong_reply, closed, other };
+inline constexpr std::size_t kErrorKinds = 6;
+
+/// "refused", "reset", "timeout", "wrong_reply", "closed" (the peer closed mid-request), "other".
+std::string_view error_kind_name(ErrorKind kind) noexcept;
+/// ECONNREFUSED -> refused, ECONNRESET/EPIPE -> reset, ETIMEDOUT -> timeout, else other.
+ErrorKind classify_errno(int err) noexcept;
+
+/// What one thread measured inside the window; merged across threads at the end.
+struct BenchCounters {
+  std::uint64_t requests = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::array<std::uint64_t, kErrorKinds> errors{};
+  LatencyHistogram latency_ns;  ///< one entry per completed request
+
+  void count_error(ErrorKind kind) noexcept { ++errors[static_cast<std::size_t>(kind)]; }
+  std::uint64_t error_total() const noexcept;
+  void merge(const BenchCounters& other) noexcept;
+};
+
+}  // namespace sockit::tools
