@@ -34,6 +34,7 @@ constexpr std::uint64_t kStopId = 0;
 constexpr std::uint64_t kMaxMessage = 64 * 1024;  // longest error message we accept from a peer
 constexpr milliseconds kLackRetry{1000};           // ask a peer again for a block it lacked
 constexpr milliseconds kMissPause{250};            // a peer that lacks everything we ask for
+constexpr int kReadsPerEvent = 16;                  // recv calls on one connection per wake-up
 
 struct Swarm;
 
@@ -381,9 +382,11 @@ class Loop {
     if (events & EPOLLOUT) flush(conn);
   }
 
-  // Reads every answer that has arrived; false when the connection is gone.
+  // Reads what has arrived, up to kReadsPerEvent recv calls so that one fast peer cannot
+  // starve the others (epoll is level-triggered: the rest is reported again). False when the
+  // connection is gone.
   bool read(Conn& conn) {
-    for (;;) {
+    for (int reads = 0; reads < kReadsPerEvent;) {
       std::span<std::byte> into = conn.in_body ? std::span(conn.body).subspan(conn.body_got)
                                                : std::span(conn.header).subspan(conn.header_got);
       if (into.empty()) {  // a zero-length body
@@ -391,6 +394,7 @@ class Loop {
         continue;
       }
       auto got = net::try_recv(conn.socket.fd(), into);
+      ++reads;
       if (!got) {
         if (got.error().would_block()) return true;
         fail(conn, got.error().what(), false);
@@ -409,6 +413,7 @@ class Loop {
         if (conn.header_got == kBlockHeaderSize && !start_body(conn)) return false;
       }
     }
+    return true;
   }
 
   bool start_body(Conn& conn) {

@@ -35,7 +35,7 @@ class FaultTest(unittest.TestCase):
         return self.data + ".cascade", bytes.fromhex(info["cascade_hash"])
 
     def test_killing_a_seed_mid_way_the_others_finish(self):
-        cascade, _ = self.prepare(24 * 1024 * 1024 + 5, 64 * 1024)
+        cascade, _ = self.prepare(48 * 1024 * 1024 + 5, 64 * 1024)
         with tracker() as trk:
             doomed = peer(cascade, trk.address(), self.data)
             with peer(cascade, trk.address(), self.data) as survivor:
@@ -43,7 +43,9 @@ class FaultTest(unittest.TestCase):
                                  "--stats", self.path(f"stats{i}.json")) for i in range(3)]
                 followers = [Follower(leecher) for leecher in leechers]
                 doomed_endpoint = "%s:%d" % doomed.address()
-                followers[0].wait(r"block \d+ from " + doomed_endpoint, timeout=30)
+                # The last leecher started last: when it has a block from the doomed seed, all
+                # of them are still fetching.
+                followers[-1].wait(r"block \d+ from " + doomed_endpoint, timeout=30)
                 doomed.proc.kill()
                 doomed.stop()
                 doomed.proc.stdout.close()
@@ -52,7 +54,8 @@ class FaultTest(unittest.TestCase):
                     leecher.__exit__()
                     self.assertEqual(sha256_file(self.path(f"out{i}")), sha256_file(self.data))
                 lost = [leecher for leecher in leechers if f"lost peer {doomed_endpoint}" in leecher.output()]
-                self.assertTrue(lost, "the seed died while leechers were fetching from it")
+                self.assertTrue(lost, "the seed died while leechers were fetching from it:\n" +
+                                "\n".join(leecher.output()[-2000:] for leecher in leechers))
                 self.assertIsNone(survivor.proc.poll())
 
     def test_a_peer_corrupting_one_block_in_ten_is_dropped_and_outputs_stay_exact(self):
