@@ -192,6 +192,22 @@ class SmallSwarmTest(unittest.TestCase):
                 leecher.__exit__()
             self.assertIsNone(seed.proc.poll(), "the seed keeps seeding")
 
+    def test_one_peer_fetches_two_files_at_once(self):
+        other = os.path.join(self.dir.name, "other.bin")
+        make_data(other, 5000, seed=9)
+        create(other, 1000)
+        host, port = self.tracker.address()
+        from harness import Server
+        with Server("cascade", "peer", self.cascade, other + ".cascade", "--tracker", f"{host}:{port}",
+                    "--listen", "127.0.0.1:0"):
+            leecher = Server("cascade", "peer", self.cascade, other + ".cascade", "--tracker", f"{host}:{port}",
+                             "--listen", "127.0.0.1:0", "-o", os.path.join(self.dir.name, "a"),
+                             "-o", os.path.join(self.dir.name, "b"), "--no-seed")
+            self.assertEqual(wait_exit(leecher, 60), 0, leecher.output())
+            leecher.__exit__()
+        self.assertEqual(sha256_file(os.path.join(self.dir.name, "a")), sha256_file(self.data))
+        self.assertEqual(sha256_file(os.path.join(self.dir.name, "b")), sha256_file(other))
+
     def test_block_server_answers_bad_requests_with_the_spec_statuses(self):
         with peer(self.cascade, self.tracker.address(), self.data) as seed:
             address = seed.address()
