@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include <cstring>
+#include <exception>
 #include <list>
 
 #include "cascade/serving.hpp"
@@ -153,27 +155,5 @@ class PollFallback : public serve::Model {
 }  // namespace
 
 std::unique_ptr<serve::Model> make_poll_fallback(serve::Log* log) { return std::make_unique<PollFallback>(log); }
-
-std::unique_ptr<serve::Model> make_serving_model(serve::Log* log) {
-  serve::ModelOptions options;
-  options.log = log;
-  if (auto model = serve::make_model("epoll", options)) return model;
-  for (const auto& name : serve::available_models())
-    if (auto model = serve::make_model(name, options)) return model;
-  return make_poll_fallback(log);
-}
-
-BackgroundServer::BackgroundServer(net::Socket listener, const serve::Service& service, serve::Limits limits,
-                                   serve::Log* log)
-    : listener_(std::move(listener)), model_(make_serving_model(log)) {
-  thread_ = std::jthread([this, &service, limits] { model_->run(listener_, service, limits, stop_); });
-}
-
-BackgroundServer::~BackgroundServer() { stop(); }
-
-void BackgroundServer::stop() {
-  stop_.request();
-  if (thread_.joinable()) thread_.join();
-}
 
 }  // namespace sockit::cascade
