@@ -161,6 +161,18 @@ class TrackerConfigTest(unittest.TestCase):
             del tracker_server
 
 
+class TrackerAllowDirTest(unittest.TestCase):
+    def test_allow_dir_tracks_the_cascade_files_it_holds(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "f.bin")
+            make_data(data, 3000)
+            tracked = bytes.fromhex(create(data, 1024)["cascade_hash"])
+            from harness import Server
+            with Server("cascade", "tracker", "--listen", "127.0.0.1:0", "--allow-dir", tmp) as srv:
+                self.assertEqual(tracker_request(srv.address(), 2, tracked, "127.0.0.1", 5)[0], 0)
+                self.assertEqual(tracker_request(srv.address(), 2, bytes(32), "127.0.0.1", 5)[0], 1)
+
+
 class SmallSwarmTest(unittest.TestCase):
     """One seed and four leechers of a 1 KiB-block file with an odd trail block, plus the block
     server's answers to bad requests over a real socket."""
