@@ -14,6 +14,7 @@ struct Command {
 
 // One per file in src/cli/; main.cpp lists them in the order `sockit --help` shows them.
 Command add_bench(CLI::App& app);
+Command add_cascade(CLI::App& app);
 Command add_endian(CLI::App& app);
 Command add_lookup(CLI::App& app);
 Command add_serve(CLI::App& app);

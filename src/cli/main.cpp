@@ -17,14 +17,9 @@ int main(int argc, char** argv) {
   app.footer("Run 'sockit SUBCOMMAND --help' for a subcommand's options and an example.");
 
   const std::vector<sockit::cli::Command> commands = {
-      sockit::cli::add_serve(app),
-      sockit::cli::add_client(app),
-      sockit::cli::add_lookup(app),
-      sockit::cli::add_endian(app),
-      sockit::cli::add_bench(app),
-      sockit::cli::add_nc(app),
-      sockit::cli::add_scan(app),
-      sockit::cli::add_sockets(app),
+      sockit::cli::add_serve(app),   sockit::cli::add_client(app),  sockit::cli::add_nc(app),
+      sockit::cli::add_scan(app),    sockit::cli::add_sockets(app), sockit::cli::add_lookup(app),
+      sockit::cli::add_endian(app),  sockit::cli::add_bench(app),   sockit::cli::add_cascade(app),
   };
 
   try {

@@ -1,0 +1,90 @@
+#include "cascade/library.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "cascade/hashing.hpp"
+
+namespace sockit::cascade {
+
+SharedFile::SharedFile(CascadeFile description, std::string path, net::Fd data, const std::vector<bool>& have)
+    : description_(std::move(description)),
+      path_(std::move(path)),
+      data_(std::move(data)),
+      have_(std::make_unique<std::atomic<bool>[]>(description_.block_count())) {
+  std::uint64_t held = 0;
+  for (std::uint64_t i = 0; i < description_.block_count(); ++i) {
+    const bool h = i < have.size() && have[i];
+    have_[i].store(h, std::memory_order_relaxed);
+    held += h ? 1 : 0;
+  }
+  held_ = held;
+}
+
+net::Result<void> SharedFile::write_block(std::uint64_t index, std::span<const std::byte> bytes) {
+  auto offset = static_cast<off_t>(description_.block_offset(index));
+  while (!bytes.empty()) {
+    const ssize_t n = ::pwrite(data_.get(), bytes.data(), bytes.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return net::errno_error("pwrite", path_);
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+    offset += n;
+  }
+  if (!have_[index].exchange(true, std::memory_order_acq_rel)) held_.fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
+bool SharedFile::read_block(std::uint64_t index, std::vector<std::byte>& out) const {
+  if (index >= description_.block_count() || !has(index)) return false;
+  out.resize(description_.block_length(index));
+  std::size_t got = 0;
+  const auto offset = description_.block_offset(index);
+  while (got < out.size()) {
+    const ssize_t n = ::pread(data_.get(), out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    got += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+net::Result<std::shared_ptr<SharedFile>> open_shared_file(CascadeFile description, const std::string& path,
+                                                          unsigned threads) {
+  net::Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  // A seed may share a file it cannot write (read-only mount, someone else's file): fine as
+  // long as it is complete, since nothing will be written; write_block() reports it otherwise.
+  if (!fd && (errno == EACCES || errno == EROFS)) fd = net::Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return net::errno_error("open", path);
+  struct stat info {};
+  if (::fstat(fd.get(), &info) < 0) return net::errno_error("fstat", path);
+  const bool was_empty = info.st_size == 0;
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  // Exactly the target size: a leecher's output must end up byte-exact. A read-only seed with
+  // trailing bytes keeps them (they are never served).
+  if (size != description.target_size && ::ftruncate(fd.get(), static_cast<off_t>(description.target_size)) < 0 &&
+      size < description.target_size)
+    return net::errno_error("ftruncate", path);
+  std::vector<bool> have(description.block_count(), false);
+  if (!was_empty || description.target_size == 0) {
+    auto valid = valid_blocks(fd.get(), description, threads);
+    if (!valid) return valid.error();
+    have = std::move(*valid);
+  }
+  return std::make_shared<SharedFile>(std::move(description), path, std::move(fd), have);
+}
+
+void Library::add(std::shared_ptr<SharedFile> file) {
+  const auto hash = file->description().cascade_hash;
+  files_[hash] = std::move(file);
+}
+
+BlockStatus Library::read_block(const Digest& cascade_hash, std::uint64_t index, std::vector<std::byte>& out) const {
+  auto found = files_.find(cascade_hash);
+  if (found == files_.end()) return BlockStatus::unknown_file;
+  if (index >= found->second->description().block_count()) return BlockStatus::past_end;
+  return found->second->read_block(index, out) ? BlockStatus::ok : BlockStatus::missing;
+}
+
+}  // namespace sockit::cascade

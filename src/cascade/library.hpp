@@ -1,0 +1,63 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cascade/block_server.hpp"
+#include "cascade/cascade_file.hpp"
+#include "net/fd.hpp"
+#include "net/result.hpp"
+
+namespace sockit::cascade {
+
+/// One file a peer shares: its description, its data file and which blocks it holds.
+/// has()/read_block() may be called from any thread while one thread writes blocks.
+class SharedFile {
+ public:
+  SharedFile(CascadeFile description, std::string path, net::Fd data, const std::vector<bool>& have);
+
+  const CascadeFile& description() const noexcept { return description_; }
+  const std::string& path() const noexcept { return path_; }
+  int fd() const noexcept { return data_.get(); }
+
+  bool has(std::uint64_t index) const noexcept { return have_[index].load(std::memory_order_acquire); }
+  std::uint64_t held() const noexcept { return held_.load(std::memory_order_relaxed); }
+  bool complete() const noexcept { return held() == description_.block_count(); }
+
+  /// Writes a block the caller has verified (pwrite), then marks it held. One writer thread.
+  net::Result<void> write_block(std::uint64_t index, std::span<const std::byte> bytes);
+  /// Reads a held block into `out` (pread); false when not held or the read fails.
+  bool read_block(std::uint64_t index, std::vector<std::byte>& out) const;
+
+ private:
+  CascadeFile description_;
+  std::string path_;
+  net::Fd data_;
+  std::unique_ptr<std::atomic<bool>[]> have_;
+  std::atomic<std::uint64_t> held_{0};
+};
+
+/// Opens (creating it if need be) the data file of `description` at `path` (read-only when it
+/// cannot be written), sets its size to the target size, and finds which blocks it already
+/// holds intact (a new file holds none).
+/// Blocks while it hashes what is there.
+net::Result<std::shared_ptr<SharedFile>> open_shared_file(CascadeFile description, const std::string& path,
+                                                          unsigned threads = 0);
+
+/// Every file this peer shares, by cascade hash: what its block server serves. Add files
+/// before serving starts; afterwards it is only read (thread-safe).
+class Library : public BlockProvider {
+ public:
+  void add(std::shared_ptr<SharedFile> file);
+  BlockStatus read_block(const Digest& cascade_hash, std::uint64_t index, std::vector<std::byte>& out) const override;
+
+ private:
+  std::map<Digest, std::shared_ptr<SharedFile>> files_;
+};
+
+}  // namespace sockit::cascade

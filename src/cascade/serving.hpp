@@ -1,0 +1,41 @@
+#pragma once
+
+#include <memory>
+#include <thread>
+
+#include "net/socket.hpp"
+#include "serve/log.hpp"
+#include "serve/model.hpp"
+#include "serve/stop_signal.hpp"
+
+namespace sockit::cascade {
+
+/// The model cascade serves its tracker and block server with: the epoll model when this build
+/// has it, else the first model available, else cascade's own minimal poll() loop (one thread,
+/// non-blocking, back-pressure above limits.high_water, idle timeout) so that cascade works in
+/// any build.
+std::unique_ptr<serve::Model> make_serving_model(serve::Log* log);
+
+/// The minimal poll() loop named above; used only when the server engine offers no model.
+std::unique_ptr<serve::Model> make_poll_fallback(serve::Log* log);
+
+/// Runs a service on its own thread until stop() or destruction (which stops and joins).
+/// The service must outlive this object.
+class BackgroundServer {
+ public:
+  BackgroundServer(net::Socket listener, const serve::Service& service, serve::Limits limits, serve::Log* log);
+  ~BackgroundServer();
+  BackgroundServer(const BackgroundServer&) = delete;
+  BackgroundServer& operator=(const BackgroundServer&) = delete;
+
+  /// Asks the model to stop and waits for its thread.
+  void stop();
+
+ private:
+  net::Socket listener_;
+  std::unique_ptr<serve::Model> model_;
+  serve::StopSignal stop_;
+  std::jthread thread_;
+};
+
+}  // namespace sockit::cascade

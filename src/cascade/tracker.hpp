@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cascade/protocol.hpp"
+#include "net/result.hpp"
+#include "serve/session.hpp"
+
+namespace sockit::cascade {
+
+/// The tracker's settings: the course tracker's JSON keys plus sockit's --allow-any.
+struct TrackerConfig {
+  std::optional<std::uint16_t> port;  ///< "port": where to listen when --listen gives none
+  bool allow_any = false;             ///< track every hash (the course tracker never does)
+  std::set<Digest> allowed;           ///< "allowedhashes": hex cascade hashes
+  std::set<std::uint32_t> good_ips;   ///< "good-ips"
+  bool ban_private = false;           ///< "ban-private": refuse private listening addresses
+  std::chrono::seconds stale_after{30 * 60};
+  std::size_t max_entries = 20;
+};
+
+/// Parses the course tracker's JSON configuration. Errors name the bad key.
+net::Result<TrackerConfig> parse_tracker_config(std::string_view json);
+
+/// Who is registered for which hash. Thread-safe (one mutex): models call sessions from many
+/// threads.
+class TrackerRegistry {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  explicit TrackerRegistry(std::uint64_t seed = std::random_device{}());
+
+  /// Registers or refreshes `who` for `hash` with last-seen `now`.
+  void subscribe(const Digest& hash, Endpoint who, bool good, Clock::time_point now);
+  /// Up to `max` entries for `hash` seen within `stale_after`, good ones first, each group in
+  /// random order, without `requester`. Deletes the stale entries it meets.
+  std::vector<PeerEntry> list(const Digest& hash, Endpoint requester, Clock::time_point now,
+                              std::chrono::seconds stale_after, std::size_t max);
+  /// Entries held for `hash` (stale ones included until a request sweeps them).
+  std::size_t size(const Digest& hash) const;
+
+ private:
+  struct Seen {
+    Clock::time_point when;
+    bool good = false;
+  };
+  mutable std::mutex mutex_;
+  std::map<Digest, std::map<Endpoint, Seen>> peers_;
+  std::mt19937_64 random_;
+};
+
+/// The tracker as a serve::Service: one 54-byte request per connection, one answer, close.
+/// Every defect of the request gets status 1 and a message saying what is wrong.
+class TrackerService : public serve::Service {
+ public:
+  TrackerService(TrackerConfig config, std::shared_ptr<TrackerRegistry> registry);
+
+  std::string_view name() const noexcept override { return "cascade-tracker"; }
+  std::unique_ptr<serve::Session> new_session(const serve::SessionContext& context) const override;
+
+  const TrackerConfig& config() const noexcept { return config_; }
+  TrackerRegistry& registry() const noexcept { return *registry_; }
+
+ private:
+  TrackerConfig config_;
+  std::shared_ptr<TrackerRegistry> registry_;
+};
+
+}  // namespace sockit::cascade

@@ -1,0 +1,83 @@
+#include <fcntl.h>
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cascade/cascade_file.hpp"
+#include "cascade/hashing.hpp"
+#include "cli/cascade_commands.hpp"
+#include "net/fd.hpp"
+
+namespace sockit::cli::cascade_commands {
+namespace {
+
+struct InfoOptions {
+  std::string cascade_file;
+  std::string data;
+  bool json = false;
+};
+
+// "0-4,7,9-12": the block numbers in `which`, as ranges.
+std::string ranges(const std::vector<bool>& have, bool which) {
+  std::string text;
+  for (std::size_t i = 0; i < have.size();) {
+    if (have[i] != which) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j + 1 < have.size() && have[j + 1] == which) ++j;
+    text += fmt::format("{}{}", text.empty() ? "" : ",", i == j ? fmt::format("{}", i) : fmt::format("{}-{}", i, j));
+    i = j + 1;
+  }
+  return text.empty() ? "none" : text;
+}
+
+int run_info(const InfoOptions& o) {
+  const auto file = cascade::load_cascade(o.cascade_file).value();
+  const auto count = file.block_count();
+  nlohmann::json report = {{"cascade_file", o.cascade_file},
+                           {"target_size", file.target_size},
+                           {"block_size", file.block_size},
+                           {"blocks", count},
+                           {"trail_block_size", count ? file.block_length(count - 1) : 0},
+                           {"target_hash", cascade::to_hex(file.target_hash)},
+                           {"cascade_hash", cascade::to_hex(file.cascade_hash)}};
+  if (!o.json) {
+    fmt::print("cascade file   {}\n", o.cascade_file);
+    fmt::print("target size    {} bytes\n", file.target_size);
+    fmt::print("block size     {} bytes\n", file.block_size);
+    fmt::print("blocks         {} (last one {} bytes)\n", count, count ? file.block_length(count - 1) : 0);
+    fmt::print("target hash    {}\n", cascade::to_hex(file.target_hash));
+    fmt::print("cascade hash   {}\n", cascade::to_hex(file.cascade_hash));
+  }
+  int status = 0;
+  if (!o.data.empty()) {
+    net::Fd fd(::open(o.data.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw net::errno_error("open", o.data);
+    const auto have = cascade::valid_blocks(fd.get(), file).value();
+    const auto valid = static_cast<std::uint64_t>(std::count(have.begin(), have.end(), true));
+    report["data"] = {{"path", o.data}, {"valid_blocks", valid}, {"missing", ranges(have, false)}};
+    if (!o.json) {
+      fmt::print("data           {}: {} of {} blocks valid\n", o.data, valid, count);
+      fmt::print("missing        {}\n", ranges(have, false));
+    }
+    status = valid == count ? 0 : 1;
+  }
+  if (o.json) fmt::print("{}\n", report.dump(2));
+  return status;
+}
+
+}  // namespace
+
+Command add_info(CLI::App& parent) {
+  auto o = std::make_shared<InfoOptions>();
+  auto* cmd = parent.add_subcommand("info", "Show a cascade file's sizes and hashes, and which blocks a data file holds");
+  cmd->add_option("cascade", o->cascade_file, "the .cascade file")->required();
+  cmd->add_option("--data", o->data, "check this data file's blocks (exit 1 unless all are valid)");
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->footer("Example:\n  sockit cascade info movie.mp4.cascade --data movie.mp4");
+  return {cmd, [o] { return run_info(*o); }};
+}
+
+}  // namespace sockit::cli::cascade_commands

@@ -1,0 +1,180 @@
+#include <fmt/core.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cascade/block_server.hpp"
+#include "cascade/cascade_file.hpp"
+#include "cascade/downloader.hpp"
+#include "cascade/library.hpp"
+#include "cascade/serving.hpp"
+#include "cascade/tracker_client.hpp"
+#include "cli/cascade_commands.hpp"
+#include "net/address.hpp"
+#include "net/socket.hpp"
+
+namespace sockit::cli::cascade_commands {
+namespace {
+
+struct PeerOptions {
+  std::vector<std::string> cascade_files;
+  std::string tracker;
+  std::string listen;
+  std::vector<std::string> outputs;
+  bool no_seed = false;
+  std::size_t max_peers = 8;
+  double list_interval = 30;
+  double resubscribe_interval = 600;
+  double stall_timeout = 10;
+  std::string stats;
+  bool verbose = false;
+};
+
+std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<long>(s * 1000)); }
+
+// The progress bar: blocks, bytes/s, peers, ETA, redrawn in place on a terminal.
+void draw(const cascade::Progress& p) {
+  const double fraction = p.blocks_total ? static_cast<double>(p.blocks_held) / static_cast<double>(p.blocks_total) : 1;
+  constexpr int kWidth = 30;
+  const int filled = static_cast<int>(fraction * kWidth);
+  const double left = static_cast<double>(p.bytes_total - std::min(p.bytes_total, p.bytes_held));
+  const std::string eta = p.bytes_per_second > 1 ? fmt::format("{:.0f}s", left / p.bytes_per_second) : "--";
+  fmt::print(stderr, "\r[{}{}] {}/{} blocks  {}/s  {} peers  ETA {}   ", std::string(filled, '#'),
+             std::string(kWidth - filled, '.'), p.blocks_held, p.blocks_total, human_bytes(p.bytes_per_second), p.peers,
+             eta);
+  std::fflush(stderr);
+}
+
+nlohmann::json to_json(const std::vector<cascade::FileReport>& reports) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& r : reports) {
+    nlohmann::json from = nlohmann::json::object();
+    for (const auto& [peer, count] : r.blocks_from) from[peer.to_string()] = count;
+    nlohmann::json dropped = nlohmann::json::array();
+    for (const auto& peer : r.dropped) dropped.push_back(peer.to_string());
+    files.push_back({{"path", r.path},
+                     {"blocks", r.blocks},
+                     {"resumed", r.resumed},
+                     {"fetched", r.fetched},
+                     {"duplicates", r.duplicates},
+                     {"bad_blocks", r.bad_blocks},
+                     {"blocks_from", from},
+                     {"dropped", dropped},
+                     {"complete", r.complete},
+                     {"target_verified", r.target_verified}});
+  }
+  return {{"files", files}};
+}
+
+int run_peer(const PeerOptions& o) {
+  if (!o.outputs.empty() && o.outputs.size() != o.cascade_files.size()) {
+    fmt::print(stderr, "sockit cascade peer: give one -o per cascade file ({} files, {} outputs)\n",
+               o.cascade_files.size(), o.outputs.size());
+    return 2;
+  }
+  const auto tracker = net::Address::parse(o.tracker).value();
+  const auto listen_at = net::Address::parse(o.listen).value();
+  if (listen_at.family() != AF_INET) {
+    fmt::print(stderr, "sockit cascade peer: --listen must be an IPv4 address (the tracker stores IPv4)\n");
+    return 2;
+  }
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  serve::Log log(stdout, !o.verbose);
+
+  auto library = std::make_shared<cascade::Library>();
+  std::vector<std::shared_ptr<cascade::SharedFile>> files;
+  for (std::size_t i = 0; i < o.cascade_files.size(); ++i) {
+    auto description = cascade::load_cascade(o.cascade_files[i]).value();
+    const auto output = o.outputs.empty() ? cascade::default_data_path(o.cascade_files[i]) : o.outputs[i];
+    auto file = cascade::open_shared_file(std::move(description), output).value();
+    library->add(file);
+    files.push_back(std::move(file));
+  }
+
+  auto listener = net::listen_on(listen_at).value();
+  const auto where = listener.local_address().value();
+  cascade::Endpoint self{*cascade::parse_ipv4(where.host()), where.port()};
+  cascade::BlockService blocks(library);
+  serve::Limits limits;
+  limits.idle_timeout = std::chrono::minutes(2);
+  limits.high_water = 8 << 20;
+  limits.grace_period = std::chrono::seconds(1);
+  cascade::BackgroundServer server(std::move(listener), blocks, limits, &log);
+  serve::StopSignal stop;
+  StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
+  log.notice(fmt::format("cascade peer listening on {}", where.to_string()));
+  cascade::DownloadOptions options;
+  options.tracker = tracker;
+  options.self = self;
+  options.max_peers = o.max_peers;
+  options.list_interval = seconds(o.list_interval);
+  options.resubscribe_interval = seconds(o.resubscribe_interval);
+  options.stall_timeout = seconds(o.stall_timeout);
+  bool bar_shown = false;
+  auto event = [&](const std::string& line) {
+    if (!tty) return log.notice(line);
+    if (line.starts_with("block ")) return;  // the bar shows those
+    fmt::print(stderr, "\r\033[K");
+    log.notice(line);
+  };
+  auto progress = [&](const cascade::Progress& p) {
+    if (!tty) return;
+    draw(p);
+    bar_shown = true;
+  };
+  cascade::Downloader downloader(options, event, progress);
+  auto reports = downloader.run(files, stop);
+  if (bar_shown) fmt::print(stderr, "\n");
+  if (!o.stats.empty() && reports) std::ofstream(o.stats) << to_json(*reports).dump(2) << "\n";
+  const auto& done = reports.value();
+  const bool complete = std::all_of(done.begin(), done.end(), [](const auto& r) { return r.complete; });
+  for (const auto& r : done)
+    log.notice(fmt::format("{}: {} of {} blocks ({} resumed, {} fetched from {} peers, {} duplicates, {} bad)",
+                           r.path, r.resumed + r.fetched, r.blocks, r.resumed, r.fetched, r.blocks_from.size(),
+                           r.duplicates, r.bad_blocks));
+  if (!complete) {
+    log.notice("interrupted: the verified blocks are kept; run again to resume");
+    return 1;
+  }
+  if (o.no_seed || stop.requested()) return 0;
+
+  log.notice(fmt::format("seeding {} files on {} (Ctrl-C to stop)", files.size(), where.to_string()));
+  while (!stop.requested()) {
+    for (const auto& file : files) {
+      auto answer = cascade::ask_tracker(tracker, cascade::TrackerCommand::subscribe,
+                                         file->description().cascade_hash, self, options.tracker_timeout);
+      if (!answer) log.notice(fmt::format("tracker {}: {}", tracker.to_string(), answer.error().what()));
+    }
+    pollfd wait{stop.fd(), POLLIN, 0};
+    ::poll(&wait, 1, static_cast<int>(options.resubscribe_interval.count()));
+  }
+  log.notice("stopped seeding");
+  return 0;
+}
+
+}  // namespace
+
+Command add_peer(CLI::App& parent) {
+  auto o = std::make_shared<PeerOptions>();
+  auto* cmd = parent.add_subcommand("peer", "Download the files of cascade files from a swarm, and serve them");
+  cmd->add_option("cascade", o->cascade_files, "the .cascade files to fetch and share")->required();
+  cmd->add_option("--tracker", o->tracker, "the tracker's HOST:PORT")->required();
+  cmd->add_option("--listen", o->listen, "IPv4 IP:PORT to serve blocks on (port 0 picks one)")->required();
+  cmd->add_option("-o,--output", o->outputs, "where each data file goes (default: the cascade path minus .cascade)");
+  cmd->add_flag("--no-seed", o->no_seed, "exit once every file is complete instead of serving on");
+  cmd->add_option("--max-peers", o->max_peers, "connections per file")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--list-interval", o->list_interval, "seconds between peer lists while downloading")->capture_default_str();
+  cmd->add_option("--resubscribe-interval", o->resubscribe_interval, "seconds between re-subscriptions")->capture_default_str();
+  cmd->add_option("--stall-timeout", o->stall_timeout, "drop a peer silent this long with requests pending (seconds)")
+      ->capture_default_str();
+  cmd->add_option("--stats", o->stats, "write a JSON report (blocks per peer, drops) to this file at the end");
+  cmd->add_flag("--verbose", o->verbose, "also log the block server's connections");
+  cmd->footer(
+      "Example:\n  sockit cascade peer movie.mp4.cascade --tracker 127.0.0.1:8000 --listen 127.0.0.1:0 -o movie.mp4");
+  return {cmd, [o] { return run_peer(*o); }};
+}
+
+}  // namespace sockit::cli::cascade_commands

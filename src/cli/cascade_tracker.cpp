@@ -1,0 +1,119 @@
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cascade/cascade_file.hpp"
+#include "cascade/protocol.hpp"
+#include "cascade/serving.hpp"
+#include "cascade/tracker.hpp"
+#include "cli/cascade_commands.hpp"
+#include "net/address.hpp"
+#include "net/socket.hpp"
+
+namespace sockit::cli::cascade_commands {
+namespace {
+
+struct TrackerOptions {
+  std::string listen;
+  std::vector<std::string> allow;
+  std::string allow_dir;
+  bool allow_any = false;
+  std::vector<std::string> good_ips;
+  bool ban_private = false;
+  std::string config;
+  double idle_timeout = 10;
+  std::size_t max_conns = 10000;
+  bool quiet = false;
+  bool json_log = false;
+};
+
+int usage(const std::string& message) {
+  fmt::print(stderr, "sockit cascade tracker: {}\n", message);
+  return 2;
+}
+
+int run_tracker(const TrackerOptions& o) {
+  cascade::TrackerConfig config;
+  if (!o.config.empty()) {
+    std::ifstream in(o.config);
+    if (!in) throw net::errno_error("open", o.config);
+    std::stringstream text;
+    text << in.rdbuf();
+    config = cascade::parse_tracker_config(text.str()).value();
+  }
+  for (const auto& hex : o.allow) {
+    auto digest = cascade::digest_from_hex(hex);
+    if (!digest) return usage(fmt::format("--allow {} is not a 64-digit hex cascade hash", hex));
+    config.allowed.insert(*digest);
+  }
+  std::vector<std::string> listed;
+  if (!o.allow_dir.empty()) {
+    for (const auto& entry : std::filesystem::directory_iterator(o.allow_dir)) {
+      if (entry.path().extension() != ".cascade") continue;
+      auto file = cascade::load_cascade(entry.path().string());
+      if (!file) {
+        fmt::print(stderr, "sockit cascade tracker: skipping {}\n", file.error().what());
+        continue;
+      }
+      config.allowed.insert(file->cascade_hash);
+      listed.push_back(fmt::format("tracking {} {}", cascade::to_hex(file->cascade_hash), entry.path().string()));
+    }
+  }
+  for (const auto& ip : o.good_ips) {
+    auto parsed = cascade::parse_ipv4(ip);
+    if (!parsed) return usage(fmt::format("--good-ip {} is not an IPv4 address", ip));
+    config.good_ips.insert(*parsed);
+  }
+  config.ban_private = config.ban_private || o.ban_private;
+  config.allow_any = o.allow_any;
+  if (!config.allow_any && config.allowed.empty())
+    return usage("nothing to track: give --allow HASH, --allow-dir DIR, --allow-any or a config with allowedhashes");
+
+  std::string listen = o.listen;
+  if (listen.empty()) {
+    if (!config.port) return usage("give --listen ADDR:PORT (or \"port\" in the config)");
+    listen = fmt::format("0.0.0.0:{}", *config.port);
+  }
+  auto listener = net::listen_on(net::Address::parse(listen).value()).value();
+  const auto where = listener.local_address().value();
+
+  serve::Log log(stdout, o.quiet, o.json_log ? serve::Log::Format::json : serve::Log::Format::text);
+  cascade::TrackerService service(config, std::make_shared<cascade::TrackerRegistry>());
+  auto model = cascade::make_serving_model(&log);
+  serve::Limits limits;
+  limits.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.idle_timeout * 1000));
+  limits.max_conns = o.max_conns;
+  limits.grace_period = std::chrono::seconds(1);
+  serve::StopSignal stop;
+  StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
+  for (const auto& line : listed) log.notice(line);
+  log.notice(fmt::format("cascade tracker ({} model) listening on {}{}", model->name(), where.to_string(),
+                         config.allow_any ? " (any hash)" : fmt::format(" ({} hashes)", config.allowed.size())));
+  model->run(listener, service, limits, stop);
+  log.notice("cascade tracker stopped");
+  return 0;
+}
+
+}  // namespace
+
+Command add_tracker(CLI::App& parent) {
+  auto o = std::make_shared<TrackerOptions>();
+  auto* cmd = parent.add_subcommand("tracker", "Run a Cascade tracker (the course tracker's protocol and config)");
+  cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (port 0 picks one)");
+  cmd->add_option("--allow", o->allow, "a cascade hash (hex) to track; repeatable");
+  cmd->add_option("--allow-dir", o->allow_dir, "track every *.cascade file in DIR");
+  cmd->add_flag("--allow-any", o->allow_any, "track any hash (the course tracker never does)");
+  cmd->add_option("--good-ip", o->good_ips, "an IPv4 address whose peers are flagged good; repeatable");
+  cmd->add_flag("--ban-private", o->ban_private, "refuse private listening addresses");
+  cmd->add_option("--config", o->config, "the course tracker's JSON config (port, allowedhashes, good-ips, ban-private)");
+  cmd->add_option("--idle-timeout", o->idle_timeout, "close a client silent for this long (seconds)")->capture_default_str();
+  cmd->add_option("--max-conns", o->max_conns, "clients served at once")->capture_default_str();
+  cmd->add_flag("--quiet", o->quiet, "log only startup, errors and shutdown");
+  cmd->add_flag("--json-log", o->json_log, "log JSON lines");
+  cmd->footer("Example:\n  sockit cascade tracker --listen 127.0.0.1:8000 --allow-dir shared/");
+  return {cmd, [o] { return run_tracker(*o); }};
+}
+
+}  // namespace sockit::cli::cascade_commands

@@ -1,0 +1,207 @@
+"""Helpers for the Cascade integration tests: files, a swarm of sockit peers, and a test-only
+Python peer (slow or corrupting) that speaks the block protocol of cascade-protocol.md."""
+
+import hashlib
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+from harness import SOCKIT, Server, run
+
+
+def make_data(path, size, seed=1):
+    """Writes `size` pseudo-random bytes (fast: a repeated 1 MiB chunk with a varying prefix)."""
+    chunk = hashlib.sha256(str(seed).encode()).digest() * (1 << 15)  # 1 MiB
+    with open(path, "wb") as f:
+        left, n = size, 0
+        while left > 0:
+            piece = struct.pack("!Q", n) + chunk[8:]
+            f.write(piece[:left])
+            left -= len(piece[:left])
+            n += 1
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for piece in iter(lambda: f.read(1 << 20), b""):
+            h.update(piece)
+    return h.hexdigest()
+
+
+def create(data, block_size):
+    report = json.loads(run("cascade", "create", data, "--block-size", str(block_size), "--json", timeout=120).stdout)
+    return report
+
+
+def tracker(*extra):
+    return Server("cascade", "tracker", "--listen", "127.0.0.1:0", "--allow-any", *extra)
+
+
+def peer(cascade, tracker_address, output, *extra, ready=r"listening on (\S+)"):
+    host, port = tracker_address
+    return Server("cascade", "peer", cascade, "--tracker", f"{host}:{port}", "--listen", "127.0.0.1:0",
+                  "-o", output, "--list-interval", "1", *extra, ready=ready)
+
+
+class Follower:
+    """Reads a Server's output lines on a thread, so that a burst of lines never sits unseen in
+    the pipe reader's buffer while select() waits (Server.wait_for reads with select+readline).
+    Construct right after the Server is ready; call wait() for lines, close() before stop()."""
+
+    def __init__(self, server):
+        self.server = server
+        self.cond = threading.Condition()
+        self.done = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in iter(self.server.proc.stdout.readline, ""):
+            with self.cond:
+                self.server.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.done = True
+            self.cond.notify_all()
+
+    def wait(self, pattern, timeout):
+        """The first match of `pattern` in the output so far or within `timeout` seconds."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.server.lines:
+                    m = regex.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self.done:
+                    raise AssertionError(f"no output matching {pattern!r} within {timeout}s:\n{self.server.output()}")
+                self.cond.wait(left)
+
+    def exit_code(self, timeout):
+        """Waits for the process to end by itself and for its last line."""
+        try:
+            code = self.server.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.server.proc.kill()
+            self.server.proc.wait(timeout=5)
+            raise AssertionError(f"peer did not finish within {timeout}s:\n{self.server.output()}")
+        self.thread.join(timeout=10)
+        return code
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signals the process, waits for it and for its last line; returns its exit code."""
+        if self.server.proc.poll() is None:
+            self.server.proc.send_signal(sig)
+        return self.exit_code(20)
+
+
+def wait_exit(server, timeout):
+    """Waits for a peer started with --no-seed to exit; returns its code and reads its output."""
+    try:
+        code = server.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.stop()
+        raise AssertionError(f"peer did not finish within {timeout}s:\n{server.output()}")
+    rest = server.proc.stdout.read()
+    if rest:
+        server.lines.append(rest)
+    return code
+
+
+def tracker_request(address, command, cascade_hash, ip="127.0.0.1", port=0):
+    """One tracker exchange from Python; returns (status, body)."""
+    request = b"CASC" + struct.pack("!III", 1, command, 38) + cascade_hash + socket.inet_aton(ip) + struct.pack("!H", port)
+    with socket.create_connection(address, timeout=5) as s:
+        s.sendall(request)
+        head = recv_exact(s, 5)
+        status, length = head[0], struct.unpack("!I", head[1:])[0]
+        return status, recv_exact(s, length)
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise AssertionError(f"EOF after {len(data)} of {n} bytes")
+        data += chunk
+    return data
+
+
+class PyPeer:
+    """A test-only peer: serves the blocks of `data` for `cascade_hash`, every `corrupt_every`-th
+    block served with one byte flipped, each block after `delay` seconds. Registers with the
+    tracker. Runs in threads; stop() closes everything."""
+
+    def __init__(self, data_path, cascade_hash, block_size, tracker_address, corrupt_every=0, delay=0.0):
+        with open(data_path, "rb") as f:
+            self.data = f.read()
+        self.hash = cascade_hash
+        self.block_size = block_size
+        self.corrupt_every = corrupt_every
+        self.delay = delay
+        self.served = 0
+        self.lock = threading.Lock()
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.stopped = False
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+        status, _ = tracker_request(tracker_address, 2, cascade_hash, "127.0.0.1", self.port)
+        assert status == 0
+
+    @property
+    def endpoint(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        conn.settimeout(30)
+        try:
+            while not self.stopped:
+                request = b""
+                while len(request) < 64:
+                    chunk = conn.recv(64 - len(request))
+                    if not chunk:
+                        return
+                    request += chunk
+                index = struct.unpack("!Q", request[24:32])[0]
+                begin = index * self.block_size
+                if request[:8] != b"CASCADE1" or request[32:] != self.hash or begin >= len(self.data):
+                    conn.sendall(bytes([1]) + struct.pack("!Q", 3) + b"bad")
+                    return
+                block = bytearray(self.data[begin:begin + self.block_size])
+                with self.lock:
+                    self.served += 1
+                    corrupt = self.corrupt_every and self.served % self.corrupt_every == 0
+                if corrupt:
+                    block[len(block) // 2] ^= 0xFF
+                if self.delay:
+                    time.sleep(self.delay)
+                conn.sendall(bytes([0]) + struct.pack("!Q", len(block)) + bytes(block))
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stopped = True
+        self.listener.close()

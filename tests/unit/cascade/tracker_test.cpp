@@ -1,0 +1,252 @@
+#include <gtest/gtest.h>
+
+#include "cascade/protocol.hpp"
+#include "cascade/tracker.hpp"
+#include "net/byte_order.hpp"
+#include "test_support.hpp"
+
+namespace sockit::cascade {
+namespace {
+
+using sockit::testing::bytes_of;
+using sockit::testing::text_of;
+using Clock = std::chrono::system_clock;
+
+const Digest kTracked = sha256(bytes_of("tracked"));
+const Digest kOther = sha256(bytes_of("other"));
+constexpr std::uint32_t kLocal = 0x7f000001;
+
+std::array<std::byte, kTrackerRequestSize> request(TrackerCommand command, Endpoint who, const Digest& hash = kTracked) {
+  return encode_tracker_request({command, hash, who});
+}
+
+struct Answer {
+  std::uint8_t status = 255;
+  std::string message;
+  std::vector<PeerEntry> peers;
+  serve::Verdict verdict = serve::Verdict::keep_going;
+};
+
+class TrackerTest : public ::testing::Test {
+ protected:
+  TrackerTest() { config_.allowed = {kTracked}; }
+
+  std::unique_ptr<TrackerService> service() {
+    return std::make_unique<TrackerService>(config_, registry_);
+  }
+
+  // Feeds `bytes` to a fresh session in pieces of `piece` bytes, then (with `eof`) an end of input.
+  Answer exchange(std::span<const std::byte> bytes, std::size_t piece = 1000, bool eof = false,
+                  std::string peer = "127.0.0.1:40000") {
+    auto s = service();
+    serve::SessionContext context;
+    context.peer = std::move(peer);
+    context.now = [this] { return now_; };
+    auto session = s->new_session(context);
+    serve::Output out;
+    Answer a;
+    for (std::size_t at = 0; at < bytes.size() && a.verdict == serve::Verdict::keep_going; at += piece)
+      a.verdict = session->receive(bytes.subspan(at, std::min(piece, bytes.size() - at)), out);
+    if (eof && a.verdict == serve::Verdict::keep_going) a.verdict = session->end_of_input(out);
+    if (out.size() >= 5) {
+      a.status = std::to_integer<std::uint8_t>(out.bytes()[0]);
+      const auto length = net::load_u32(out.bytes().data() + 1);
+      EXPECT_EQ(out.size(), 5 + length) << "the body length must cover exactly the body";
+      const auto body = out.bytes().subspan(5);
+      if (a.status == 0) a.peers = decode_peer_entries(body);
+      else a.message = text_of(body);
+    }
+    return a;
+  }
+
+  Answer subscribe(Endpoint who, std::string source = "127.0.0.1:40000") {
+    return exchange(request(TrackerCommand::subscribe, who), 1000, false, std::move(source));
+  }
+
+  TrackerConfig config_;
+  std::shared_ptr<TrackerRegistry> registry_ = std::make_shared<TrackerRegistry>(42);
+  Clock::time_point now_ = Clock::time_point(std::chrono::seconds(1'700'000'000));
+};
+
+TEST_F(TrackerTest, SubscribeRegistersAndAnswersWithTheOthersNotTheRequester) {
+  EXPECT_EQ(subscribe({kLocal, 1001}).status, 0);
+  auto a = subscribe({kLocal, 1002});
+  EXPECT_EQ(a.status, 0);
+  EXPECT_EQ(a.verdict, serve::Verdict::close);
+  ASSERT_EQ(a.peers.size(), 1u);
+  EXPECT_EQ(a.peers[0].endpoint, (Endpoint{kLocal, 1001}));
+  EXPECT_EQ(a.peers[0].last_seen, 1'700'000'000u);
+  EXPECT_FALSE(a.peers[0].good);
+}
+
+TEST_F(TrackerTest, ListDoesNotRegister) {
+  EXPECT_EQ(exchange(request(TrackerCommand::list, {kLocal, 1001})).status, 0);
+  EXPECT_EQ(registry_->size(kTracked), 0u);
+  EXPECT_TRUE(subscribe({kLocal, 1002}).peers.empty());
+}
+
+TEST_F(TrackerTest, RequestSplitIntoSingleBytesIsStillAnswered) {
+  subscribe({kLocal, 1001});
+  auto a = exchange(request(TrackerCommand::list, {kLocal, 1002}), 1);
+  EXPECT_EQ(a.status, 0);
+  EXPECT_EQ(a.peers.size(), 1u);
+}
+
+TEST_F(TrackerTest, StaleEntriesAreLeftOutAndDeleted) {
+  subscribe({kLocal, 1001});
+  now_ += std::chrono::minutes(31);
+  subscribe({kLocal, 1002});
+  auto a = exchange(request(TrackerCommand::list, {kLocal, 1003}));
+  ASSERT_EQ(a.peers.size(), 1u);
+  EXPECT_EQ(a.peers[0].endpoint.port, 1002);
+  EXPECT_EQ(registry_->size(kTracked), 1u);
+}
+
+TEST_F(TrackerTest, ResubscribingRefreshesLastSeen) {
+  subscribe({kLocal, 1001});
+  now_ += std::chrono::minutes(20);
+  subscribe({kLocal, 1001});
+  now_ += std::chrono::minutes(20);
+  auto a = exchange(request(TrackerCommand::list, {kLocal, 1003}));
+  ASSERT_EQ(a.peers.size(), 1u);
+}
+
+TEST_F(TrackerTest, AtMostTwentyEntriesGoodOnesFirst) {
+  config_.good_ips = {0x0a000005};
+  config_.ban_private = false;
+  for (std::uint16_t port = 1; port <= 30; ++port) subscribe({kLocal, port});
+  subscribe({0x0a000005, 7000}, "10.0.0.5:5555");  // good: on the list, from its own address
+  subscribe({0x0a000005, 7001}, "127.0.0.1:5555");  // registered on its behalf: not good
+  auto a = exchange(request(TrackerCommand::list, {kLocal, 9999}));
+  ASSERT_EQ(a.peers.size(), 20u);
+  EXPECT_TRUE(a.peers[0].good);
+  EXPECT_EQ(a.peers[0].endpoint.port, 7000);
+  for (std::size_t i = 1; i < a.peers.size(); ++i) EXPECT_FALSE(a.peers[i].good);
+}
+
+TEST_F(TrackerTest, IPv4MappedSourceCountsAsThatAddress) {
+  config_.good_ips = {kLocal};
+  subscribe({kLocal, 1001}, "[::ffff:127.0.0.1]:5000");
+  auto a = exchange(request(TrackerCommand::list, {kLocal, 1002}));
+  ASSERT_EQ(a.peers.size(), 1u);
+  EXPECT_TRUE(a.peers[0].good);
+}
+
+TEST_F(TrackerTest, ShortHeaderGetsStatusOne) {
+  auto a = exchange(std::span<const std::byte>(request(TrackerCommand::list, {kLocal, 1})).first(10), 1000, true);
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "short header: 10 of 16 bytes");
+  EXPECT_EQ(a.verdict, serve::Verdict::close);
+}
+
+TEST_F(TrackerTest, WrongMagicGetsStatusOneAtOnce) {
+  auto bytes = request(TrackerCommand::list, {kLocal, 1});
+  bytes[0] = std::byte{'X'};
+  auto a = exchange(std::span(bytes).first(4));
+  EXPECT_EQ(a.status, 1);
+  EXPECT_NE(a.message.find("wrong magic"), std::string::npos);
+}
+
+TEST_F(TrackerTest, VersionOtherThanOneGetsStatusOne) {
+  auto bytes = request(TrackerCommand::list, {kLocal, 1});
+  net::store_u32(bytes.data() + 4, 2);
+  auto a = exchange(bytes);
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "unsupported protocol version 2 (expected 1)");
+}
+
+TEST_F(TrackerTest, UnknownCommandGetsStatusOne) {
+  auto bytes = request(TrackerCommand::list, {kLocal, 1});
+  net::store_u32(bytes.data() + 8, 3);
+  auto a = exchange(bytes);
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "unknown command 3 (1 = list peers, 2 = subscribe)");
+}
+
+TEST_F(TrackerTest, BodyLengthOtherThan38GetsStatusOne) {
+  auto bytes = request(TrackerCommand::list, {kLocal, 1});
+  net::store_u32(bytes.data() + 12, 37);
+  auto a = exchange(bytes);
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "body length 37 (expected 38)");
+}
+
+TEST_F(TrackerTest, ShortBodyGetsStatusOne) {
+  auto a = exchange(std::span<const std::byte>(request(TrackerCommand::list, {kLocal, 1})).first(30), 7, true);
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "short body: 14 of 38 bytes");
+}
+
+TEST_F(TrackerTest, UntrackedHashGetsStatusOne) {
+  auto a = exchange(request(TrackerCommand::subscribe, {kLocal, 1}, kOther));
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "untracked cascade hash " + to_hex(kOther));
+  EXPECT_EQ(registry_->size(kOther), 0u);
+}
+
+TEST_F(TrackerTest, AllowAnyTracksEveryHash) {
+  config_.allow_any = true;
+  EXPECT_EQ(exchange(request(TrackerCommand::subscribe, {kLocal, 1}, kOther)).status, 0);
+}
+
+TEST_F(TrackerTest, PrivateAddressIsRefusedWhenBanned) {
+  config_.ban_private = true;
+  auto a = subscribe({0xc0a80001, 1});
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "private address 192.168.0.1 refused (ban-private)");
+  EXPECT_EQ(subscribe({0x08080808, 1}).status, 0);
+}
+
+TEST_F(TrackerTest, SilenceBeforeAWholeRequestAnswersNothingYet) {
+  auto a = exchange(std::span<const std::byte>(request(TrackerCommand::list, {kLocal, 1})).first(53));
+  EXPECT_EQ(a.status, 255);
+  EXPECT_EQ(a.verdict, serve::Verdict::keep_going);
+}
+
+TEST(TrackerConfig, ReadsTheCourseKeys) {
+  const auto hash = to_hex(kTracked);
+  auto config = parse_tracker_config(R"({"port": 8000, "allowedhashes": [")" + hash +
+                                     R"("], "good-ips": ["1.2.3.4"], "ban-private": true})");
+  ASSERT_TRUE(config) << config.error().what();
+  EXPECT_EQ(config->port, 8000);
+  EXPECT_TRUE(config->allowed.contains(kTracked));
+  EXPECT_TRUE(config->good_ips.contains(0x01020304u));
+  EXPECT_TRUE(config->ban_private);
+}
+
+TEST(TrackerConfig, BadValuesNameTheKey) {
+  auto config = parse_tracker_config(R"({"allowedhashes": ["xyz"]})");
+  ASSERT_FALSE(config);
+  EXPECT_NE(std::string(config.error().what()).find("allowedhashes"), std::string::npos);
+  EXPECT_FALSE(parse_tracker_config("not json"));
+  EXPECT_FALSE(parse_tracker_config(R"({"port": 70000})"));
+}
+
+TEST(Protocol, TrackerRequestLayout) {
+  auto bytes = encode_tracker_request({TrackerCommand::subscribe, kTracked, {0x01020304, 0x0506}});
+  EXPECT_EQ(text_of(std::span(bytes).first(4)), "CASC");
+  EXPECT_EQ(net::load_u32(bytes.data() + 4), 1u);
+  EXPECT_EQ(net::load_u32(bytes.data() + 8), 2u);
+  EXPECT_EQ(net::load_u32(bytes.data() + 12), 38u);
+  EXPECT_EQ(net::load_u32(bytes.data() + 48), 0x01020304u);
+  EXPECT_EQ(net::load_u16(bytes.data() + 52), 0x0506);
+}
+
+TEST(Protocol, PeerEntryLayoutIsTwelveBytesWithZeroReserved) {
+  auto bytes = encode_peer_entries({{{0x7f000001, 80}, 0x01020304, true}});
+  ASSERT_EQ(bytes.size(), 12u);
+  EXPECT_EQ(bytes[10], std::byte{1});
+  EXPECT_EQ(bytes[11], std::byte{0});
+  EXPECT_EQ(net::load_u32(bytes.data() + 6), 0x01020304u);
+}
+
+TEST(Protocol, PrivateRanges) {
+  EXPECT_TRUE(is_private_ipv4(*parse_ipv4("10.1.2.3")));
+  EXPECT_TRUE(is_private_ipv4(*parse_ipv4("172.31.0.1")));
+  EXPECT_FALSE(is_private_ipv4(*parse_ipv4("172.32.0.1")));
+  EXPECT_TRUE(is_private_ipv4(*parse_ipv4("127.0.0.1")));
+  EXPECT_FALSE(is_private_ipv4(*parse_ipv4("8.8.8.8")));
+}
+
+}  // namespace
+}  // namespace sockit::cascade
