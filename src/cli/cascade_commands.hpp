@@ -1,5 +1,7 @@
 #pragma once
 
+#include "cli/stop_on_signals.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,14 +23,6 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 /// "1.5 MiB" for messages and the progress bar.
 std::string human_bytes(double bytes);
 
-/// While alive, SIGINT and SIGTERM call stop.request() (async-signal-safe) instead of killing
-/// the process; the former handlers come back on destruction. One at a time.
-class StopOnSignals {
- public:
-  explicit StopOnSignals(serve::StopSignal& stop);
-  ~StopOnSignals();
-  StopOnSignals(const StopOnSignals&) = delete;
-  StopOnSignals& operator=(const StopOnSignals&) = delete;
-};
+using cli::StopOnSignals;
 
 }  // namespace sockit::cli::cascade_commands

@@ -1,5 +1,4 @@
 #include <fmt/core.h>
-#include <signal.h>
 
 #include <cctype>
 #include <charconv>
@@ -7,17 +6,6 @@
 #include "cli/cascade_commands.hpp"
 
 namespace sockit::cli::cascade_commands {
-namespace {
-
-serve::StopSignal* g_stop = nullptr;
-struct sigaction g_old_int {};
-struct sigaction g_old_term {};
-
-extern "C" void request_stop(int) {
-  if (g_stop) g_stop->request();
-}
-
-}  // namespace
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
   std::uint64_t number = 0;
@@ -42,21 +30,6 @@ std::string human_bytes(double bytes) {
     ++unit;
   }
   return unit == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, kUnits[unit]);
-}
-
-StopOnSignals::StopOnSignals(serve::StopSignal& stop) {
-  g_stop = &stop;
-  struct sigaction action {};
-  action.sa_handler = request_stop;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(SIGINT, &action, &g_old_int);
-  ::sigaction(SIGTERM, &action, &g_old_term);
-}
-
-StopOnSignals::~StopOnSignals() {
-  ::sigaction(SIGINT, &g_old_int, nullptr);
-  ::sigaction(SIGTERM, &g_old_term, nullptr);
-  g_stop = nullptr;
 }
 
 }  // namespace sockit::cli::cascade_commands

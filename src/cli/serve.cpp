@@ -3,10 +3,8 @@
 // runs), prints one startup line per listener, then runs each listener on its own thread(s)
 // until SIGINT/SIGTERM, which this file turns into StopSignal::request().
 #include <fmt/core.h>
-#include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <memory>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/stop_on_signals.hpp"
 #include "net/address.hpp"
 #include "net/socket.hpp"
 #include "serve/log.hpp"
@@ -54,27 +53,6 @@ struct ServeOptions {
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-// The signal handler's only way to reach the server; a lock-free atomic pointer load is
-// async-signal-safe, and so is StopSignal::request().
-std::atomic<serve::StopSignal*> g_stop{nullptr};
-
-extern "C" void request_stop(int) {
-  if (auto* stop = g_stop.load()) stop->request();
-}
-
-void install_signal_handlers(serve::StopSignal& stop) {
-  g_stop.store(&stop);
-  struct sigaction action {};
-  action.sa_handler = request_stop;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  ::sigaction(SIGPIPE, &ignore, nullptr);  // a client that left must not kill the server
-}
 
 // Best first: what `sockit serve` uses when epoll is not in this build.
 constexpr std::string_view kModelPreference[] = {"epoll", "uring", "poll", "select", "pool", "thread", "fork", "iterative"};
@@ -206,10 +184,7 @@ int run(const ServeOptions& o) {
 
   // Handlers first: a signal that comes as soon as the startup lines are out must stop cleanly.
   serve::StopSignal stop;
-  install_signal_handlers(stop);
-  struct Unregister {
-    ~Unregister() { g_stop.store(nullptr); }
-  } unregister;
+  StopOnSignals signals(stop);
   serve::Log log(stdout, o.quiet, o.json_log ? serve::Log::Format::json : serve::Log::Format::text);
   serve::services::ServiceOptions service_options{o.format, o.algorithm};
   const auto requests = parse_requests(o);
