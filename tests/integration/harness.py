@@ -2,10 +2,10 @@
 
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 SOCKIT = os.environ.get("SOCKIT") or os.path.join(
@@ -20,40 +20,89 @@ def run(*args, timeout=30, input=None, check=True):
     return proc
 
 
+class LineFollower:
+    """Reads a text stream on a thread, keeping every line; wait_for() waits with a deadline.
+
+    select() on a buffered text pipe misses lines Python has already read ahead, so nothing here
+    uses it.
+    """
+
+    def __init__(self, stream):
+        self.lines = []
+        self.cursor = 0  # for wait_for(..., consume=True): lines before it were matched already
+        self._finished = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, stream):
+        try:
+            for line in stream:
+                with self._changed:
+                    self.lines.append(line)
+                    self._changed.notify_all()
+        except ValueError:  # the stream was closed under us
+            pass
+        with self._changed:
+            self._finished = True
+            self._changed.notify_all()
+
+    def wait_for(self, pattern, timeout=10, consume=False, what="output"):
+        """Waits until a line matches `pattern`; returns the match. Without `consume` every line
+        so far counts; with it, only lines after the last consumed match."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            seen = self.cursor if consume else 0
+            while True:
+                for index in range(seen, len(self.lines)):
+                    m = regex.search(self.lines[index])
+                    if m:
+                        if consume:
+                            self.cursor = index + 1
+                        return m
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or self._finished:
+                    break
+                self._changed.wait(left)
+            raise AssertionError(f"no {what} line matching {pattern!r} within {timeout}s; got:\n"
+                                 f"{''.join(self.lines)}")
+
+    def join(self, timeout):
+        self._thread.join(timeout)
+
+    def text(self):
+        with self._changed:
+            return "".join(self.lines)
+
+
 class Server:
     """A background `sockit ...` process; waits for a line matching `ready` on its output.
 
-    Use as a context manager: it is stopped with SIGTERM (then SIGKILL) on exit.
+    A thread reads the output all the time, so a chatty server never blocks on a full pipe and
+    wait_for() sees every line. Use as a context manager: it is stopped with SIGTERM (then
+    SIGKILL) on exit.
     """
 
     def __init__(self, *args, ready=r"listening on (\S+)", timeout=20, env=None, preexec_fn=None):
         self.args = args
         self.proc = subprocess.Popen([SOCKIT, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1, env=env, preexec_fn=preexec_fn)
-        self.lines = []
-        self.match = self.wait_for(ready, timeout)
+        self._output = LineFollower(self.proc.stdout)
+        self.lines = self._output.lines
+        try:
+            self.match = self.wait_for(ready, timeout)
+        except BaseException:
+            self.close()
+            raise
 
     def wait_for(self, pattern, timeout=10):
-        """Reads output lines until one matches `pattern`; returns the match."""
-        deadline = time.monotonic() + timeout
-        regex = re.compile(pattern)
-        for line in self.lines:
-            m = regex.search(line)
-            if m:
-                return m
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            m = regex.search(line)
-            if m:
-                return m
-        raise AssertionError(f"no output matching {pattern!r} within {timeout}s from sockit "
-                             f"{' '.join(self.args)}; got:\n{''.join(self.lines)}")
+        """Waits until an output line matches `pattern` (earlier lines count); returns the match."""
+        try:
+            return self._output.wait_for(pattern, timeout)
+        except AssertionError as e:
+            raise AssertionError(f"sockit {' '.join(self.args)}: {e}") from None
 
     @property
     def pid(self):
@@ -74,20 +123,23 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
-        rest = self.proc.stdout.read()
-        if rest:
-            self.lines.append(rest)
+        self._output.join(timeout)
         return self.proc.returncode
 
+    def close(self):
+        """Stops the server (if running) and closes its pipe; returns the exit code."""
+        code = self.stop()
+        self.proc.stdout.close()
+        return code
+
     def output(self):
-        return "".join(self.lines)
+        return self._output.text()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.stop()
-        self.proc.stdout.close()
+        self.close()
 
 
 def connect(host, port, timeout=5):
@@ -122,7 +174,6 @@ def open_fds(pid):
 # ---- sockit serve helpers (models, services, listeners) ----
 
 import resource
-import threading
 
 _cache = {}
 
@@ -149,61 +200,8 @@ def service_built(name, transport):
     return transport in built_services().get(name, set())
 
 
-class DrainedServer(Server):
-    """A Server whose output a thread reads all the time: a chatty server never blocks on a full
-    pipe, and wait_for() sees every line (select() on a buffered text pipe can miss lines that
-    are already in Python's buffer)."""
-
-    def wait_for(self, pattern, timeout=10):
-        if not hasattr(self, "_reader"):
-            self._changed = threading.Condition()
-            self._reader = threading.Thread(target=self._drain, daemon=True)
-            self._reader.start()
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        seen = 0
-        with self._changed:
-            while True:
-                for line in self.lines[seen:]:
-                    m = regex.search(line)
-                    if m:
-                        return m
-                seen = len(self.lines)
-                left = deadline - time.monotonic()
-                if left <= 0 or self._finished:
-                    break
-                self._changed.wait(left)
-        raise AssertionError(f"no output matching {pattern!r} within {timeout}s from sockit "
-                             f"{' '.join(self.args)}; got:\n{''.join(self.lines)}")
-
-    _finished = False
-
-    def _drain(self):
-        for line in self.proc.stdout:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        with self._changed:
-            self._finished = True
-            self._changed.notify_all()
-
-    def stop(self, sig=signal.SIGTERM, timeout=10):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        if hasattr(self, "_reader"):
-            self._reader.join(timeout)
-        return self.proc.returncode
-
-    def close(self):
-        """Stops the server (if running) and closes its pipe; returns the exit code."""
-        code = self.stop()
-        self.proc.stdout.close()
-        return code
+# Every Server drains its output now; the old name stays for the tests that use it.
+DrainedServer = Server
 
 
 def listeners(server, expected, timeout=20):
@@ -348,22 +346,12 @@ def run_in_netns(python_code, timeout=120):
 
 
 def wait_for_stderr_line(proc, pattern, timeout=10):
-    """Reads `proc.stderr` (a text pipe) until a line matches `pattern`; returns the match."""
-    deadline = time.monotonic() + timeout
-    regex = re.compile(pattern)
-    seen = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen.append(line)
-        m = regex.search(line)
-        if m:
-            return m
-    raise AssertionError(f"no stderr line matching {pattern!r} within {timeout}s; got:\n{''.join(seen)}")
+    """Waits for a line of `proc.stderr` (a text pipe) matching `pattern`, after the lines earlier
+    calls matched; returns the match."""
+    follower = getattr(proc, "_sockit_stderr", None)
+    if follower is None:
+        follower = proc._sockit_stderr = LineFollower(proc.stderr)
+    return follower.wait_for(pattern, timeout, consume=True, what="stderr")
 
 
 def free_port(kind=socket.SOCK_STREAM):
