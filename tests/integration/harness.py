@@ -85,14 +85,16 @@ class Server:
     SIGKILL) on exit.
     """
 
-    def __init__(self, *args, ready=r"listening on (\S+)", timeout=20, env=None, preexec_fn=None):
+    def __init__(self, *args, ready=r"listening on (\S+)", timeout=20, env=None, preexec_fn=None, command=None):
+        """Runs `sockit ARGS...` (or `command`, a whole argv, e.g. sockit inside `unshare -n`) and,
+        unless `ready` is None, waits for it."""
         self.args = args
-        self.proc = subprocess.Popen([SOCKIT, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(command or [SOCKIT, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1, env=env, preexec_fn=preexec_fn)
         self._output = LineFollower(self.proc.stdout)
         self.lines = self._output.lines
         try:
-            self.match = self.wait_for(ready, timeout)
+            self.match = self.wait_for(ready, timeout) if ready is not None else None
         except BaseException:
             self.close()
             raise

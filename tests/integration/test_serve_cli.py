@@ -76,10 +76,7 @@ class EveryService(unittest.TestCase):
     def test_serve_alone_starts_every_built_service_on_its_default_port(self):
         # Default ports are fixed: run in a network namespace of our own so nothing collides.
         script = f"ip link set lo up && exec {SOCKIT} serve --model thread --tcp"
-        proc = subprocess.Popen(["unshare", "-n", "sh", "-c", script], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-        server = DrainedServer.__new__(DrainedServer)
-        server.args, server.proc, server.lines = ("serve",), proc, []
+        server = DrainedServer("serve", command=["unshare", "-n", "sh", "-c", script], ready=None)
         self.addCleanup(server.close)
         try:
             server.wait_for(r"listening on \[::\]:10007 \(echo/tcp", timeout=20)
