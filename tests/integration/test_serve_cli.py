@@ -2,7 +2,6 @@
 
 import json
 import socket
-import subprocess
 import unittest
 
 from harness import SOCKIT, DrainedServer, connect, list_models, recv_exactly, run, serve, service_built
