@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <exception>
+#include <stdexcept>
 
 namespace sockit::cascade {
 
@@ -13,7 +14,7 @@ std::unique_ptr<serve::Model> make_serving_model(serve::Log* log) {
   if (auto model = serve::make_model("epoll", options)) return model;
   for (const auto& name : serve::available_models())
     if (auto model = serve::make_model(name, options)) return model;
-  return make_poll_fallback(log);
+  throw std::logic_error("the server engine offers no model");
 }
 
 BackgroundServer::BackgroundServer(net::Socket listener, const serve::Service& service, serve::Limits limits,

@@ -11,13 +11,8 @@
 namespace sockit::cascade {
 
 /// The model cascade serves its tracker and block server with: the epoll model when this build
-/// has it, else the first model available, else cascade's own minimal poll() loop (one thread,
-/// non-blocking, back-pressure above limits.high_water, idle timeout) so that cascade works in
-/// any build.
+/// has it, else the first model available (every build has the blocking ones).
 std::unique_ptr<serve::Model> make_serving_model(serve::Log* log);
-
-/// The minimal poll() loop named above; used only when the server engine offers no model.
-std::unique_ptr<serve::Model> make_poll_fallback(serve::Log* log);
 
 /// Runs a service on its own thread until stop() or destruction (which stops and joins).
 /// The service must outlive this object.
