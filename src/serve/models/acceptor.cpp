@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "serve/connection_log.hpp"
+
 namespace sockit::serve::models {
 namespace {
 
@@ -33,7 +35,7 @@ bool Acceptor::admit(net::Socket socket, std::string peer, Accepted& out) {
   }
   if (open_.fetch_add(1, std::memory_order_relaxed) >= limits_.max_conns) {
     open_.fetch_sub(1, std::memory_order_relaxed);
-    log_.connection(fmt::format("refused {}: {} connections open (--max-conns)", peer, limits_.max_conns));
+    log_.connection(refused_line(peer, limits_.max_conns));
     return false;  // `socket` closes here
   }
   out = Accepted{std::move(socket), std::move(peer), ConnectionSlot(open_)};
