@@ -30,7 +30,7 @@ class Reactor {
   Reactor(Poller& poller, ReactorShared& shared)
       : poller_(poller),
         shared_(shared),
-        acceptor_(shared.listener, shared.limits, shared.open, shared.log),
+        acceptor_(shared.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
         producer_(shared.service.produces_without_input()),
         scratch_(kScratchBytes) {}
   /// Only when run() threw: a connection on a worker must outlive its job.

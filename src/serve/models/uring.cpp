@@ -107,7 +107,7 @@ class Ring {
  public:
   explicit Ring(ReactorShared& shared)
       : shared_(shared),
-        acceptor_(shared.listener, shared.limits, shared.open, shared.log),
+        acceptor_(shared.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
         producer_(shared.service.produces_without_input()) {
     if (int rc = io_uring_queue_init(kRingEntries, &ring_, 0); rc < 0) throw uring_error("io_uring_queue_init", rc);
     try {
