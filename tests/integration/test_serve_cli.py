@@ -5,7 +5,7 @@ import socket
 import subprocess
 import unittest
 
-from harness import SOCKIT, DrainedServer, connect, list_models, recv_exactly, run, serve, service_built
+from harness import SOCKIT, DrainedServer, LineFollower, connect, list_models, recv_exactly, run, serve, service_built
 
 
 def echo_via(family, host, port):
@@ -79,7 +79,9 @@ class EveryService(unittest.TestCase):
         proc = subprocess.Popen(["unshare", "-n", "sh", "-c", script], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         server = DrainedServer.__new__(DrainedServer)
-        server.args, server.proc, server.lines = ("serve",), proc, []
+        server.args, server.proc = ("serve",), proc
+        server._output = LineFollower(proc.stdout)
+        server.lines = server._output.lines
         self.addCleanup(server.close)
         try:
             server.wait_for(r"listening on \[::\]:10007 \(echo/tcp", timeout=20)
