@@ -5,16 +5,36 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <utility>
+
+#include "serve/connection_log.hpp"
 
 namespace sockit::serve::models {
 namespace {
 
 net::Fd open_reserve() { return net::Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 
+
+constexpr std::chrono::seconds kQuietToEndSpell{1};
+
 }  // namespace
 
-Acceptor::Acceptor(const net::Socket& listener, const Limits& limits, std::atomic<std::size_t>& open, ModelLog log)
-    : listener_(listener), limits_(limits), open_(open), log_(log), reserve_(open_reserve()) {}
+bool DescriptorSpell::failed(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  last_failure_ = now;
+  return !std::exchange(active_, true);
+}
+
+bool DescriptorSpell::accepted(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (!active_ || now - last_failure_ < kQuietToEndSpell) return false;
+  active_ = false;
+  return true;
+}
+
+Acceptor::Acceptor(const net::Socket& listener, const Limits& limits, std::atomic<std::size_t>& open,
+                   DescriptorSpell& spell, ModelLog log)
+    : listener_(listener), limits_(limits), open_(open), log_(log), spell_(spell), reserve_(open_reserve()) {}
 
 Acceptor::Outcome Acceptor::accept_one(Accepted& out) {
   net::Address peer;
@@ -27,13 +47,10 @@ Acceptor::Outcome Acceptor::accept_one(Accepted& out) {
 }
 
 bool Acceptor::admit(net::Socket socket, std::string peer, Accepted& out) {
-  if (out_of_descriptors_) {
-    out_of_descriptors_ = false;
-    log_.notice("accepting again: descriptors are available");
-  }
+  if (spell_.accepted(DescriptorSpell::Clock::now())) log_.notice("accepting again: descriptors are available");
   if (open_.fetch_add(1, std::memory_order_relaxed) >= limits_.max_conns) {
     open_.fetch_sub(1, std::memory_order_relaxed);
-    log_.connection(fmt::format("refused {}: {} connections open (--max-conns)", peer, limits_.max_conns));
+    log_.connection(refused_line(peer, limits_.max_conns));
     return false;  // `socket` closes here
   }
   out = Accepted{std::move(socket), std::move(peer), ConnectionSlot(open_)};
@@ -51,10 +68,8 @@ Acceptor::Outcome Acceptor::failed(int error, const std::string& what) {
     case ENFILE:
     case ENOBUFS:
     case ENOMEM:
-      if (!out_of_descriptors_) {
-        out_of_descriptors_ = true;
+      if (spell_.failed(DescriptorSpell::Clock::now()))
         log_.notice(fmt::format("{}; closing waiting clients until descriptors free up", what));
-      }
       return shed() ? Outcome::refused : Outcome::paused;
     default:
       log_.notice(what);

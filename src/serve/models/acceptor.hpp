@@ -1,7 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <string>
 
 #include "net/fd.hpp"
@@ -18,6 +20,24 @@ struct Accepted {
   ConnectionSlot slot;
 };
 
+/// One spell of "out of descriptors", shared by every loop of a model so that the spell is
+/// logged once, not once per loop, and does not end (and start again) each time another loop's
+/// accept slips into a descriptor freed for a moment. Thread-safe.
+class DescriptorSpell {
+ public:
+  using Clock = std::chrono::steady_clock;
+  /// Accept failed for want of descriptors: true when this starts a spell (log it).
+  bool failed(Clock::time_point now);
+  /// Accept worked: true when this ends a spell (log it), which needs a quiet second since the
+  /// last failure.
+  bool accepted(Clock::time_point now);
+
+ private:
+  std::mutex mutex_;
+  bool active_ = false;
+  Clock::time_point last_failure_{};
+};
+
 /// Accepting for one event loop on a shared non-blocking listener: --max-conns, and EMFILE/ENFILE
 /// answered with a reserve descriptor (free it, accept and close the waiting client, take it
 /// back) so that a full descriptor table neither stops the server nor makes it spin on a
@@ -31,7 +51,8 @@ class Acceptor {
     paused,    ///< accept keeps failing: stop watching the listener for a moment
   };
 
-  Acceptor(const net::Socket& listener, const Limits& limits, std::atomic<std::size_t>& open, ModelLog log);
+  Acceptor(const net::Socket& listener, const Limits& limits, std::atomic<std::size_t>& open, DescriptorSpell& spell,
+           ModelLog log);
 
   /// Never blocks (the listener is non-blocking).
   Outcome accept_one(Accepted& out);
@@ -49,8 +70,8 @@ class Acceptor {
   const Limits& limits_;
   std::atomic<std::size_t>& open_;
   ModelLog log_;
+  DescriptorSpell& spell_;
   net::Fd reserve_;
-  bool out_of_descriptors_ = false;
 };
 
 }  // namespace sockit::serve::models

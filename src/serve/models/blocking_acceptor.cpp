@@ -10,6 +10,7 @@
 
 #include "net/deadline.hpp"
 #include "net/error.hpp"
+#include "serve/connection_log.hpp"
 
 namespace sockit::serve::models::blocking {
 namespace {
@@ -110,7 +111,7 @@ void Acceptor::drop_one_pending(int err) {
 void refuse(Accepted connection, std::size_t max_conns, Log* log) {
   const auto peer = connection.peer.to_string();
   connection.socket.close();
-  if (log) log->connection("refused " + peer + ": " + std::to_string(max_conns) + " connections already (--max-conns)");
+  if (log) log->connection(refused_line(peer, max_conns));
 }
 
 }  // namespace sockit::serve::models::blocking

@@ -9,6 +9,7 @@
 
 #include "net/deadline.hpp"
 #include "net/io.hpp"
+#include "serve/connection_log.hpp"
 #include "serve/models/blocking_acceptor.hpp"
 
 namespace sockit::serve::models::blocking {
@@ -54,6 +55,7 @@ class BlockingConnection {
         verdict = session.receive(std::span(buffer_).first(*n), out);
       }
     }
+    if (reason_.empty()) reason_ = eof ? "peer closed" : verdict == Verdict::close ? "session closed" : "";
   }
 
   const std::string& reason() const noexcept { return reason_; }
@@ -93,10 +95,7 @@ class BlockingConnection {
     }
   }
 
-  static std::string seconds(std::chrono::milliseconds ms) {
-    const auto count = ms.count();
-    return count % 1000 == 0 ? std::to_string(count / 1000) + " s" : std::to_string(count) + " ms";
-  }
+  static std::string seconds(std::chrono::milliseconds ms) { return duration_text(ms.count()); }
 
   const net::Socket& socket_;
   std::string peer_;
@@ -112,19 +111,14 @@ class BlockingConnection {
 void serve_blocking(const net::Socket& connection, const net::Address& peer, const Service& service, const Limits& limits,
                     const StopSignal& stop, Log* log) {
   const auto name = peer_name(peer);
-  if (log) log->connection("connected " + name);
+  if (log) log->connection(connected_line(name));
   SessionContext context;
   context.max_line = limits.max_line;
   context.peer = name;
   auto session = service.new_session(context);
   BlockingConnection conn(connection, name, limits, stop, log);
   conn.serve(*session, service.produces_without_input());
-  if (log) {
-    const auto requests = session->requests();
-    std::string line = "closed " + name + " after " + std::to_string(requests) + (requests == 1 ? " request" : " requests");
-    if (!conn.reason().empty()) line += " (" + conn.reason() + ")";
-    log->connection(line);
-  }
+  if (log) log->connection(closed_line(name, session->requests(), conn.reason()));
 }
 
 }  // namespace sockit::serve::models::blocking

@@ -5,6 +5,8 @@
 #include <exception>
 #include <utility>
 
+#include "serve/connection_log.hpp"
+
 namespace sockit::serve::models {
 namespace {
 
@@ -24,11 +26,17 @@ Connection::Connection(net::Socket socket, std::string peer, std::unique_ptr<Ses
       cpu_bound_(session_->cpu_bound()),
       log_(log),
       slot_(std::move(slot)) {
-  log_.connection(fmt::format("connected {}", peer_));
+  log_.connection(connected_line(peer_));
 }
 
 Connection::~Connection() {
-  log_.connection(fmt::format("closed {} after {} requests", peer_, session_->requests()));
+  std::string_view reason = close_reason_;
+  if (reason.empty()) reason = eof_ ? "peer closed" : closing_ ? "session closed" : "";
+  log_.connection(closed_line(peer_, session_->requests(), reason));
+}
+
+void Connection::set_close_reason(std::string reason) {
+  if (close_reason_.empty()) close_reason_ = std::move(reason);
 }
 
 template <typename Call>
@@ -37,6 +45,7 @@ void Connection::drive(Call&& call) {
     apply(call());
   } catch (const std::exception& e) {
     log_.notice(fmt::format("session for {} failed: {}", peer_, e.what()));
+    set_close_reason(fmt::format("session failed: {}", e.what()));
     fail();
     return;
   }
@@ -116,6 +125,7 @@ void Connection::refill() {
       apply(session_->writable(sending_));
     } catch (const std::exception& e) {
       log_.notice(fmt::format("session for {} failed: {}", peer_, e.what()));
+      set_close_reason(fmt::format("session failed: {}", e.what()));
       fail();
     }
   }
@@ -126,7 +136,7 @@ void Connection::read_ready(std::span<std::byte> scratch) {
     auto got = net::try_recv(fd(), scratch);
     if (!got) {
       if (!got.error().would_block()) {
-        log_.connection(got.error().what());
+        set_close_reason(got.error().what());
         fail();
       }
       return;
@@ -145,7 +155,7 @@ void Connection::write_ready() {
     auto put = net::try_send(fd(), unsent());
     if (!put) {
       if (!put.error().would_block()) {
-        log_.connection(put.error().what());
+        set_close_reason(put.error().what());
         fail();
       }
       return;
@@ -199,6 +209,7 @@ void Connection::end_offload() {
   busy_ = false;
   if (!job_error_.empty()) {
     log_.notice(fmt::format("session for {} failed: {}", peer_, job_error_));
+    set_close_reason(fmt::format("session failed: {}", job_error_));
     fail();
     return;
   }

@@ -71,7 +71,7 @@ class Connection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// Logs "connected PEER"; the destructor logs "closed PEER after N requests".
+  /// Logs "connected PEER"; the destructor logs "closed PEER after N requests (REASON)".
   Connection(net::Socket socket, std::string peer, std::unique_ptr<Session> session, const Limits& limits,
              bool producer, ModelLog log, ConnectionSlot slot);
   ~Connection();
@@ -89,6 +89,9 @@ class Connection {
   void input_ended();
   /// The socket failed (reset, error) or must go now: drops unsent output; finished() soon.
   void fail() noexcept;
+  /// Why the connection ends (for the "closed" line): idle, server stopping, an error. The first
+  /// reason given wins; without one it is "peer closed" or "session closed".
+  void set_close_reason(std::string reason);
 
   /// The next bytes to send; valid until the next sent() or fail().
   net::ConstBytes unsent() const noexcept;
@@ -156,6 +159,7 @@ class Connection {
   bool eof_queued_ = false;  // EOF seen but not yet told to a CPU-bound session
   bool closing_ = false;     // the session said close: flush, then finish
   bool failed_ = false;
+  std::string close_reason_;
   Clock::time_point last_active_ = Clock::now();
 };
 

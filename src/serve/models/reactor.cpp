@@ -10,6 +10,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "serve/connection_log.hpp"
 #include "serve/models/acceptor.hpp"
 
 namespace sockit::serve::models {
@@ -29,7 +30,7 @@ class Reactor {
   Reactor(Poller& poller, ReactorShared& shared)
       : poller_(poller),
         shared_(shared),
-        acceptor_(shared.listener, shared.limits, shared.open, shared.log),
+        acceptor_(shared.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
         producer_(shared.service.produces_without_input()),
         scratch_(kScratchBytes) {}
   /// Only when run() threw: a connection on a worker must outlive its job.
@@ -217,7 +218,7 @@ void Reactor::expire_idle(Clock::time_point now) {
       mark_active(it);
       continue;
     }
-    shared_.log.connection(fmt::format("{}: idle for {} ms, closing", it->connection.peer(), idle.count()));
+    it->connection.set_close_reason("idle for " + duration_text(idle.count()));
     close(it);
   }
 }
@@ -226,6 +227,7 @@ void Reactor::end_grace() {
   grace_end_.reset();
   for (auto it = entries_.begin(); it != entries_.end();) {
     const auto next = std::next(it);
+    it->connection.set_close_reason("server stopping");
     if (it->connection.busy()) {
       it->connection.fail();  // its worker cannot be interrupted: close when it comes back
     } else {

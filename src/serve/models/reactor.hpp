@@ -7,6 +7,7 @@
 
 #include "net/socket.hpp"
 #include "serve/model.hpp"
+#include "serve/models/acceptor.hpp"
 #include "serve/models/connection.hpp"
 #include "serve/models/offload.hpp"
 
@@ -50,6 +51,7 @@ struct ReactorShared {
   StopSignal& stop;
   ModelLog log;
   std::atomic<std::size_t> open{0};  ///< connections open in all loops (--max-conns)
+  DescriptorSpell out_of_descriptors{};  ///< EMFILE logged once for all loops
   WorkerPool workers{};              ///< CPU-bound sessions run here
 };
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "net/error.hpp"
+#include "serve/connection_log.hpp"
 #include "serve/models/acceptor.hpp"
 #include "serve/models/connection.hpp"
 #include "serve/models/models.hpp"
@@ -106,7 +107,7 @@ class Ring {
  public:
   explicit Ring(ReactorShared& shared)
       : shared_(shared),
-        acceptor_(shared.listener, shared.limits, shared.open, shared.log),
+        acceptor_(shared.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
         producer_(shared.service.produces_without_input()) {
     if (int rc = io_uring_queue_init(kRingEntries, &ring_, 0); rc < 0) throw uring_error("io_uring_queue_init", rc);
     try {
@@ -285,7 +286,7 @@ void Ring::on_recv(Entry& entry, int result, unsigned flags) {
   } else if (result == -ENOBUFS) {
     entry.starved = true;
   } else if (result < 0 && !entry.shut) {
-    shared_.log.connection(fmt::format("recv from {} failed: {}", entry.connection.peer(), std::strerror(-result)));
+    entry.connection.set_close_reason(fmt::format("recv failed: {}", std::strerror(-result)));
     entry.connection.fail();
   }
   active(entry);
@@ -297,7 +298,7 @@ void Ring::on_send(Entry& entry, int result) {
   if (result >= 0) {
     entry.connection.sent(static_cast<std::size_t>(result));
   } else if (!entry.shut) {
-    shared_.log.connection(fmt::format("send to {} failed: {}", entry.connection.peer(), std::strerror(-result)));
+    entry.connection.set_close_reason(fmt::format("send failed: {}", std::strerror(-result)));
     entry.connection.fail();
   }
   active(entry);
@@ -364,7 +365,7 @@ void Ring::expire_idle(Clock::time_point now) {
       active(entry);
       continue;
     }
-    shared_.log.connection(fmt::format("{}: idle for {} ms, closing", entry.connection.peer(), idle.count()));
+    entry.connection.set_close_reason("idle for " + duration_text(idle.count()));
     entry.connection.fail();
     pump(entry);
     if (!entries_.empty() && &entries_.front() == &entry) active(entry);
@@ -375,6 +376,7 @@ void Ring::end_grace() {
   grace_end_.reset();
   for (auto it = entries_.begin(); it != entries_.end();) {
     auto& entry = *it++;
+    entry.connection.set_close_reason("server stopping");
     entry.connection.fail();  // a busy one closes when its worker comes back
     pump(entry);
   }
