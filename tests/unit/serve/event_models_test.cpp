@@ -55,7 +55,7 @@ class CountingEcho : public Service {
   mutable std::atomic<std::size_t> received_{0};
 };
 
-/// Line service declaring itself CPU-bound: "slow" takes 800 ms (standing in for recursive fib),
+/// Line service declaring itself CPU-bound: "slow" takes 2 s (standing in for recursive fib),
 /// anything else is answered at once. Records whether two threads ever entered one session.
 class SlowLines : public Service {
  public:
@@ -73,7 +73,7 @@ class SlowLines : public Service {
           line_.erase(0, end + 1);
           if (request == "slow") {
             ++started_;
-            std::this_thread::sleep_for(800ms);
+            std::this_thread::sleep_for(2s);
           }
           out.append(request + " done\n");
         }
@@ -326,7 +326,7 @@ TEST_P(EventModel, SlowCpuBoundRequestDoesNotDelayAnotherClient) {
   send_text(hasty, "quick\n");
   EXPECT_EQ(recv_text(hasty, 11), "quick done\n");
   const auto waited = Clock::now() - start;
-  EXPECT_LT(waited, 400ms) << "the fast client waited for the slow one";
+  EXPECT_LT(waited, 1s) << "the fast client waited for the slow one";
   RecordProperty("fast_client_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
   EXPECT_EQ(recv_text(patient, 10), "slow done\n");
 }
@@ -500,7 +500,7 @@ TEST_P(EventModel, ThousandIdleConnectionsDoNotDelayANewClient) {
   send_text(client, "new");
   EXPECT_EQ(recv_text(client, 3), "new");
   const auto waited = Clock::now() - start;
-  EXPECT_LT(waited, 200ms);
+  EXPECT_LT(waited, 500ms);
   RecordProperty("new_client_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
 }
 
