@@ -98,21 +98,7 @@ class EpollModel : public Model {
     // Every loop takes its descriptors before any serves: a failure stops the model cleanly.
     std::vector<std::unique_ptr<EventLoop>> loops;
     for (unsigned i = 0; i < threads_; ++i) loops.push_back(std::make_unique<EventLoop>(std::make_unique<EpollPoller>(), shared));
-    std::vector<std::exception_ptr> failures(threads_);
-    auto reactor = [&](unsigned index) {
-      try {
-        loops[index]->run();
-      } catch (const std::exception& e) {
-        log_.notice(fmt::format("epoll reactor {} stopped: {}", index, e.what()));
-        failures[index] = std::current_exception();
-      }
-    };
-    std::vector<std::thread> others;
-    for (unsigned i = 1; i < threads_; ++i) others.emplace_back(reactor, i);
-    reactor(0);
-    for (auto& thread : others) thread.join();
-    for (const auto& failure : failures)
-      if (failure) std::rethrow_exception(failure);
+    run_loops(loops, log_, "epoll reactor");
   }
 
  private:

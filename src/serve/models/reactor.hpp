@@ -1,8 +1,13 @@
 #pragma once
 
+#include <fmt/core.h>
+
 #include <atomic>
 #include <cstddef>
+#include <exception>
 #include <memory>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "net/socket.hpp"
@@ -78,5 +83,27 @@ class EventLoop {
   std::unique_ptr<Poller> poller_;
   std::unique_ptr<Reactor> reactor_;
 };
+
+/// Runs every loop's run() on a thread of its own (loop 0 on the caller's), waits for all of
+/// them, then rethrows the first failure. A failing loop is logged as "`what` N stopped: ...";
+/// the others go on until the stop signal. Blocks.
+template <typename Loop>
+void run_loops(std::vector<std::unique_ptr<Loop>>& loops, ModelLog log, std::string_view what) {
+  std::vector<std::exception_ptr> failures(loops.size());
+  auto body = [&](std::size_t index) {
+    try {
+      loops[index]->run();
+    } catch (const std::exception& e) {
+      log.notice(fmt::format("{} {} stopped: {}", what, index, e.what()));
+      failures[index] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> others;
+  for (std::size_t i = 1; i < loops.size(); ++i) others.emplace_back(body, i);
+  body(0);
+  for (auto& thread : others) thread.join();
+  for (const auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+}
 
 }  // namespace sockit::serve::models

@@ -406,21 +406,7 @@ class UringModel : public Model {
     ReactorShared shared{listener, service, limits, stop, log_};
     std::vector<std::unique_ptr<Ring>> rings;
     for (unsigned i = 0; i < threads_; ++i) rings.push_back(std::make_unique<Ring>(shared));
-    std::vector<std::exception_ptr> failures(threads_);
-    auto loop = [&](unsigned index) {
-      try {
-        rings[index]->run();
-      } catch (const std::exception& e) {
-        log_.notice(fmt::format("uring loop {} stopped: {}", index, e.what()));
-        failures[index] = std::current_exception();
-      }
-    };
-    std::vector<std::thread> others;
-    for (unsigned i = 1; i < threads_; ++i) others.emplace_back(loop, i);
-    loop(0);
-    for (auto& thread : others) thread.join();
-    for (const auto& failure : failures)
-      if (failure) std::rethrow_exception(failure);
+    run_loops(rings, log_, "uring loop");
   }
 
  private:
