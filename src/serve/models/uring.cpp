@@ -27,6 +27,7 @@
 #include <list>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "net/error.hpp"
@@ -153,6 +154,7 @@ class Ring {
   std::optional<BufferRing> buffers_;
   Completions completions_;
   std::list<Entry> entries_;  // least recently active first, as in the readiness loops
+  std::vector<Entry*> starved_;  // recvs to retry: the buffer ring was empty
   bool listening_ = true;
   bool accept_armed_ = false;
   std::optional<Clock::time_point> resume_accepting_;
@@ -235,8 +237,11 @@ void Ring::run() {
         default: break;
       }
     }
-    for (auto& entry : entries_)
-      if (entry.starved) pump(entry);
+    // Recvs that found the buffer ring empty try again now that buffers went back to it.
+    for (auto* entry : std::exchange(starved_, {})) {
+      entry->starved = false;
+      pump(*entry);
+    }
     expire_idle(Clock::now());
   }
 }
@@ -284,7 +289,7 @@ void Ring::on_recv(Entry& entry, int result, unsigned flags) {
   if (result == 0) {
     entry.connection.input_ended();
   } else if (result == -ENOBUFS) {
-    entry.starved = true;
+    if (!std::exchange(entry.starved, true)) starved_.push_back(&entry);
   } else if (result < 0 && !entry.shut) {
     entry.connection.set_close_reason(fmt::format("recv failed: {}", std::strerror(-result)));
     entry.connection.fail();
@@ -322,11 +327,11 @@ void Ring::active(Entry& entry) {
 // Decides what a connection needs next: a worker, a recv, a send, or the end.
 void Ring::pump(Entry& entry) {
   auto& connection = entry.connection;
-  entry.starved = false;
   if (connection.offload_ready())
     shared_.workers.offload(connection, completions_, reinterpret_cast<std::uint64_t>(&entry));
   if (connection.finished()) {
     if (!entry.recv_pending && !entry.send_pending) {
+      if (entry.starved) std::erase(starved_, &entry);
       entries_.erase(entry.self);  // closes the socket, logs "closed ..."
       return;
     }
