@@ -13,6 +13,7 @@ import threading
 import time
 
 from harness import SOCKIT, Server, run
+from harness import recv_exactly as recv_exact
 
 
 def make_data(path, size, seed=1):
@@ -125,16 +126,6 @@ def tracker_request(address, command, cascade_hash, ip="127.0.0.1", port=0):
         head = recv_exact(s, 5)
         status, length = head[0], struct.unpack("!I", head[1:])[0]
         return status, recv_exact(s, length)
-
-
-def recv_exact(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise AssertionError(f"EOF after {len(data)} of {n} bytes")
-        data += chunk
-    return data
 
 
 class PyPeer:
