@@ -36,6 +36,7 @@ struct ServeOptions {
   bool udp_only = false;
   bool tcp_only = false;
   unsigned threads = 0;
+  bool no_offload = false;
   std::size_t max_conns = 10000;
   double idle_timeout = 300;
   std::size_t max_line = 8192;
@@ -215,7 +216,7 @@ int run(const ServeOptions& o) {
     std::optional<std::uint16_t> tcp_port;
     if (tcp_service) {
       if (model_name.empty()) model_name = choose_model(o, log);
-      auto model = serve::make_model(model_name, {.threads = o.threads, .log = &log});
+      auto model = serve::make_model(model_name, {.threads = o.threads, .offload = !o.no_offload, .log = &log});
       auto socket = net::listen_on(address).value();
       tcp_port = socket.local_address().value().port();
       tcp.push_back({name, std::move(tcp_service), std::move(model), std::move(socket)});
@@ -294,6 +295,9 @@ Command add_serve(CLI::App& app) {
   udp->excludes(tcp);
   cmd->add_option("--threads", o->threads, "threads of the model (pool workers, reactors); UDP sockets per service")
       ->check(CLI::Range(1u, 1024u));
+  cmd->add_flag("--no-offload", o->no_offload,
+                "event models run CPU-bound requests (fib --algorithm recursive) on their loop instead of on "
+                "worker threads: every other client waits (to measure what offload buys)");
   cmd->add_option("--max-conns", o->max_conns, "connections served at once; more are accepted and closed")
       ->capture_default_str();
   cmd->add_option("--idle-timeout", o->idle_timeout, "seconds a client may stay silent (0: forever)")

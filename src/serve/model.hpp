@@ -23,9 +23,12 @@ struct Limits {
   std::size_t high_water = 1 << 20;                       ///< event models stop reading above this much unsent output
 };
 
-/// How a model is built: threads and where it logs.
+/// How a model is built: threads, CPU offload and where it logs.
 struct ModelOptions {
   unsigned threads = 0;  ///< 0: the model's default (one per core for epoll/uring/pool)
+  /// Event models run a CPU-bound session (Session::cpu_bound) on worker threads so that its
+  /// loop keeps serving everyone else; false runs it inline, stalling the loop (--no-offload).
+  bool offload = true;
   Log* log = nullptr;
 };
 

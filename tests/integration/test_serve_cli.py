@@ -1,7 +1,9 @@
 """`sockit serve` as DESIGN.md's "Command line" says: startup lines, addresses, exit codes."""
 
 import json
+import select
 import socket
+import time
 import unittest
 
 from harness import SOCKIT, DrainedServer, connect, list_models, recv_exactly, run, serve, service_built
@@ -65,6 +67,19 @@ class StartupLines(unittest.TestCase):
     def test_list_models_has_the_blocking_models(self):
         for model in ("iterative", "fork", "thread", "pool"):
             self.assertIn(model, list_models())
+
+    def test_no_offload_answers_in_arrival_order_behind_a_cpu_bound_request(self):
+        # One epoll loop computing fib inline: a quick request sent later cannot overtake it.
+        server, where = self.start(["fib"], "--model", "epoll", "--threads", "1", "--algorithm", "recursive",
+                                   "--no-offload")
+        with connect(*where[("fib", "tcp")]) as slow, connect(*where[("fib", "tcp")]) as quick:
+            slow.sendall(b"38\n")  # about 0.5 s
+            time.sleep(0.1)
+            quick.sendall(b"1\n")
+            self.assertEqual(recv_exactly(quick, 2), b"1\n")
+            readable, _, _ = select.select([slow], [], [], 0)
+            self.assertEqual(readable, [slow], "the quick answer overtook the CPU-bound one")
+            self.assertEqual(recv_exactly(slow, 9), b"39088169\n")
 
     def test_help_has_an_example(self):
         self.assertIn("Example", run("serve", "--help").stdout)

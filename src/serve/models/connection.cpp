@@ -17,13 +17,13 @@ constexpr int kCallsPerEvent = 16;
 }  // namespace
 
 Connection::Connection(net::Socket socket, std::string peer, std::unique_ptr<Session> session,
-                       const Limits& limits, bool producer, ModelLog log, ConnectionSlot slot)
+                       const Limits& limits, bool producer, bool offload, ModelLog log, ConnectionSlot slot)
     : socket_(std::move(socket)),
       peer_(std::move(peer)),
       session_(std::move(session)),
       limits_(limits),
       producer_(producer),
-      cpu_bound_(session_->cpu_bound()),
+      offloaded_(offload && session_->cpu_bound()),
       log_(log),
       slot_(std::move(slot)) {
   log_.connection(connected_line(peer_));
@@ -60,7 +60,7 @@ void Connection::open() {
 void Connection::deliver(net::ConstBytes bytes) {
   if (failed_ || closing_ || bytes.empty()) return;  // after "close" further input is ignored
   touch();
-  if (cpu_bound_) {
+  if (offloaded_) {
     queued_.insert(queued_.end(), bytes.begin(), bytes.end());
     return;
   }
@@ -71,7 +71,7 @@ void Connection::input_ended() {
   if (eof_) return;
   eof_ = true;
   if (failed_ || closing_) return;
-  if (cpu_bound_) {
+  if (offloaded_) {
     eof_queued_ = true;
     return;
   }
@@ -176,7 +176,7 @@ bool Connection::finished() const noexcept {
 }
 
 bool Connection::offload_ready() const noexcept {
-  return cpu_bound_ && !busy_ && !failed_ && !closing_ && (!queued_.empty() || eof_queued_);
+  return offloaded_ && !busy_ && !failed_ && !closing_ && (!queued_.empty() || eof_queued_);
 }
 
 void Connection::begin_offload() {

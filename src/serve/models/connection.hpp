@@ -57,9 +57,9 @@ class ConnectionSlot {
 /// are never copied. Knows nothing of how readiness is learnt (select, poll, epoll, io_uring):
 /// the loop tells it what arrived and what was sent, and asks what it wants next.
 ///
-/// Input: bytes are handed to the session as they arrive, except for a CPU-bound session,
-/// whose input is queued here and handed over by the loop to a worker (begin_offload,
-/// run_offloaded on the worker, end_offload back on the loop).
+/// Input: bytes are handed to the session as they arrive, except for a CPU-bound session when
+/// `offload` is on: its input is queued here and handed over by the loop to a worker
+/// (begin_offload, run_offloaded on the worker, end_offload back on the loop).
 ///
 /// Output: the session appends to `pending_`; the bytes being sent are in `sending_`, which
 /// nothing else touches, so unsent() stays valid while a write (or an io_uring SQE) uses it.
@@ -73,7 +73,7 @@ class Connection {
 
   /// Logs "connected PEER"; the destructor logs "closed PEER after N requests (REASON)".
   Connection(net::Socket socket, std::string peer, std::unique_ptr<Session> session, const Limits& limits,
-             bool producer, ModelLog log, ConnectionSlot slot);
+             bool producer, bool offload, ModelLog log, ConnectionSlot slot);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -138,7 +138,7 @@ class Connection {
   std::unique_ptr<Session> session_;
   const Limits& limits_;
   bool producer_;
-  bool cpu_bound_;
+  bool offloaded_;  // a CPU-bound session, run on workers
   ModelLog log_;
   ConnectionSlot slot_;
 

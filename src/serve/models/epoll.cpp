@@ -89,12 +89,13 @@ class EpollModel : public Model {
  public:
   explicit EpollModel(const ModelOptions& options)
       : threads_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+        offload_(options.offload),
         log_(options.log) {}
 
   std::string_view name() const noexcept override { return "epoll"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    ReactorShared shared{listener, service, limits, stop, log_};
+    ReactorShared shared{listener, service, limits, stop, log_, offload_};
     // Every loop takes its descriptors before any serves: a failure stops the model cleanly.
     std::vector<std::unique_ptr<EventLoop>> loops;
     for (unsigned i = 0; i < threads_; ++i) loops.push_back(std::make_unique<EventLoop>(std::make_unique<EpollPoller>(), shared));
@@ -103,6 +104,7 @@ class EpollModel : public Model {
 
  private:
   unsigned threads_;
+  bool offload_;
   ModelLog log_;
 };
 

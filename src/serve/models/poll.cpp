@@ -60,14 +60,15 @@ class PollPoller : public Poller {
 
 class PollModel : public Model {
  public:
-  explicit PollModel(const ModelOptions& options) : log_(options.log) {}
+  explicit PollModel(const ModelOptions& options) : offload_(options.offload), log_(options.log) {}
   std::string_view name() const noexcept override { return "poll"; }
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    ReactorShared shared{listener, service, limits, stop, log_};
+    ReactorShared shared{listener, service, limits, stop, log_, offload_};
     EventLoop(std::make_unique<PollPoller>(), shared).run();
   }
 
  private:
+  bool offload_;
   ModelLog log_;
 };
 

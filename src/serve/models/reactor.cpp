@@ -149,7 +149,7 @@ void Reactor::accept_clients() {
     context.peer = client.peer;
     auto session = shared_.service.new_session(context);
     entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session), shared_.limits,
-                          producer_, shared_.log, std::move(client.slot));
+                          producer_, shared_.offload, shared_.log, std::move(client.slot));
     const auto it = std::prev(entries_.end());
     by_fd_[fd] = it;
     it->connection.open();

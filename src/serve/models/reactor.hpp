@@ -55,6 +55,7 @@ struct ReactorShared {
   const Limits& limits;
   StopSignal& stop;
   ModelLog log;
+  bool offload;                      ///< ModelOptions::offload
   std::atomic<std::size_t> open{0};  ///< connections open in all loops (--max-conns)
   DescriptorSpell out_of_descriptors{};  ///< EMFILE logged once for all loops
   WorkerPool workers{};              ///< CPU-bound sessions run here

@@ -57,14 +57,15 @@ class SelectPoller : public Poller {
 
 class SelectModel : public Model {
  public:
-  explicit SelectModel(const ModelOptions& options) : log_(options.log) {}
+  explicit SelectModel(const ModelOptions& options) : offload_(options.offload), log_(options.log) {}
   std::string_view name() const noexcept override { return "select"; }
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    ReactorShared shared{listener, service, limits, stop, log_};
+    ReactorShared shared{listener, service, limits, stop, log_, offload_};
     EventLoop(std::make_unique<SelectPoller>(), shared).run();
   }
 
  private:
+  bool offload_;
   ModelLog log_;
 };
 

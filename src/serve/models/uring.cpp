@@ -259,7 +259,8 @@ void Ring::on_accept(int result, unsigned flags) {
       context.peer = client.peer;
       auto session = shared_.service.new_session(context);
       auto& entry = entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session),
-                                          shared_.limits, producer_, shared_.log, std::move(client.slot));
+                                          shared_.limits, producer_, shared_.offload, shared_.log,
+                                          std::move(client.slot));
       entry.self = std::prev(entries_.end());
       entry.connection.open();
       pump(entry);
@@ -401,6 +402,7 @@ class UringModel : public Model {
  public:
   explicit UringModel(const ModelOptions& options)
       : threads_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+        offload_(options.offload),
         log_(options.log) {}
 
   std::string_view name() const noexcept override { return "uring"; }
@@ -408,7 +410,7 @@ class UringModel : public Model {
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
     // The reserve-descriptor trick accepts synchronously: that accept must never block.
     listener.set_nonblocking(true).value();
-    ReactorShared shared{listener, service, limits, stop, log_};
+    ReactorShared shared{listener, service, limits, stop, log_, offload_};
     std::vector<std::unique_ptr<Ring>> rings;
     for (unsigned i = 0; i < threads_; ++i) rings.push_back(std::make_unique<Ring>(shared));
     run_loops(rings, log_, "uring loop");
@@ -416,6 +418,7 @@ class UringModel : public Model {
 
  private:
   unsigned threads_;
+  bool offload_;
   ModelLog log_;
 };
 

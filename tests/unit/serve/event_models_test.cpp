@@ -163,10 +163,10 @@ class Lines : public Service {
 
 class Server {
  public:
-  Server(const std::string& model, const Service& service, Limits limits, unsigned threads = 2)
+  Server(const std::string& model, const Service& service, Limits limits, unsigned threads = 2, bool offload = true)
       : log_file_(std::tmpfile()),
         log_(log_file_, false),
-        model_(make_model(model, ModelOptions{threads, &log_})),
+        model_(make_model(model, {.threads = threads, .offload = offload, .log = &log_})),
         listener_(net::listen_on(net::Address::loopback(AF_INET, 0)).value()),
         address_(listener_.local_address().value()),
         limits_(limits) {
@@ -338,6 +338,21 @@ TEST_P(EventModel, SlowCpuBoundRequestDoesNotDelayAnotherClient) {
   const auto waited = Clock::now() - start;
   EXPECT_LT(waited, 1s) << "the fast client waited for the slow one";
   RecordProperty("fast_client_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
+  EXPECT_EQ(recv_text(patient, 10), "slow done\n");
+}
+
+TEST_P(EventModel, WithoutOffloadTheSlowRequestStallsTheLoopForEveryone) {
+  SlowLines slow;
+  Server server(model(), slow, {}, 1, /*offload=*/false);
+  auto patient = connect_client(server.address());
+  send_text(patient, "slow\n");
+  ASSERT_TRUE(slow.slow_request_started());
+
+  auto hasty = connect_client(server.address());  // the kernel completes the handshake meanwhile
+  const auto start = Clock::now();
+  send_text(hasty, "quick\n");
+  EXPECT_EQ(recv_text(hasty, 11), "quick done\n");
+  EXPECT_GT(Clock::now() - start, 1s) << "the one loop answered while it was computing the slow request";
   EXPECT_EQ(recv_text(patient, 10), "slow done\n");
 }
 
