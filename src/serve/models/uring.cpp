@@ -3,20 +3,28 @@
 //
 // - accept: one multishot accept per ring keeps producing connections (re-armed when the kernel
 //   ends it, e.g. after EMFILE);
-// - recv: one at a time per connection, only while the connection wants input (back-pressure is
-//   simply not asking), into a provided-buffer ring: the kernel picks a buffer when data
-//   arrives, so a thousand idle connections pin no buffer at all; the buffer goes back to the
-//   ring as soon as the session has seen the bytes;
+// - recv: one multishot recv per connection while it wants input, into a provided-buffer ring:
+//   the kernel picks a buffer when data arrives, so a thousand idle connections pin no buffer
+//   at all, and the recv stays armed across requests instead of being submitted (and polled
+//   for) again each time. Back-pressure cancels it; it is armed again once the output drained.
+//   The buffer goes back to the ring as soon as the session has seen the bytes. Kernels older
+//   than 6.0 refuse multishot recv: then every recv is a single one;
 // - send: one at a time per connection from Connection::unsent(), which nothing moves while the
 //   SQE is in flight;
 // - a connection is freed only when none of its operations is in flight; to end one early, the
 //   socket is shut down, which completes its pending recv.
+//
+// The ring is created disabled, single-issuer and with deferred task work where the kernel has
+// them (6.1): completions are then processed only when the loop asks for them, in its own
+// thread, instead of interrupting it. The loop's thread enables the ring.
 //
 // The user_data of each SQE is an Entry pointer with the operation in its low bits.
 #include <liburing.h>
 #include <fmt/core.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -60,6 +68,7 @@ struct Entry {
   explicit Entry(Args&&... args) : connection(std::forward<Args>(args)...) {}
   Connection connection;
   bool recv_pending = false;
+  bool recv_cancelled = false;  // back-pressure asked the kernel to end the multishot recv
   bool send_pending = false;
   bool starved = false;  // a recv found no provided buffer: ask again next turn
   bool shut = false;
@@ -110,7 +119,11 @@ class Ring {
       : shared_(shared),
         acceptor_(shared.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
         producer_(shared.service.produces_without_input()) {
-    if (int rc = io_uring_queue_init(kRingEntries, &ring_, 0); rc < 0) throw uring_error("io_uring_queue_init", rc);
+    int rc = io_uring_queue_init(kRingEntries, &ring_,
+                                 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED);
+    disabled_ = rc == 0;
+    if (rc == -EINVAL) rc = io_uring_queue_init(kRingEntries, &ring_, 0);  // before Linux 6.1
+    if (rc < 0) throw uring_error("io_uring_queue_init", rc);
     try {
       buffers_.emplace(ring_);
     } catch (...) {
@@ -151,6 +164,8 @@ class Ring {
   Acceptor acceptor_;
   bool producer_;
   io_uring ring_{};
+  bool disabled_ = false;  // created disabled: run() enables it in the thread that submits
+  bool multishot_recv_ = true;
   std::optional<BufferRing> buffers_;
   Completions completions_;
   std::list<Entry> entries_;  // least recently active first, as in the readiness loops
@@ -185,6 +200,14 @@ void Ring::arm_poll(int fd, Op op) {
 }
 
 void Ring::run() {
+  if (disabled_) {
+    // The system call itself: Debian's liburing 2.3 declares io_uring_enable_rings() but does
+    // not export it.
+    if (::syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0)
+      throw net::errno_error("io_uring_register(IORING_REGISTER_ENABLE_RINGS)", "", errno);
+    disabled_ = false;
+  }
+  io_uring_register_ring_fd(&ring_);  // saves a descriptor look-up per io_uring_enter; optional
   arm_poll(shared_.stop.fd(), kStop);
   arm_poll(completions_.fd(), kWake);
   arm_accept();
@@ -281,7 +304,14 @@ void Ring::on_accept(int result, unsigned flags) {
 }
 
 void Ring::on_recv(Entry& entry, int result, unsigned flags) {
-  entry.recv_pending = false;
+  if (!(flags & IORING_CQE_F_MORE)) {  // this recv is over: a single one, or the multishot ended
+    entry.recv_pending = false;
+    entry.recv_cancelled = false;
+    if (result == -EINVAL && multishot_recv_) {  // a kernel without multishot recv
+      multishot_recv_ = false;
+      result = -ENOBUFS;  // try again, as a single recv
+    }
+  }
   if (flags & IORING_CQE_F_BUFFER) {
     const auto id = static_cast<unsigned short>(flags >> IORING_CQE_BUFFER_SHIFT);
     if (result > 0) entry.connection.deliver(buffers_->buffer(id).first(static_cast<std::size_t>(result)));
@@ -291,7 +321,7 @@ void Ring::on_recv(Entry& entry, int result, unsigned flags) {
     entry.connection.input_ended();
   } else if (result == -ENOBUFS) {
     if (!std::exchange(entry.starved, true)) starved_.push_back(&entry);
-  } else if (result < 0 && !entry.shut) {
+  } else if (result < 0 && result != -ECANCELED && !entry.shut) {
     entry.connection.set_close_reason(fmt::format("recv failed: {}", std::strerror(-result)));
     entry.connection.fail();
   }
@@ -346,11 +376,20 @@ void Ring::pump(Entry& entry) {
   const auto tag = reinterpret_cast<std::uint64_t>(&entry);
   if (connection.wants_input() && !entry.recv_pending) {
     auto* s = sqe();
-    io_uring_prep_recv(s, connection.fd(), nullptr, kBufferBytes, 0);
+    if (multishot_recv_)
+      io_uring_prep_recv_multishot(s, connection.fd(), nullptr, 0, 0);
+    else
+      io_uring_prep_recv(s, connection.fd(), nullptr, kBufferBytes, 0);
     s->flags |= IOSQE_BUFFER_SELECT;
     s->buf_group = kBufferGroup;
     io_uring_sqe_set_data64(s, tag | kRecv);
     entry.recv_pending = true;
+  } else if (!connection.wants_input() && entry.recv_pending && !entry.recv_cancelled && multishot_recv_) {
+    // Back-pressure: a multishot recv would go on reading. Bytes it already took are delivered.
+    auto* s = sqe();
+    io_uring_prep_cancel64(s, tag | kRecv, 0);
+    io_uring_sqe_set_data64(s, kIgnored);
+    entry.recv_cancelled = true;
   }
   if (connection.wants_output() && !entry.send_pending) {
     const auto bytes = connection.unsent();
