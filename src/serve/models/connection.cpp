@@ -59,7 +59,6 @@ void Connection::open() {
 
 void Connection::deliver(net::ConstBytes bytes) {
   if (failed_ || closing_ || bytes.empty()) return;  // after "close" further input is ignored
-  touch();
   if (offloaded_) {
     queued_.insert(queued_.end(), bytes.begin(), bytes.end());
     return;
@@ -99,7 +98,6 @@ std::size_t Connection::unsent_size() const noexcept { return sending_.size() - 
 void Connection::sent(std::size_t n) {
   if (failed_) return;  // a send that was in flight when the connection failed: nothing to account
   sent_ += n;
-  touch();
   if (sent_ == sending_.size()) refill();
 }
 
@@ -214,7 +212,6 @@ void Connection::end_offload() {
     return;
   }
   if (failed_) return;  // the client went away while the worker ran
-  touch();
   if (pending_.empty())
     std::swap(pending_, job_output_);
   else

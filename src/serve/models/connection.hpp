@@ -121,9 +121,10 @@ class Connection {
   /// Loop thread: takes the job's output and verdict; busy() no more.
   void end_offload();
 
-  /// When this connection last made progress (for idle timeouts).
+  /// When this connection last made progress (for idle timeouts). The loop marks it, with the
+  /// time it woke up: one clock read per wake-up rather than several per request.
   Clock::time_point last_active() const noexcept { return last_active_; }
-  void touch() noexcept { last_active_ = Clock::now(); }
+  void touch(Clock::time_point now) noexcept { last_active_ = now; }
 
  private:
   /// Runs one session call; an exception fails the connection instead of the server.

@@ -8,7 +8,7 @@
 #include <iterator>
 #include <list>
 #include <optional>
-#include <unordered_map>
+#include <vector>
 
 #include "serve/connection_log.hpp"
 #include "serve/models/acceptor.hpp"
@@ -39,7 +39,7 @@ class Reactor {
     while (busy()) {
       completions_.wait();
       for (const auto tag : completions_.take())
-        if (auto found = by_fd_.find(static_cast<int>(tag)); found != by_fd_.end()) found->second->connection.end_offload();
+        if (const auto it = entry_of(static_cast<int>(tag)); it != entries_.end()) it->connection.end_offload();
     }
   }
   Reactor(const Reactor&) = delete;
@@ -59,15 +59,16 @@ class Reactor {
   using Entries = std::list<Entry>;
 
   void accept_clients();
-  void serve(Entries::iterator it, unsigned ready);
-  void finish_jobs();
+  Entries::iterator entry_of(int fd);
+  void serve(Entries::iterator it, unsigned ready, Clock::time_point now);
+  void finish_jobs(Clock::time_point now);
   void settle(Entries::iterator it);
   void close(Entries::iterator it);
   void expire_idle(Clock::time_point now);
   void end_grace();
   void watch_listener(bool on);
   int timeout_ms(Clock::time_point now) const;
-  void mark_active(Entries::iterator it);
+  void mark_active(Entries::iterator it, Clock::time_point now);
 
   Poller& poller_;
   ReactorShared& shared_;
@@ -76,7 +77,7 @@ class Reactor {
   bool producer_;
   std::vector<std::byte> scratch_;  // every read lands here first; sessions keep what they need
   Entries entries_;
-  std::unordered_map<int, Entries::iterator> by_fd_;
+  std::vector<Entries::iterator> by_fd_;  // indexed by descriptor; entries_.end() where none
   bool listening_ = true;
   bool listener_watched_ = false;
   Clock::time_point resume_accepting_{};
@@ -103,16 +104,17 @@ void Reactor::run() {
     if (listening_ && !listener_watched_ && now >= resume_accepting_) watch_listener(true);
 
     poller_.wait(timeout_ms(now), events);
+    const auto woke = Clock::now();
     for (const auto& event : events) {
       if (event.fd == shared_.listener.fd()) {
         if (listening_) accept_clients();
       } else if (event.fd == completions_.fd()) {
-        finish_jobs();
-      } else if (auto found = by_fd_.find(event.fd); found != by_fd_.end()) {
-        serve(found->second, event.ready);
+        finish_jobs(woke);
+      } else if (const auto it = entry_of(event.fd); it != entries_.end()) {
+        serve(it, event.ready, woke);
       }
     }
-    expire_idle(Clock::now());
+    expire_idle(woke);
   }
 }
 
@@ -151,34 +153,39 @@ void Reactor::accept_clients() {
     entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session), shared_.limits,
                           producer_, shared_.offload, shared_.log, std::move(client.slot));
     const auto it = std::prev(entries_.end());
-    by_fd_[fd] = it;
+    if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1, entries_.end());
+    by_fd_[static_cast<std::size_t>(fd)] = it;
     it->connection.open();
     if (it->connection.wants_output()) it->connection.write_ready();
     settle(it);
   }
 }
 
-void Reactor::mark_active(Entries::iterator it) {
-  it->connection.touch();
+Reactor::Entries::iterator Reactor::entry_of(int fd) {
+  const auto index = static_cast<std::size_t>(fd);
+  return index < by_fd_.size() ? by_fd_[index] : entries_.end();
+}
+
+void Reactor::mark_active(Entries::iterator it, Clock::time_point now) {
+  it->connection.touch(now);
   entries_.splice(entries_.end(), entries_, it);
 }
 
-void Reactor::serve(Entries::iterator it, unsigned ready) {
+void Reactor::serve(Entries::iterator it, unsigned ready, Clock::time_point now) {
   auto& connection = it->connection;
-  mark_active(it);
+  mark_active(it, now);
   if ((ready & Poller::kReadable) && (it->interest & Poller::kReadable)) connection.read_ready(scratch_);
   // Write at once rather than after another wait: echo answers in the same turn.
   if (connection.wants_output()) connection.write_ready();
   settle(it);
 }
 
-void Reactor::finish_jobs() {
+void Reactor::finish_jobs(Clock::time_point now) {
   for (const auto tag : completions_.take()) {
-    const auto found = by_fd_.find(static_cast<int>(tag));
-    if (found == by_fd_.end()) continue;
-    const auto it = found->second;
+    const auto it = entry_of(static_cast<int>(tag));
+    if (it == entries_.end()) continue;
     it->connection.end_offload();
-    mark_active(it);
+    mark_active(it, now);
     if (it->connection.wants_output()) it->connection.write_ready();
     settle(it);
   }
@@ -204,7 +211,7 @@ void Reactor::settle(Entries::iterator it) {
 void Reactor::close(Entries::iterator it) {
   const int fd = it->connection.fd();
   if (it->interest) poller_.watch(fd, 0);
-  by_fd_.erase(fd);
+  by_fd_[static_cast<std::size_t>(fd)] = entries_.end();
   entries_.erase(it);  // closes the socket, logs "closed ..."
 }
 
@@ -215,7 +222,7 @@ void Reactor::expire_idle(Clock::time_point now) {
     const auto it = entries_.begin();
     if (it->connection.last_active() + idle > now) return;
     if (it->connection.busy()) {  // computing for the client is not idleness
-      mark_active(it);
+      mark_active(it, now);
       continue;
     }
     it->connection.set_close_reason("idle for " + duration_text(idle.count()));

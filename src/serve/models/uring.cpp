@@ -174,6 +174,7 @@ class Ring {
   bool accept_armed_ = false;
   std::optional<Clock::time_point> resume_accepting_;
   std::optional<Clock::time_point> grace_end_;
+  Clock::time_point woke_ = Clock::now();  // when the last wait returned: activity is marked with it
 };
 
 io_uring_sqe* Ring::sqe() {
@@ -241,6 +242,7 @@ void Ring::run() {
     }
     const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, next ? &timeout : nullptr, nullptr);
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) throw uring_error("io_uring_submit_and_wait", rc);
+    woke_ = Clock::now();
 
     while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
       const std::uint64_t data = io_uring_cqe_get_data64(cqe);
@@ -265,7 +267,7 @@ void Ring::run() {
       entry->starved = false;
       pump(*entry);
     }
-    expire_idle(Clock::now());
+    expire_idle(woke_);
   }
 }
 
@@ -351,7 +353,7 @@ void Ring::finish_jobs() {
 }
 
 void Ring::active(Entry& entry) {
-  entry.connection.touch();
+  entry.connection.touch(woke_);
   entries_.splice(entries_.end(), entries_, entry.self);
 }
 
