@@ -153,7 +153,6 @@ std::string choose_model(const ServeOptions& o, serve::Log& log) {
 struct TcpListener {
   std::string service_name;
   std::unique_ptr<serve::Service> service;
-  std::unique_ptr<serve::Model> model;
   net::Socket socket;
 };
 
@@ -197,6 +196,7 @@ int run(const ServeOptions& o) {
   std::vector<UdpListener> udp;
   std::vector<std::string> not_built;
   std::string model_name;
+  std::unique_ptr<serve::Model> model;  // one for every TCP listener: event models share their loops
   for (const auto& request : requests) {
     const auto& info = *request.info;
     const std::string name(info.name);
@@ -215,11 +215,13 @@ int run(const ServeOptions& o) {
     address.set_port(request.port.value_or(o.system_ports ? info.system_port : info.port));
     std::optional<std::uint16_t> tcp_port;
     if (tcp_service) {
-      if (model_name.empty()) model_name = choose_model(o, log);
-      auto model = serve::make_model(model_name, {.threads = o.threads, .offload = !o.no_offload, .log = &log});
+      if (!model) {
+        model_name = choose_model(o, log);
+        model = serve::make_model(model_name, {.threads = o.threads, .offload = !o.no_offload, .log = &log});
+      }
       auto socket = net::listen_on(address).value();
       tcp_port = socket.local_address().value().port();
-      tcp.push_back({name, std::move(tcp_service), std::move(model), std::move(socket)});
+      tcp.push_back({name, std::move(tcp_service), std::move(socket)});
     }
     if (udp_service) {
       const unsigned count = std::max(1u, o.threads);
@@ -257,13 +259,15 @@ int run(const ServeOptions& o) {
 
   std::fflush(stdout);  // forked children must not inherit unwritten output
 
+  std::vector<serve::Endpoint> endpoints;
+  for (auto& l : tcp) endpoints.push_back({l.socket, *l.service});
   std::vector<std::thread> threads;
-  for (auto& l : tcp)
+  if (model)
     threads.emplace_back([&] {
       try {
-        l.model->run(l.socket, *l.service, limits, stop);
+        model->run_all(endpoints, limits, stop);
       } catch (const std::exception& e) {
-        log.notice(fmt::format("{}/tcp stopped: {}", l.service_name, e.what()));
+        log.notice(fmt::format("TCP stopped: {}", e.what()));
       }
     });
   for (auto& l : udp)

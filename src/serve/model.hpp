@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,12 @@ struct ModelOptions {
   Log* log = nullptr;
 };
 
+/// A listening socket and the service its clients get.
+struct Endpoint {
+  net::Socket& listener;
+  const Service& service;
+};
+
 /// A server design. One file each in models/.
 class Model {
  public:
@@ -40,6 +47,12 @@ class Model {
   /// Blocks: serves `service` on `listener` until `stop` fires and its connections are done
   /// (or the grace period ends). Never throws for a client's fault; logs and goes on.
   virtual void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) = 0;
+  /// Blocks: serves every endpoint as run() does, with one --max-conns count for them all.
+  /// Event models serve them all from the same loops, as one server (a CPU-bound service then
+  /// shares the loops with the others: what offload is for). By default each endpoint gets
+  /// run() on a thread of its own; a failing endpoint does not stop the others, and the first
+  /// failure is rethrown, naming its service, once all have returned.
+  virtual void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop);
 };
 
 /// Names of the TCP models this build and this kernel can run (uring only if io_uring works).

@@ -1,4 +1,9 @@
+#include <fmt/core.h>
+
 #include <algorithm>
+#include <exception>
+#include <stdexcept>
+#include <thread>
 
 #include "serve/model.hpp"
 #include "serve/models/models.hpp"
@@ -20,6 +25,22 @@ constexpr ModelEntry kModels[] = {
 };
 
 }  // namespace
+
+void Model::run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) {
+  std::vector<std::exception_ptr> failures(endpoints.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < endpoints.size(); ++i)
+    threads.emplace_back([&, i] {
+      try {
+        run(endpoints[i].listener, endpoints[i].service, limits, stop);
+      } catch (const std::exception& e) {
+        failures[i] = std::make_exception_ptr(std::runtime_error(fmt::format("{}: {}", endpoints[i].service.name(), e.what())));
+      }
+    });
+  for (auto& thread : threads) thread.join();
+  for (const auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+}
 
 std::vector<std::string> available_models() {
   std::vector<std::string> names;

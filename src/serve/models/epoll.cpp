@@ -85,7 +85,7 @@ class EpollPoller : public Poller {
   std::vector<epoll_event> events_ = std::vector<epoll_event>(kEventsPerWait);
 };
 
-class EpollModel : public Model {
+class EpollModel : public EventModel {
  public:
   explicit EpollModel(const ModelOptions& options)
       : threads_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
@@ -94,8 +94,8 @@ class EpollModel : public Model {
 
   std::string_view name() const noexcept override { return "epoll"; }
 
-  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    ReactorShared shared{listener, service, limits, stop, log_, offload_};
+  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
+    ReactorShared shared{endpoints, limits, stop, log_, offload_};
     // Every loop takes its descriptors before any serves: a failure stops the model cleanly.
     std::vector<std::unique_ptr<EventLoop>> loops;
     for (unsigned i = 0; i < threads_; ++i) loops.push_back(std::make_unique<EventLoop>(std::make_unique<EpollPoller>(), shared));

@@ -23,6 +23,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <unordered_set>
 
 #include "net/error.hpp"
@@ -47,7 +48,7 @@ class ForkModel : public Model {
     Acceptor acceptor(listener, log_);
     for (;;) {
       reap();
-      const auto tick = children_.empty() ? std::chrono::milliseconds(-1) : kReapTick;
+      const auto tick = alive() == 0 ? std::chrono::milliseconds(-1) : kReapTick;
       const auto wakeup = wait_for_connection(listener, stop, tick);
       if (wakeup == Wakeup::stop) break;
       if (wakeup == Wakeup::timeout) continue;
@@ -57,7 +58,7 @@ class ForkModel : public Model {
         continue;
       }
       reap();
-      if (children_.size() >= limits.max_conns) {
+      if (alive() >= limits.max_conns) {
         refuse(std::move(*accepted), limits.max_conns, log_);
         continue;
       }
@@ -85,12 +86,19 @@ class ForkModel : public Model {
       // _exit: no atexit handlers, no static destructors, no flushing stdio the parent owns.
       ::_exit(0);
     }
+    std::lock_guard lock(children_mutex_);
     children_.insert(pid);
     // `accepted` closes here: the parent must not keep the client's socket open.
   }
 
+  std::size_t alive() {
+    std::lock_guard lock(children_mutex_);
+    return children_.size();
+  }
+
   // Reaps every child of ours that has exited; never blocks.
   void reap() {
+    std::lock_guard lock(children_mutex_);
     for (auto it = children_.begin(); it != children_.end();) {
       int status = 0;
       const pid_t r = ::waitpid(*it, &status, WNOHANG);
@@ -104,14 +112,17 @@ class ForkModel : public Model {
   // After stop: waits for the children up to `grace`, then SIGTERM, then SIGKILL; reaps all.
   void finish(std::chrono::milliseconds grace) {
     const auto deadline = std::chrono::steady_clock::now() + grace;
-    for (reap(); !children_.empty() && std::chrono::steady_clock::now() < deadline; reap())
+    for (reap(); alive() > 0 && std::chrono::steady_clock::now() < deadline; reap())
       pause(kReapTick / 5);
-    if (children_.empty()) return;
+    if (alive() == 0) return;
+    std::unique_lock lock(children_mutex_);
     if (log_) log_->notice("grace period over: stopping " + std::to_string(children_.size()) + " children");
     for (pid_t pid : children_) ::kill(pid, SIGTERM);
+    lock.unlock();
     const auto term_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-    for (reap(); !children_.empty() && std::chrono::steady_clock::now() < term_deadline; reap())
+    for (reap(); alive() > 0 && std::chrono::steady_clock::now() < term_deadline; reap())
       pause(kReapTick / 5);
+    lock.lock();
     for (pid_t pid : children_) {
       ::kill(pid, SIGKILL);
       int status = 0;
@@ -128,6 +139,7 @@ class ForkModel : public Model {
   }
 
   Log* log_;
+  std::mutex children_mutex_;  // run_all() runs one run() per endpoint on this model
   std::unordered_set<pid_t> children_;
 };
 

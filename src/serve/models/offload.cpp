@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,14 @@
 #include "net/error.hpp"
 
 namespace sockit::serve::models {
+namespace {
+
+// Workers run at a lower priority than the loops: when both want the same core, a loop woken
+// by a client preempts a computation at once instead of waiting for its turn, so offloaded work
+// cannot delay the answers the loops owe everyone else.
+constexpr int kWorkerNice = 10;
+
+}  // namespace
 
 Completions::Completions() : event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!event_) throw net::errno_error("eventfd");
@@ -72,6 +81,9 @@ void WorkerPool::offload(Connection& connection, Completions& completions, std::
 }
 
 void WorkerPool::work() {
+  // Linux gives each thread its own nice value (setpriority on a thread id). Lowering one's own
+  // priority needs no privilege; should it fail anyway, the worker runs at the loop's priority.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWorkerNice);
   for (;;) {
     std::function<void()> job;
     {

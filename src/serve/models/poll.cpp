@@ -58,12 +58,12 @@ class PollPoller : public Poller {
   std::unordered_map<int, std::size_t> index_;
 };
 
-class PollModel : public Model {
+class PollModel : public EventModel {
  public:
   explicit PollModel(const ModelOptions& options) : offload_(options.offload), log_(options.log) {}
   std::string_view name() const noexcept override { return "poll"; }
-  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    ReactorShared shared{listener, service, limits, stop, log_, offload_};
+  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
+    ReactorShared shared{endpoints, limits, stop, log_, offload_};
     EventLoop(std::make_unique<PollPoller>(), shared).run();
   }
 

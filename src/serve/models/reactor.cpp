@@ -28,11 +28,7 @@ constexpr milliseconds kAcceptPause{100};
 class Reactor {
  public:
   Reactor(Poller& poller, ReactorShared& shared)
-      : poller_(poller),
-        shared_(shared),
-        acceptor_(shared.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
-        producer_(shared.service.produces_without_input()),
-        scratch_(kScratchBytes) {}
+      : poller_(poller), shared_(shared), doors_(open_doors(shared)), scratch_(kScratchBytes) {}
   /// Only when run() threw: a connection on a worker must outlive its job.
   ~Reactor() {
     auto busy = [&] { return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connection.busy(); }); };
@@ -58,7 +54,8 @@ class Reactor {
   // always the next to expire (libev's advice for equal timeouts), so expiry never scans.
   using Entries = std::list<Entry>;
 
-  void accept_clients();
+  Door* door_of(int fd);
+  void accept_clients(Door& door);
   Entries::iterator entry_of(int fd);
   void serve(Entries::iterator it, unsigned ready, Clock::time_point now);
   void finish_jobs(Clock::time_point now);
@@ -72,9 +69,8 @@ class Reactor {
 
   Poller& poller_;
   ReactorShared& shared_;
-  Acceptor acceptor_;
+  std::vector<Door> doors_;
   Completions completions_;
-  bool producer_;
   std::vector<std::byte> scratch_;  // every read lands here first; sessions keep what they need
   Entries entries_;
   std::vector<Entries::iterator> by_fd_;  // indexed by descriptor; entries_.end() where none
@@ -106,12 +102,12 @@ void Reactor::run() {
     poller_.wait(timeout_ms(now), events);
     const auto woke = Clock::now();
     for (const auto& event : events) {
-      if (event.fd == shared_.listener.fd()) {
-        if (listening_) accept_clients();
+      if (const auto it = entry_of(event.fd); it != entries_.end()) {
+        serve(it, event.ready, woke);
       } else if (event.fd == completions_.fd()) {
         finish_jobs(woke);
-      } else if (const auto it = entry_of(event.fd); it != entries_.end()) {
-        serve(it, event.ready, woke);
+      } else if (auto* door = door_of(event.fd)) {
+        if (listening_) accept_clients(*door);
       }
     }
     expire_idle(woke);
@@ -120,14 +116,20 @@ void Reactor::run() {
 
 void Reactor::watch_listener(bool on) {
   if (on == listener_watched_) return;
-  poller_.watch_shared(shared_.listener.fd(), on);
+  for (const auto& door : doors_) poller_.watch_shared(door.endpoint.listener.fd(), on);
   listener_watched_ = on;
 }
 
-void Reactor::accept_clients() {
+Door* Reactor::door_of(int fd) {
+  for (auto& door : doors_)
+    if (door.endpoint.listener.fd() == fd) return &door;
+  return nullptr;
+}
+
+void Reactor::accept_clients(Door& door) {
   for (int i = 0; i < kAcceptsPerEvent; ++i) {
     Accepted client;
-    switch (acceptor_.accept_one(client)) {
+    switch (door.acceptor.accept_one(client)) {
       case Acceptor::Outcome::drained:
         return;
       case Acceptor::Outcome::refused:
@@ -146,12 +148,9 @@ void Reactor::accept_clients() {
                       FD_SETSIZE));
       continue;
     }
-    SessionContext context;
-    context.max_line = shared_.limits.max_line;
-    context.peer = client.peer;
-    auto session = shared_.service.new_session(context);
+    auto session = open_session(door.endpoint.service, shared_.limits, client.peer);
     entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session), shared_.limits,
-                          producer_, shared_.offload, shared_.log, std::move(client.slot));
+                          door.producer, shared_.offload, shared_.log, std::move(client.slot));
     const auto it = std::prev(entries_.end());
     if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1, entries_.end());
     by_fd_[static_cast<std::size_t>(fd)] = it;
@@ -257,9 +256,28 @@ int Reactor::timeout_ms(Clock::time_point now) const {
   return static_cast<int>(std::min<decltype(left)>(left, 60'000));
 }
 
+std::unique_ptr<Session> open_session(const Service& service, const Limits& limits, const std::string& peer) {
+  SessionContext context;
+  context.max_line = limits.max_line;
+  context.peer = peer;
+  return service.new_session(context);
+}
+
+std::vector<Door> open_doors(ReactorShared& shared) {
+  std::vector<Door> doors;
+  doors.reserve(shared.endpoints.size());
+  for (const auto& endpoint : shared.endpoints)
+    doors.push_back({endpoint, Acceptor(endpoint.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
+                     endpoint.service.produces_without_input()});
+  return doors;
+}
+
+void make_nonblocking(std::span<const Endpoint> endpoints) {
+  for (const auto& endpoint : endpoints) endpoint.listener.set_nonblocking(true).value();
+}
+
 EventLoop::EventLoop(std::unique_ptr<Poller> poller, ReactorShared& shared) : poller_(std::move(poller)) {
-  // accept4() on a shared listener must never block: another loop may have taken the client.
-  shared.listener.set_nonblocking(true).value();
+  make_nonblocking(shared.endpoints);
   reactor_ = std::make_unique<Reactor>(*poller_, shared);
 }
 

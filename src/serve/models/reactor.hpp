@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <span>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -50,8 +52,7 @@ class Poller {
 
 /// What every loop of one model run shares.
 struct ReactorShared {
-  net::Socket& listener;
-  const Service& service;
+  std::span<const Endpoint> endpoints;  ///< every loop accepts on every listener
   const Limits& limits;
   StopSignal& stop;
   ModelLog log;
@@ -64,12 +65,12 @@ struct ReactorShared {
 class Reactor;
 
 /// One event loop (the Redis ae.c shape: one loop over whichever poller) accepting on the
-/// shared non-blocking listener and serving the connections it accepted. Several loops may
+/// shared non-blocking listeners and serving the connections it accepted. Several loops may
 /// share one ReactorShared (epoll's reactors), each with its own poller, each on its own thread.
 class EventLoop {
  public:
   /// Takes every descriptor it needs now (so a model fails before serving anyone, not half-way
-  /// up) and makes the listener non-blocking. Throws net::Error.
+  /// up) and makes the listeners non-blocking. Throws net::Error.
   EventLoop(std::unique_ptr<Poller> poller, ReactorShared& shared);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
@@ -84,6 +85,33 @@ class EventLoop {
   std::unique_ptr<Poller> poller_;
   std::unique_ptr<Reactor> reactor_;
 };
+
+/// Select, poll, epoll and uring serve any number of endpoints from the same loops: for them
+/// run() is run_all() with one endpoint.
+class EventModel : public Model {
+ public:
+  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) final {
+    const Endpoint endpoint{listener, service};
+    run_all(std::span(&endpoint, 1), limits, stop);
+  }
+};
+
+/// One endpoint as one loop sees it: its own acceptor on the listener, and whether the service
+/// produces output unasked (chargen).
+struct Door {
+  const Endpoint& endpoint;
+  Acceptor acceptor;
+  bool producer;
+};
+/// A loop's doors, one per endpoint of `shared`, in the same order. Throws net::Error.
+std::vector<Door> open_doors(ReactorShared& shared);
+
+/// A new session of `service` for a client of an event loop.
+std::unique_ptr<Session> open_session(const Service& service, const Limits& limits, const std::string& peer);
+
+/// Makes every listener non-blocking: accept4() on a shared listener must never block, as
+/// another loop may have taken the client. Throws net::Error.
+void make_nonblocking(std::span<const Endpoint> endpoints);
 
 /// Runs every loop's run() on a thread of its own (loop 0 on the caller's), waits for all of
 /// them, then rethrows the first failure. A failing loop is logged as "`what` N stopped: ...";

@@ -55,12 +55,12 @@ class SelectPoller : public Poller {
   int max_fd_ = -1;
 };
 
-class SelectModel : public Model {
+class SelectModel : public EventModel {
  public:
   explicit SelectModel(const ModelOptions& options) : offload_(options.offload), log_(options.log) {}
   std::string_view name() const noexcept override { return "select"; }
-  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    ReactorShared shared{listener, service, limits, stop, log_, offload_};
+  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
+    ReactorShared shared{endpoints, limits, stop, log_, offload_};
     EventLoop(std::make_unique<SelectPoller>(), shared).run();
   }
 

@@ -1,5 +1,5 @@
 // The io_uring model (liburing): completion-based rather than readiness-based. One ring per
-// thread (ModelOptions::threads, default one per core), all on the one listener.
+// thread (ModelOptions::threads, default one per core), every ring on every listener.
 //
 // - accept: one multishot accept per ring keeps producing connections (re-armed when the kernel
 //   ends it, e.g. after EMFILE);
@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <list>
 #include <optional>
 #include <thread>
@@ -60,6 +61,7 @@ constexpr milliseconds kAcceptPause{100};
 
 enum Op : std::uint64_t { kAccept = 1, kStop = 2, kWake = 3, kRecv = 4, kSend = 5, kIgnored = 6 };
 constexpr std::uint64_t kOpMask = 7;
+constexpr int kOpBits = 3;  // an accept carries its door's index above them
 
 net::Error uring_error(std::string_view call, int negative_errno) { return net::errno_error(call, "", -negative_errno); }
 
@@ -117,8 +119,8 @@ class Ring {
  public:
   explicit Ring(ReactorShared& shared)
       : shared_(shared),
-        acceptor_(shared.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
-        producer_(shared.service.produces_without_input()) {
+        doors_(open_doors(shared)),
+        accept_armed_(doors_.size(), false) {
     int rc = io_uring_queue_init(kRingEntries, &ring_,
                                  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED);
     disabled_ = rc == 0;
@@ -148,9 +150,11 @@ class Ring {
 
  private:
   io_uring_sqe* sqe();
-  void arm_accept();
+  void arm_accept(std::size_t door);
+  void arm_every_accept();
+  void cancel_every_accept();
   void arm_poll(int fd, Op op);
-  void on_accept(int result, unsigned flags);
+  void on_accept(std::size_t door, int result, unsigned flags);
   void on_recv(Entry& entry, int result, unsigned flags);
   void on_send(Entry& entry, int result);
   void finish_jobs();
@@ -161,8 +165,7 @@ class Ring {
   std::optional<Clock::time_point> next_timer() const;
 
   ReactorShared& shared_;
-  Acceptor acceptor_;
-  bool producer_;
+  std::vector<Door> doors_;
   io_uring ring_{};
   bool disabled_ = false;  // created disabled: run() enables it in the thread that submits
   bool multishot_recv_ = true;
@@ -171,7 +174,7 @@ class Ring {
   std::list<Entry> entries_;  // least recently active first, as in the readiness loops
   std::vector<Entry*> starved_;  // recvs to retry: the buffer ring was empty
   bool listening_ = true;
-  bool accept_armed_ = false;
+  std::vector<bool> accept_armed_;  // by door: its multishot accept is in the kernel
   std::optional<Clock::time_point> resume_accepting_;
   std::optional<Clock::time_point> grace_end_;
   Clock::time_point woke_ = Clock::now();  // when the last wait returned: activity is marked with it
@@ -187,11 +190,25 @@ io_uring_sqe* Ring::sqe() {
   return next;
 }
 
-void Ring::arm_accept() {
+void Ring::arm_accept(std::size_t door) {
   auto* s = sqe();
-  io_uring_prep_multishot_accept(s, shared_.listener.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(s, kAccept);
-  accept_armed_ = true;
+  io_uring_prep_multishot_accept(s, doors_[door].endpoint.listener.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(s, (door << kOpBits) | kAccept);
+  accept_armed_[door] = true;
+}
+
+void Ring::arm_every_accept() {
+  for (std::size_t door = 0; door < doors_.size(); ++door)
+    if (!accept_armed_[door]) arm_accept(door);
+}
+
+void Ring::cancel_every_accept() {
+  for (std::size_t door = 0; door < doors_.size(); ++door) {
+    if (!accept_armed_[door]) continue;
+    auto* s = sqe();
+    io_uring_prep_cancel64(s, (door << kOpBits) | kAccept, 0);
+    io_uring_sqe_set_data64(s, kIgnored);
+  }
 }
 
 void Ring::arm_poll(int fd, Op op) {
@@ -211,25 +228,21 @@ void Ring::run() {
   io_uring_register_ring_fd(&ring_);  // saves a descriptor look-up per io_uring_enter; optional
   arm_poll(shared_.stop.fd(), kStop);
   arm_poll(completions_.fd(), kWake);
-  arm_accept();
+  arm_every_accept();
   for (;;) {
     auto now = Clock::now();
     if (listening_ && shared_.stop.requested()) {
       listening_ = false;
       grace_end_ = now + shared_.limits.grace_period;
-      if (accept_armed_) {
-        auto* s = sqe();
-        io_uring_prep_cancel64(s, kAccept, 0);
-        io_uring_sqe_set_data64(s, kIgnored);
-      }
+      cancel_every_accept();
     }
     if (!listening_) {
       if (grace_end_ && now >= *grace_end_) end_grace();
-      if (entries_.empty() && !accept_armed_) return;
+      if (entries_.empty() && std::none_of(accept_armed_.begin(), accept_armed_.end(), std::identity{})) return;
     }
     if (listening_ && resume_accepting_ && now >= *resume_accepting_) {
       resume_accepting_.reset();
-      arm_accept();
+      arm_every_accept();
     }
 
     io_uring_cqe* cqe = nullptr;
@@ -251,7 +264,7 @@ void Ring::run() {
       io_uring_cqe_seen(&ring_, cqe);
       auto* entry = reinterpret_cast<Entry*>(data & ~kOpMask);
       switch (data & kOpMask) {
-        case kAccept: on_accept(result, flags); break;
+        case kAccept: on_accept(data >> kOpBits, result, flags); break;
         case kStop: break;  // seen at the top of the loop
         case kWake:
           finish_jobs();
@@ -271,38 +284,31 @@ void Ring::run() {
   }
 }
 
-void Ring::on_accept(int result, unsigned flags) {
-  if (!(flags & IORING_CQE_F_MORE)) accept_armed_ = false;  // the kernel ended the multishot
+void Ring::on_accept(std::size_t door, int result, unsigned flags) {
+  if (!(flags & IORING_CQE_F_MORE)) accept_armed_[door] = false;  // the kernel ended the multishot
   if (result >= 0) {
     net::Socket socket{net::Fd(result)};
     auto peer = socket.peer_address();
     Accepted client;
     // Served even if stop came meanwhile: the kernel accepted it before the cancel took effect.
-    if (acceptor_.admit(std::move(socket), peer ? peer->to_string() : "?", client)) {
-      SessionContext context;
-      context.max_line = shared_.limits.max_line;
-      context.peer = client.peer;
-      auto session = shared_.service.new_session(context);
+    if (doors_[door].acceptor.admit(std::move(socket), peer ? peer->to_string() : "?", client)) {
+      auto session = open_session(doors_[door].endpoint.service, shared_.limits, client.peer);
       auto& entry = entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session),
-                                          shared_.limits, producer_, shared_.offload, shared_.log,
+                                          shared_.limits, doors_[door].producer, shared_.offload, shared_.log,
                                           std::move(client.slot));
       entry.self = std::prev(entries_.end());
       entry.connection.open();
       pump(entry);
     }
   } else if (result != -ECANCELED && listening_) {
-    const auto outcome = acceptor_.failed(-result, fmt::format("accept failed: {}", std::strerror(-result)));
+    const auto outcome = doors_[door].acceptor.failed(-result, fmt::format("accept failed: {}", std::strerror(-result)));
     if (outcome == Acceptor::Outcome::paused) {
-      if (accept_armed_) {  // stop the multishot until the pause is over
-        auto* s = sqe();
-        io_uring_prep_cancel64(s, kAccept, 0);
-        io_uring_sqe_set_data64(s, kIgnored);
-      }
+      cancel_every_accept();  // descriptors are the process's: every listener waits out the pause
       resume_accepting_ = Clock::now() + kAcceptPause;
       return;
     }
   }
-  if (!accept_armed_ && listening_ && !resume_accepting_) arm_accept();
+  if (!accept_armed_[door] && listening_ && !resume_accepting_) arm_accept(door);
 }
 
 void Ring::on_recv(Entry& entry, int result, unsigned flags) {
@@ -439,7 +445,7 @@ std::optional<Clock::time_point> Ring::next_timer() const {
   return next;
 }
 
-class UringModel : public Model {
+class UringModel : public EventModel {
  public:
   explicit UringModel(const ModelOptions& options)
       : threads_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
@@ -448,10 +454,10 @@ class UringModel : public Model {
 
   std::string_view name() const noexcept override { return "uring"; }
 
-  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
+  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
     // The reserve-descriptor trick accepts synchronously: that accept must never block.
-    listener.set_nonblocking(true).value();
-    ReactorShared shared{listener, service, limits, stop, log_, offload_};
+    make_nonblocking(endpoints);
+    ReactorShared shared{endpoints, limits, stop, log_, offload_};
     std::vector<std::unique_ptr<Ring>> rings;
     for (unsigned i = 0; i < threads_; ++i) rings.push_back(std::make_unique<Ring>(shared));
     run_loops(rings, log_, "uring loop");

@@ -62,6 +62,23 @@ TEST_P(BlockingModel, StopClosesAnIdleConnection) {
   EXPECT_EQ(net::recv_some(idle.fd(), one, net::Deadline::after(5s)).value(), 0u);
 }
 
+TEST_P(BlockingModel, RunAllServesEveryEndpointAndStopsThemAll) {
+  auto model = make_model(GetParam(), {});
+  auto echo = services::make_echo_tcp({});
+  auto upper = services::make_upper_tcp({});
+  auto echo_listener = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
+  auto upper_listener = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
+  const Endpoint endpoints[] = {{echo_listener, *echo}, {upper_listener, *upper}};
+  StopSignal stop;
+  Limits limits;
+  limits.grace_period = 1s;
+  std::thread server([&] { model->run_all(endpoints, limits, stop); });
+  EXPECT_EQ(echo_through(echo_listener.local_address().value(), "echo"), "echo");
+  EXPECT_EQ(echo_through(upper_listener.local_address().value(), "upper"), "UPPER");
+  stop.request();
+  server.join();
+}
+
 INSTANTIATE_TEST_SUITE_P(All, BlockingModel, ::testing::Values("iterative", "fork", "thread", "pool"),
                          [](const auto& info) { return info.param; });
 

@@ -356,6 +356,39 @@ TEST_P(EventModel, WithoutOffloadTheSlowRequestStallsTheLoopForEveryone) {
   EXPECT_EQ(recv_text(patient, 10), "slow done\n");
 }
 
+// Every endpoint on the same single loop: a client of one service waits for a CPU-bound request
+// of another unless that request runs on a worker.
+TEST_P(EventModel, RunAllServesEveryEndpointFromTheSameLoop) {
+  for (const bool offload : {true, false}) {
+    SCOPED_TRACE(offload ? "offload" : "no offload");
+    SlowLines slow;
+    auto design = make_model(model(), {.threads = 1, .offload = offload});
+    auto slow_listener = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
+    auto echo_listener = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
+    const Endpoint endpoints[] = {{slow_listener, slow}, {echo_listener, *echo_}};
+    StopSignal stop;
+    auto run = std::async(std::launch::async, [&] { design->run_all(endpoints, Limits{}, stop); });
+
+    auto patient = connect_client(slow_listener.local_address().value());
+    send_text(patient, "slow\n");
+    ASSERT_TRUE(slow.slow_request_started());
+    auto hasty = connect_client(echo_listener.local_address().value());
+    const auto start = Clock::now();
+    send_text(hasty, "hi");
+    EXPECT_EQ(recv_text(hasty, 2), "hi");
+    const auto waited = Clock::now() - start;
+    if (offload)
+      EXPECT_LT(waited, 1s) << "the echo client waited for the other service's slow request";
+    else
+      EXPECT_GT(waited, 1s) << "without offload the one loop should have been busy computing";
+    EXPECT_EQ(recv_text(patient, 10), "slow done\n");
+    patient.close();
+    hasty.close();
+    stop.request();
+    run.get();
+  }
+}
+
 TEST_P(EventModel, InputArrivingWhileTheSessionIsOnAWorkerWaitsItsTurn) {
   SlowLines slow;
   Server server(model(), slow, {});
