@@ -58,7 +58,7 @@ Wakeup wait_for_connection(const net::Socket& listener, const StopSignal& stop, 
 }
 
 bool pause_unless_stopped(const StopSignal& stop, std::chrono::milliseconds pause) {
-  const auto deadline = net::Deadline::after(pause);
+  const auto deadline = pause.count() < 0 ? net::Deadline::never() : net::Deadline::after(pause);
   while (!stop.requested() && !deadline.expired()) {
     pollfd p{stop.fd(), POLLIN, 0};
     if (::poll(&p, 1, deadline.poll_timeout_ms()) > 0) break;
@@ -66,9 +66,9 @@ bool pause_unless_stopped(const StopSignal& stop, std::chrono::milliseconds paus
   return stop.requested();
 }
 
-Acceptor::Acceptor(const net::Socket& listener, Log* log, int flags)
-    : listener_(listener), log_(log), flags_(flags), reserve_(open_reserve()) {
-  (void)net::set_nonblocking(listener.fd(), true);
+Acceptor::Acceptor(const net::Socket& listener, Log* log, Waiting waiting)
+    : listener_(listener), log_(log), reserve_(open_reserve()) {
+  (void)net::set_nonblocking(listener.fd(), waiting == Waiting::in_poll);
   if (auto local = listener.local_address()) local_ = local->to_string();
 }
 
@@ -77,7 +77,7 @@ std::optional<Accepted> Acceptor::accept_one() {
   // every burst, EMFILE in a storm) and need only errno, not an Error with the local address.
   Accepted accepted;
   *accepted.peer.length_pointer() = net::Address::capacity();
-  const int fd = ::accept4(listener_.fd(), accepted.peer.get(), accepted.peer.length_pointer(), flags_ | SOCK_CLOEXEC);
+  const int fd = ::accept4(listener_.fd(), accepted.peer.get(), accepted.peer.length_pointer(), SOCK_CLOEXEC);
   if (fd >= 0) {
     if (starved_ && log_) log_->notice("accepting connections on " + local_ + " again");
     starved_ = false;

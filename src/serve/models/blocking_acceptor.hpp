@@ -30,11 +30,12 @@ enum class Wakeup { connection, stop, timeout };
 Wakeup wait_for_connection(const net::Socket& listener, const StopSignal& stop,
                            std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
 
-/// Sleeps up to `pause` unless `stop` fires first; true if stop was requested.
+/// Sleeps up to `pause` (negative: no limit) unless `stop` fires first; true if stop was requested.
 bool pause_unless_stopped(const StopSignal& stop, std::chrono::milliseconds pause);
 
 /// The accepting half of every model: one accept4() at a time on a listener it switches to
-/// non-blocking, so a connection that vanished between poll() and accept() never blocks the loop.
+/// non-blocking, so a connection that vanished between poll() and accept() never blocks the loop
+/// (or, for a model whose threads wait in accept() itself, to blocking).
 ///
 /// Faults that must not stop a server are absorbed here: EINTR, ECONNABORTED, EPROTO and the
 /// network errors accept(2) says to treat like EAGAIN give "nothing now". EMFILE/ENFILE (out of
@@ -46,11 +47,15 @@ bool pause_unless_stopped(const StopSignal& stop, std::chrono::milliseconds paus
 /// Used by one thread at a time (each accept loop owns its acceptor).
 class Acceptor {
  public:
-  /// `flags` go to accept4() (SOCK_NONBLOCK for event loops); `log` may be nullptr.
-  Acceptor(const net::Socket& listener, Log* log, int flags = 0);
+  enum class Waiting {
+    in_poll,    ///< the caller polls; accept_one() never blocks
+    in_accept,  ///< accept_one() blocks, up to the listener's SO_RCVTIMEO
+  };
+  /// `log` may be nullptr.
+  Acceptor(const net::Socket& listener, Log* log, Waiting waiting = Waiting::in_poll);
 
-  /// One accept4(). Never blocks. nullopt when there was nothing to take (or it had to be
-  /// dropped for lack of descriptors); the caller goes back to waiting.
+  /// One accept4(). nullopt when there was nothing to take (or it had to be dropped for lack
+  /// of descriptors); the caller goes back to waiting.
   std::optional<Accepted> accept_one();
 
   /// True when accept failed for lack of descriptors and not even the reserve could be had
@@ -63,7 +68,6 @@ class Acceptor {
 
   const net::Socket& listener_;
   Log* log_;
-  int flags_;
   net::Fd reserve_;
   bool starved_ = false;
   std::string local_;

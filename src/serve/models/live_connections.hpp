@@ -19,6 +19,13 @@ class LiveConnections {
     std::lock_guard lock(mutex_);
     fds_.insert(fd);
   }
+  /// Adds `fd` unless `limit` connections are live already; false then.
+  bool try_add(int fd, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    if (fds_.size() >= limit) return false;
+    fds_.insert(fd);
+    return true;
+  }
   void remove(int fd) {
     std::lock_guard lock(mutex_);
     fds_.erase(fd);

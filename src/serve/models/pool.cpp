@@ -1,16 +1,20 @@
-// Pre-threaded server (CS:APP's echoservert_pre, the notes' "pre-threaded pool"): N worker
-// threads are started once; the accept loop puts accepted connections in a bounded queue and
-// the workers take them out and serve them one at a time each. When the queue is full the loop
-// stops accepting, so extra clients wait in the kernel's listen backlog instead of in memory.
+// Pre-threaded server (the notes' "pre-threaded pool", CS:APP's echoservert_pre): N worker
+// threads are started once and each serves one connection at a time. CS:APP's main thread
+// accepts and hands each connection to the workers through a bounded buffer (sbuf); here every
+// worker accepts for itself, as in UNP's "each thread calls accept": the kernel wakes one thread
+// blocked in accept() per arriving client, so a connection costs no hand-off between threads,
+// no lock and no second wake-up. When every worker is busy nobody accepts, and new clients wait
+// in the kernel's listen backlog rather than in memory.
+//
+// A worker asleep in accept() must still notice stop: the listener gets a receive timeout
+// (SO_RCVTIMEO bounds accept() too), so each worker looks at the stop signal that often.
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <optional>
-#include <system_error>
+#include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "net/options.hpp"
 #include "serve/models/blocking_acceptor.hpp"
 #include "serve/models/blocking_session.hpp"
 #include "serve/models/live_connections.hpp"
@@ -22,44 +26,7 @@ namespace {
 
 using namespace blocking;
 
-/// CS:APP's sbuf: a bounded FIFO of connections, many producers and consumers.
-class ConnectionQueue {
- public:
-  explicit ConnectionQueue(std::size_t capacity) : capacity_(capacity) {}
-
-  /// Blocks until there is room or `pause` passes; true if there is room.
-  bool wait_for_room(std::chrono::milliseconds pause) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, pause, [&] { return items_.size() < capacity_; });
-  }
-  void push(Accepted connection) {
-    std::lock_guard lock(mutex_);
-    items_.push_back(std::move(connection));
-    changed_.notify_all();
-  }
-  /// Blocks for the next connection; nullopt once closed and empty.
-  std::optional<Accepted> pop() {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !items_.empty() || closed_; });
-    if (items_.empty()) return std::nullopt;
-    Accepted next = std::move(items_.front());
-    items_.pop_front();
-    changed_.notify_all();
-    return next;
-  }
-  void close() {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    changed_.notify_all();
-  }
-
- private:
-  const std::size_t capacity_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Accepted> items_;
-  bool closed_ = false;
-};
+constexpr std::chrono::milliseconds kStopCheck{100};
 
 class PoolModel : public Model {
  public:
@@ -69,54 +36,41 @@ class PoolModel : public Model {
   std::string_view name() const noexcept override { return "pool"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    ConnectionQueue queue(2 * threads_);
+    if (auto timeout = net::set_receive_timeout(listener.fd(), kStopCheck); !timeout && log_)
+      log_->notice("pool: workers will notice stop only with the next client: " + std::string(timeout.error().what()));
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < threads_; ++i) {
       try {
-        workers.emplace_back([&] { work(queue, service, limits, stop); });
+        workers.emplace_back([&] { work(listener, service, limits, stop); });
       } catch (...) {  // std::system_error; not inspected: see thread.cpp
         if (log_) log_->notice("pool: started only " + std::to_string(i) + " of " + std::to_string(threads_) +
                                " workers: the system refused more threads");
         break;
       }
     }
-    if (!workers.empty()) accept_loop(listener, queue, limits, stop);
-    queue.close();
+    if (!workers.empty()) pause_unless_stopped(stop, std::chrono::milliseconds(-1));
     if (!live_.wait_until_empty(limits.grace_period) && log_)
       log_->notice("grace period over: closing " + std::to_string(live_.shut_down_all()) + " connections");
     for (auto& worker : workers) worker.join();
   }
 
  private:
-  void accept_loop(const net::Socket& listener, ConnectionQueue& queue, const Limits& limits, const StopSignal& stop) {
-    Acceptor acceptor(listener, log_);
-    for (;;) {
-      // A full queue: leave new clients in the backlog until a worker frees a place.
-      while (!queue.wait_for_room(std::chrono::milliseconds(100)))
-        if (stop.requested()) return;
-      const auto wakeup = wait_for_connection(listener, stop);
-      if (wakeup == Wakeup::stop) return;
-      if (wakeup == Wakeup::timeout) continue;
+  void work(const net::Socket& listener, const Service& service, const Limits& limits, const StopSignal& stop) {
+    Acceptor acceptor(listener, log_, Acceptor::Waiting::in_accept);
+    while (!stop.requested()) {
       auto accepted = acceptor.accept_one();
       if (!accepted) {
         if (acceptor.starved()) pause_unless_stopped(stop, std::chrono::milliseconds(50));
         continue;
       }
-      // Queued and served connections both count against --max-conns.
-      if (live_.size() >= limits.max_conns) {
+      const int fd = accepted->socket.fd();
+      if (!live_.try_add(fd, limits.max_conns)) {
         refuse(std::move(*accepted), limits.max_conns, log_);
         continue;
       }
-      live_.add(accepted->socket.fd());
-      queue.push(std::move(*accepted));
-    }
-  }
-
-  void work(ConnectionQueue& queue, const Service& service, const Limits& limits, const StopSignal& stop) {
-    while (auto connection = queue.pop()) {
-      serve_blocking(connection->socket, connection->peer, service, limits, stop, log_);
-      live_.remove(connection->socket.fd());
-      connection->socket.close();
+      serve_blocking(accepted->socket, accepted->peer, service, limits, stop, log_);
+      live_.remove(fd);
+      accepted->socket.close();
     }
   }
 
