@@ -139,6 +139,8 @@ class Shootout:
     def skip_reason(self, model, workload, conns):
         if model == "iterative" and WORKLOADS[workload]["persistent"] and conns > 1:
             return "iterative serves one connection at a time"
+        if model == "select" and WORKLOADS[workload]["persistent"] and conns + 16 > 1024:
+            return "select cannot watch descriptors past FD_SETSIZE (1024)"
         return None
 
     def serve_argv(self, model, services, extra):
@@ -485,11 +487,17 @@ class Shootout:
                          "yes" if u and r and u / r <= 0.8 else "no"))
         for conns in self.concurrency():
             pool = self.median("pool", "connect", conns, "requests_per_s")
+            pool_cpu = self.median("pool", "connect", conns, "server_us_per_req")
             for other in ("thread", "fork"):
                 o = self.median(other, "connect", conns, "requests_per_s")
+                o_cpu = self.median(other, "connect", conns, "server_us_per_req")
                 if pool or o:
-                    rows.append((f"pool vs {other}, connect per request, c={conns}", "≥ 2", self.ratio(pool, o),
+                    rows.append((f"pool vs {other}, connect per request, c={conns}: req/s", "≥ 2", self.ratio(pool, o),
                                  "yes" if pool and o and pool / o >= 2 else "no"))
+                if pool_cpu or o_cpu:
+                    rows.append((f"pool vs {other}, connect per request, c={conns}: server CPU/request, {other} ÷ pool",
+                                 "≥ 2", self.ratio(o_cpu, pool_cpu),
+                                 "yes" if pool_cpu and o_cpu and o_cpu / pool_cpu >= 2 else "no"))
         for p in self.probe:
             want_fast = p["variant"] in ("offload", "default")
             for field, what in (("same_loop_p99_us", "fib(1) on the same loop"), ("time_p99_us", "time")):
