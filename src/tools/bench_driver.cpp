@@ -269,9 +269,12 @@ class Worker {
       if (step.status == ReplyStatus::wrong) return fail(i, ErrorKind::wrong_reply, now);
       if (step.status == ReplyStatus::matched) {
         complete(i, now);
-        if (c.generation != generation) return;
+        if (c.generation != generation) break;
       }
     }
+    // Refilled once per read, not once per reply: the replies to a pipeline usually arrive
+    // together, and their successors then leave in one send() (as redis-benchmark -P does).
+    issue(i, now);
   }
 
   void datagram(std::size_t i, net::ConstBytes bytes, TimePoint now) {
@@ -283,12 +286,16 @@ class Worker {
                                                                  : step.status;
     if (status != ReplyStatus::matched) return fail(i, ErrorKind::wrong_reply, now);
     complete(i, now);
+    issue(i, now);
   }
 
   void end_of_stream(std::size_t i, TimePoint now) {
     Connection& c = connections_[i];
     if (x_.connection_per_request && !c.in_flight.empty()) {
-      if (c.matcher.finish() == ReplyStatus::matched) return complete(i, now);
+      if (c.matcher.finish() == ReplyStatus::matched) {
+        complete(i, now);
+        return issue(i, now);
+      }
       return fail(i, c.matcher.progress() ? ErrorKind::wrong_reply : ErrorKind::closed, now);
     }
     fail(i, ErrorKind::closed, now);
@@ -304,7 +311,6 @@ class Worker {
     }
     c.matcher.reset();
     if (x_.connection_per_request) close(i);
-    issue(i, now);
   }
 
   void close(std::size_t i) {
