@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "net/options.hpp"
 #include "serve/connection_log.hpp"
 
 namespace sockit::serve::models {
@@ -53,6 +54,10 @@ bool Acceptor::admit(net::Socket socket, std::string peer, Accepted& out) {
     log_.connection(refused_line(peer, limits_.max_conns));
     return false;  // `socket` closes here
   }
+  // Replies leave as soon as they are written: Nagle's algorithm would hold a small one back
+  // until the previous one is acknowledged (Redis and nginx turn it off too). A Unix socket
+  // refuses the option, harmlessly.
+  (void)net::set_no_delay(socket.fd(), true);
   out = Accepted{std::move(socket), std::move(peer), ConnectionSlot(open_)};
   return true;
 }

@@ -10,6 +10,7 @@
 
 #include "net/deadline.hpp"
 #include "net/error.hpp"
+#include "net/options.hpp"
 #include "serve/connection_log.hpp"
 
 namespace sockit::serve::models::blocking {
@@ -82,6 +83,9 @@ std::optional<Accepted> Acceptor::accept_one() {
     if (starved_ && log_) log_->notice("accepting connections on " + local_ + " again");
     starved_ = false;
     if (!reserve_) reserve_ = open_reserve();
+    // No Nagle: a small reply must not wait for the previous one's acknowledgement (as in the
+    // event models' acceptor). A Unix socket refuses the option, harmlessly.
+    (void)net::set_no_delay(fd, true);
     accepted.socket = net::Socket(net::Fd(fd));
     return accepted;
   }
