@@ -155,16 +155,17 @@ class Shootout:
         return argv + extra
 
     # ---------------------------------------------------------------- one bench run
-    def bench(self, workload_args, target, conns, server_pid, extra=(), warmup=None):
+    def bench(self, workload_args, target, conns, server_pid, extra=(), warmup=None, duration=None):
         a = self.args
         warmup = a.warmup if warmup is None else warmup
+        duration = a.duration if duration is None else duration
         argv = ["taskset", "-c", LOAD_CORE, self.sockit, "bench", workload_args[0], target, *workload_args[1:],
-                "--conns", str(conns), "--threads", "1", "--duration", str(a.duration), "--warmup", str(warmup),
+                "--conns", str(conns), "--threads", "1", "--duration", str(duration), "--warmup", str(warmup),
                 "--json", *extra]
         if server_pid:
             argv += ["--server-pid", str(server_pid)]
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=a.duration + warmup + 60)
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=duration + warmup + 60)
         except subprocess.TimeoutExpired:
             return argv, None, "sockit bench did not finish"
         if proc.returncode != 0:
@@ -309,6 +310,7 @@ class Shootout:
     # differences the targets ask about.
     PAIRED = [("echo64", ["reference", "epoll", "uring", "redis"], [100, 1000]),
               ("connect", ["pool", "thread", "fork"], [1, 100, 1000])]
+    PAIRED_ROUNDS, PAIRED_DURATION = 5, 2.0  # more and longer than the main runs: the targets rest on them
 
     def run_paired(self, models):
         for workload, systems, concurrency in self.PAIRED:
@@ -328,13 +330,16 @@ class Shootout:
                         argv = self.serve_argv(system, [f"{WORKLOADS[workload]['service']}:{port}"], [])
                     servers[system] = (Pinned(argv, [port], log_path), port)
                 for conns in [c for c in concurrency if c in self.concurrency()]:
-                    for run in range(1, self.args.runs + 1):
+                    rounds = 1 if self.args.quick else self.PAIRED_ROUNDS
+                    duration = self.args.duration if self.args.quick else self.PAIRED_DURATION
+                    for run in range(1, rounds + 1):
                         for system, (server, port) in servers.items():
                             if not server.ok:
                                 continue
                             load = (["raw", "--send", r"PING\r\n", "--expect", r"+PONG\r\n"] if system == "redis"
                                     else WORKLOADS[workload]["bench"])
-                            argv, report, failure = self.bench(load, f"127.0.0.1:{port}", conns, server.pid)
+                            argv, report, failure = self.bench(load, f"127.0.0.1:{port}", conns, server.pid,
+                                                               duration=duration)
                             row = self.record(system, workload + "-paired", conns, run, argv, report, failure)
                             log(f"{system:>12} {workload}-paired c={conns:<5} run {run}: "
                                 f"{row['requests_per_s'] or '-'} req/s {row['server_us_per_req'] or '-'} us/req")
@@ -614,7 +619,8 @@ class Shootout:
         out += ["## Targets", "", "| check | target | measured | met |", "|---|---|---|---|"]
         out += [f"| {a_} | {b} | {c} | {d} |" for a_, b, c, d in self.targets(models)] or ["| (no data) | | | |"]
         out += ["", "The echo and connect targets above use the side-by-side runs below: the compared systems "
-                "were started together and driven in turns, round after round, so that they share the host's "
+                f"were started together and driven in turns, {self.PAIRED_ROUNDS} rounds of "
+                f"{self.PAIRED_DURATION:.0f} s each, so that they share the host's "
                 "moods (the main tables measure one system after another, minutes apart, and the speed of this "
                 "virtual machine's host drifts by more than the differences asked about)."]
         for workload, systems, concurrency in self.PAIRED:
@@ -703,15 +709,19 @@ class Shootout:
             "- **fork** pays a process per connection: the connect-per-request workload shows that cost, "
             "persistent connections hide it.",
             "- **thread** pays a thread per connection, cheaper than fork; **pool** pays it once at start-up, "
-            "which is why it should lead on connect per request.",
+            "and its workers accept for themselves, so a connection costs no hand-off between threads: it needs "
+            "about half thread's CPU per connection. Requests/s gain less, because on loopback the load "
+            "generator pays for the handshake too and becomes the limit (see docs/performance.md).",
             "- **select** and **poll** rescan every descriptor on each wake-up: their server CPU per request "
             "grows with the number of connections, and select cannot pass FD_SETSIZE (1024) descriptors.",
             "- **epoll** only touches ready connections, so its CPU per request stays flat as connections grow; "
             "it should sit close to the reference loop, which is the same design without any abstraction.",
-            "- **uring** batches submissions and completions, so at many connections it should need fewer "
-            "system calls, and less server CPU per request, than epoll.",
+            "- **uring** batches submissions and completions and keeps one multishot recv armed per "
+            "connection: no system call per request at all. Its CPU per request still sits near epoll's, "
+            "because 96% of it is the kernel's TCP path, which both pay alike.",
             "- fib(27) recursive is CPU-bound: every design tops out at the server core's speed, and an event "
-            "loop that computes it inline stalls every other client on that loop (the probe above).",
+            "loop that computes it inline stalls every other client on that loop: `time` waits hundreds of "
+            "milliseconds behind fib with `--no-offload`, a few with offload (the probe above).",
             "- Server CPU per request is the fair measure on this 2-core machine: the load generator shares "
             "the machine, so requests/s also reflects how well each design batches work.",
         ]
