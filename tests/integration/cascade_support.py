@@ -3,16 +3,12 @@ Python peer (slow or corrupting) that speaks the block protocol of cascade-proto
 
 import hashlib
 import json
-import os
-import re
-import signal
 import socket
 import struct
-import subprocess
 import threading
 import time
 
-from harness import SOCKIT, Server, run
+from harness import Server, run
 from harness import recv_exactly as recv_exact
 
 
@@ -49,73 +45,6 @@ def peer(cascade, tracker_address, output, *extra, ready=r"listening on (\S+)"):
     host, port = tracker_address
     return Server("cascade", "peer", cascade, "--tracker", f"{host}:{port}", "--listen", "127.0.0.1:0",
                   "-o", output, "--list-interval", "1", *extra, ready=ready)
-
-
-class Follower:
-    """Reads a Server's output lines on a thread, so that a burst of lines never sits unseen in
-    the pipe reader's buffer while select() waits (Server.wait_for reads with select+readline).
-    Construct right after the Server is ready; call wait() for lines, close() before stop()."""
-
-    def __init__(self, server):
-        self.server = server
-        self.cond = threading.Condition()
-        self.done = False
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        for line in iter(self.server.proc.stdout.readline, ""):
-            with self.cond:
-                self.server.lines.append(line)
-                self.cond.notify_all()
-        with self.cond:
-            self.done = True
-            self.cond.notify_all()
-
-    def wait(self, pattern, timeout):
-        """The first match of `pattern` in the output so far or within `timeout` seconds."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for line in self.server.lines:
-                    m = regex.search(line)
-                    if m:
-                        return m
-                left = deadline - time.monotonic()
-                if left <= 0 or self.done:
-                    raise AssertionError(f"no output matching {pattern!r} within {timeout}s:\n{self.server.output()}")
-                self.cond.wait(left)
-
-    def exit_code(self, timeout):
-        """Waits for the process to end by itself and for its last line."""
-        try:
-            code = self.server.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.server.proc.kill()
-            self.server.proc.wait(timeout=5)
-            raise AssertionError(f"peer did not finish within {timeout}s:\n{self.server.output()}")
-        self.thread.join(timeout=10)
-        return code
-
-    def stop(self, sig=signal.SIGTERM):
-        """Signals the process, waits for it and for its last line; returns its exit code."""
-        if self.server.proc.poll() is None:
-            self.server.proc.send_signal(sig)
-        return self.exit_code(20)
-
-
-def wait_exit(server, timeout):
-    """Waits for a peer started with --no-seed to exit; returns its code and reads its output."""
-    try:
-        code = server.proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        server.stop()
-        raise AssertionError(f"peer did not finish within {timeout}s:\n{server.output()}")
-    rest = server.proc.stdout.read()
-    if rest:
-        server.lines.append(rest)
-    return code
 
 
 def tracker_request(address, command, cascade_hash, ip="127.0.0.1", port=0):

@@ -116,6 +116,18 @@ class Server:
         host, _, port = text.rpartition(":")
         return host.strip("[]"), int(port)
 
+    def wait_exit(self, timeout):
+        """Waits for the process to end by itself (a peer started with --no-seed, say) and for its
+        last line; returns its exit code. Kills it and fails if it is still running after `timeout`."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+            raise AssertionError(f"sockit {' '.join(self.args)} did not finish within {timeout}s:\n{self.output()}")
+        self._output.join(10)
+        return self.proc.returncode
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
         """Signals the server and waits; returns its exit code."""
         if self.proc.poll() is None:

@@ -5,13 +5,11 @@ import os
 import socket
 import struct
 import tempfile
-import threading
 import time
 import unittest
 
 from harness import connect, recv_exactly, recv_until_eof, run
-from cascade_support import (create, make_data, peer, recv_exact, sha256_file, tracker, tracker_request,
-                             wait_exit)
+from cascade_support import create, make_data, peer, sha256_file, tracker, tracker_request
 
 
 class CreateAndInfoTest(unittest.TestCase):
@@ -195,7 +193,7 @@ class SmallSwarmTest(unittest.TestCase):
                              "--no-seed", "--stats", os.path.join(self.dir.name, f"stats{i}.json"))
                         for i in range(4)]
             for i, leecher in enumerate(leechers):
-                self.assertEqual(wait_exit(leecher, 60), 0, leecher.output())
+                self.assertEqual(leecher.wait_exit(60), 0, leecher.output())
                 self.assertEqual(sha256_file(os.path.join(self.dir.name, f"out{i}")), sha256_file(self.data))
                 with open(os.path.join(self.dir.name, f"stats{i}.json")) as f:
                     stats = json.load(f)["files"][0]
@@ -215,7 +213,7 @@ class SmallSwarmTest(unittest.TestCase):
             leecher = Server("cascade", "peer", self.cascade, other + ".cascade", "--tracker", f"{host}:{port}",
                              "--listen", "127.0.0.1:0", "-o", os.path.join(self.dir.name, "a"),
                              "-o", os.path.join(self.dir.name, "b"), "--no-seed")
-            self.assertEqual(wait_exit(leecher, 60), 0, leecher.output())
+            self.assertEqual(leecher.wait_exit(60), 0, leecher.output())
             leecher.__exit__()
         self.assertEqual(sha256_file(os.path.join(self.dir.name, "a")), sha256_file(self.data))
         self.assertEqual(sha256_file(os.path.join(self.dir.name, "b")), sha256_file(other))

@@ -11,7 +11,7 @@ import threading
 import unittest
 
 from harness import run
-from cascade_support import Follower, PyPeer, create, make_data, peer, sha256_file, tracker, wait_exit
+from cascade_support import PyPeer, create, make_data, peer, sha256_file, tracker
 
 
 class FaultTest(unittest.TestCase):
@@ -41,16 +41,15 @@ class FaultTest(unittest.TestCase):
             with peer(cascade, trk.address(), self.data) as survivor:
                 leechers = [peer(cascade, trk.address(), self.path(f"out{i}"), "--no-seed",
                                  "--stats", self.path(f"stats{i}.json")) for i in range(3)]
-                followers = [Follower(leecher) for leecher in leechers]
                 doomed_endpoint = "%s:%d" % doomed.address()
                 # The last leecher started last: when it has a block from the doomed seed, all
                 # of them are still fetching.
-                followers[-1].wait(r"block \d+ from " + doomed_endpoint, timeout=30)
+                leechers[-1].wait_for(r"block \d+ from " + doomed_endpoint, timeout=30)
                 doomed.proc.kill()
                 doomed.stop()
                 doomed.proc.stdout.close()
                 for i, leecher in enumerate(leechers):
-                    self.assertEqual(followers[i].exit_code(90), 0, leecher.output())
+                    self.assertEqual(leecher.wait_exit(90), 0, leecher.output())
                     leecher.__exit__()
                     self.assertEqual(sha256_file(self.path(f"out{i}")), sha256_file(self.data))
                 lost = [leecher for leecher in leechers if f"lost peer {doomed_endpoint}" in leecher.output()]
@@ -67,7 +66,7 @@ class FaultTest(unittest.TestCase):
                     leechers = [peer(cascade, trk.address(), self.path(f"out{i}"), "--no-seed",
                                      "--stats", self.path(f"stats{i}.json")) for i in range(2)]
                     for i, leecher in enumerate(leechers):
-                        self.assertEqual(wait_exit(leecher, 60), 0, leecher.output())
+                        self.assertEqual(leecher.wait_exit(60), 0, leecher.output())
                         leecher.__exit__()
                         self.assertEqual(sha256_file(self.path(f"out{i}")), sha256_file(self.data))
                         stats = self.stats(f"stats{i}.json")
@@ -85,9 +84,8 @@ class FaultTest(unittest.TestCase):
             bad = PyPeer(self.data, cascade_hash, 1024, trk.address(), corrupt_every=1)
             try:
                 leecher = peer(cascade, trk.address(), self.path("out"), "--no-seed")
-                follower = Follower(leecher)
-                follower.wait(r"dropped peer", timeout=30)
-                self.assertEqual(follower.stop(signal.SIGINT), 1)
+                leecher.wait_for(r"dropped peer", timeout=30)
+                self.assertEqual(leecher.stop(signal.SIGINT, timeout=20), 1)
                 leecher.__exit__()
                 proc = run("cascade", "info", cascade, "--data", self.path("out"), "--json", check=False)
                 self.assertEqual(json.loads(proc.stdout)["data"]["valid_blocks"], 0)
@@ -102,9 +100,8 @@ class FaultTest(unittest.TestCase):
             slow = PyPeer(self.data, cascade_hash, 1024, trk.address(), delay=0.02)
             try:
                 leecher = peer(cascade, trk.address(), self.path("out"), "--no-seed", "--max-peers", "1")
-                follower = Follower(leecher)
-                follower.wait(r"block \d+ from", timeout=30)
-                self.assertEqual(follower.stop(signal.SIGINT), 1)
+                leecher.wait_for(r"block \d+ from", timeout=30)
+                self.assertEqual(leecher.stop(signal.SIGINT, timeout=20), 1)
                 leecher.__exit__()
                 self.assertIn("run again to resume", leecher.output())
             finally:
@@ -115,7 +112,7 @@ class FaultTest(unittest.TestCase):
             self.assertLess(partial, 200)
             with peer(cascade, trk.address(), self.data):
                 again = peer(cascade, trk.address(), self.path("out"), "--no-seed", "--stats", self.path("s.json"))
-                self.assertEqual(wait_exit(again, 60), 0, again.output())
+                self.assertEqual(again.wait_exit(60), 0, again.output())
                 again.__exit__()
             stats = self.stats("s.json")
             self.assertEqual(stats["resumed"], partial)
@@ -132,7 +129,7 @@ class FaultTest(unittest.TestCase):
             f.write(content)
         with tracker() as trk, peer(cascade, trk.address(), self.data):
             leecher = peer(cascade, trk.address(), self.path("out"), "--no-seed", "--stats", self.path("s.json"))
-            self.assertEqual(wait_exit(leecher, 60), 0, leecher.output())
+            self.assertEqual(leecher.wait_exit(60), 0, leecher.output())
             leecher.__exit__()
         stats = self.stats("s.json")
         self.assertEqual((stats["resumed"], stats["fetched"]), (98, 3))
@@ -175,7 +172,7 @@ class FaultTest(unittest.TestCase):
             try:
                 with peer(cascade, trk.address(), self.data):
                     leecher = peer(cascade, trk.address(), self.path("out"), "--no-seed", "--stall-timeout", "1")
-                    self.assertEqual(wait_exit(leecher, 60), 0, leecher.output())
+                    self.assertEqual(leecher.wait_exit(60), 0, leecher.output())
                     leecher.__exit__()
                 self.assertEqual(sha256_file(self.path("out")), sha256_file(self.data))
             finally:

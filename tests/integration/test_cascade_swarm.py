@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from cascade_support import Follower, create, make_data, peer, sha256_file, tracker, wait_exit
+from cascade_support import create, make_data, peer, sha256_file, tracker
 
 SIZE_MB = int(os.environ.get("CASCADE_SWARM_MB", "200"))
 
@@ -28,10 +28,9 @@ class LoopbackSwarmTest(unittest.TestCase):
                 leechers = [peer(data + ".cascade", trk.address(), os.path.join(tmp, f"out{i}"), "--no-seed",
                                  "--stats", os.path.join(tmp, f"stats{i}.json"))
                             for i in range(4)]
-                followers = [Follower(leecher) for leecher in leechers]
                 from_others = 0
-                for i, follower in enumerate(followers):
-                    self.assertEqual(follower.exit_code(120), 0, leechers[i].output())
+                for leecher in leechers:
+                    self.assertEqual(leecher.wait_exit(120), 0, leecher.output())
                 elapsed = time.monotonic() - start
                 for i, leecher in enumerate(leechers):
                     leecher.__exit__()
