@@ -274,6 +274,26 @@ def children(pid):
     return found
 
 
+def add_service_check(cls, service, check, drop_prefix=""):
+    """Adds test_SERVICE_NAME to a test class whose address(service) gives (host, port): it calls
+    check(test, host, port). NAME is the check's name without `drop_prefix` and "SERVICE_"."""
+    def test(self):
+        host, port = self.address(service)
+        check(self, host, port)
+    test.__doc__ = check.__doc__
+    name = check.__name__.removeprefix(drop_prefix).removeprefix(service + "_")
+    setattr(cls, f"test_{service}_{name}", test)
+
+
+def add_concurrency_check(cls, service, exchange, count, timeout):
+    """Adds a test in which `count` clients at once each run exchange(service, host, port, i)."""
+    def test(self):
+        host, port = self.address(service)
+        results = in_parallel(count, lambda i: exchange(service, host, port, i), timeout=timeout)
+        self.assertEqual(results, [True] * count)
+    setattr(cls, f"test_{service}_serves_{count}_concurrent_clients", test)
+
+
 def in_parallel(count, work, timeout=60):
     """Runs work(i) for i in range(count) on `count` threads at once; returns the results, raises the first error."""
     results = [None] * count

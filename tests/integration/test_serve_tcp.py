@@ -5,7 +5,7 @@ every model but iterative. A service this build lacks is skipped with the reason
 import unittest
 
 import clients
-from harness import built_services, in_parallel, list_models, serve, service_built
+from harness import add_concurrency_check, add_service_check, built_services, list_models, serve, service_built
 
 TCP_SERVICES = ["echo", "discard", "chargen", "daytime", "time", "fib", "upper", "incr"]
 CONCURRENT = 50
@@ -41,30 +41,14 @@ class ModelMatrix:
         self.assertIn(f"model {self.model},", self.server.output())
 
 
-def add_check(cls, service, check):
-    def test(self):
-        host, port = self.address(service)
-        check(self, host, port)
-    test.__doc__ = check.__doc__
-    setattr(cls, f"test_{service}_{check.__name__.removeprefix(service + '_')}", test)
-
-
-def add_concurrency(cls, service):
-    def test(self):
-        host, port = self.address(service)
-        results = in_parallel(CONCURRENT, lambda i: clients.tcp_exchange(service, host, port, i), timeout=90)
-        self.assertEqual(results, [True] * CONCURRENT)
-    setattr(cls, f"test_{service}_serves_{CONCURRENT}_concurrent_clients", test)
-
-
 for _model in list_models():
     _cls = type(f"Tcp{_model.capitalize()}Model", (ModelMatrix, unittest.TestCase), {"model": _model})
     for _service in TCP_SERVICES:
         for _check in clients.TCP_CHECKS[_service]:
-            add_check(_cls, _service, _check)
+            add_service_check(_cls, _service, _check)
     if _model != "iterative":
         for _service in ("echo", "fib", "upper"):
-            add_concurrency(_cls, _service)
+            add_concurrency_check(_cls, _service, clients.tcp_exchange, CONCURRENT, timeout=90)
     globals()[_cls.__name__] = _cls
 del _cls, _model, _service, _check
 

@@ -4,7 +4,7 @@
 import unittest
 
 import clients
-from harness import in_parallel, serve, service_built
+from harness import add_concurrency_check, add_service_check, serve, service_built
 
 UDP_SERVICES = ["echo", "discard", "chargen", "daytime", "time", "upper", "length", "incr"]
 CONCURRENT = 50
@@ -35,29 +35,13 @@ class UdpMatrix:
         self.assertRegex(self.server.output(), rf"listening on 127\.0\.0\.1:\d+ \(echo/udp, {want}\)")
 
 
-def add_check(cls, service, check):
-    def test(self):
-        host, port = self.address(service)
-        check(self, host, port)
-    test.__doc__ = check.__doc__
-    setattr(cls, f"test_{service}_{check.__name__.removeprefix('udp_').removeprefix(service + '_')}", test)
-
-
-def add_concurrency(cls, service):
-    def test(self):
-        host, port = self.address(service)
-        results = in_parallel(CONCURRENT, lambda i: clients.udp_exchange(service, host, port, i), timeout=60)
-        self.assertEqual(results, [True] * CONCURRENT)
-    setattr(cls, f"test_{service}_serves_{CONCURRENT}_concurrent_clients", test)
-
-
 for _name, _threads in (("UdpIterative", None), ("UdpTwoThreads", 2)):
     _cls = type(_name, (UdpMatrix, unittest.TestCase), {"threads": _threads})
     for _service in UDP_SERVICES:
         for _check in clients.UDP_CHECKS[_service]:
-            add_check(_cls, _service, _check)
+            add_service_check(_cls, _service, _check, 'udp_')
     for _service in ("echo", "upper", "length", "incr"):
-        add_concurrency(_cls, _service)
+        add_concurrency_check(_cls, _service, clients.udp_exchange, CONCURRENT, timeout=60)
     globals()[_name] = _cls
 del _cls, _name, _threads, _service, _check
 
