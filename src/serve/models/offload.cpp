@@ -25,10 +25,12 @@ Completions::Completions() : event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
 }
 
 void Completions::push(std::uint64_t tag) {
-  {
-    std::lock_guard lock(mutex_);
-    done_.push_back(tag);
-  }
+  // The wake-up is written under the lock too: the loop takes the tag under that lock, so once it
+  // has the tag this worker touches nothing here any more, and the loop may finish the
+  // connection and end, taking these Completions with it. (Written after unlocking, the eventfd
+  // could be gone by then.)
+  std::lock_guard lock(mutex_);
+  done_.push_back(tag);
   const std::uint64_t one = 1;
   // Cannot fail short of a counter overflow (2^64 - 1 pending wake-ups).
   [[maybe_unused]] auto n = ::write(event_.get(), &one, sizeof(one));
