@@ -37,6 +37,7 @@ for _ in $(seq 100); do
 done
 
 if [[ $system == redis ]]; then
+  workload=ping
   load=(raw --send 'PING\r\n' --expect '+PONG\r\n')
 else
   load=("$workload" --size 64)
