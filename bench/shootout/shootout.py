@@ -40,6 +40,12 @@ WORKLOADS = {
 }
 EVENT_MODELS = {"select", "poll", "epoll", "uring"}
 SERVER_CORE, LOAD_CORE = "0", "1"
+PING = ["raw", "--send", r"PING\r\n", "--expect", r"+PONG\r\n"]  # sockit bench's Redis workload
+
+
+def redis_argv(port):
+    return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--maxclients", "5000", "--protected-mode", "no"]
 
 
 def log(message):
@@ -144,6 +150,9 @@ class Shootout:
             return "select cannot watch descriptors past FD_SETSIZE (1024)"
         return None
 
+    def reference_argv(self, port):
+        return [os.path.abspath(self.args.reference), f"127.0.0.1:{port}"]
+
     def serve_argv(self, model, services, extra):
         argv = [self.sockit, "serve", *services, "--model", model, "--listen", "127.0.0.1"]
         if model in EVENT_MODELS and "--threads" in self.serve_help:
@@ -241,7 +250,7 @@ class Shootout:
             self.notes.append(f"The reference server {self.args.reference} was not built.")
             return
         port = free_port()
-        server = Pinned([os.path.abspath(self.args.reference), f"127.0.0.1:{port}"], [port],
+        server = Pinned(self.reference_argv(port), [port],
                         os.path.join(self.work, "reference.log"))
         try:
             for workload in ("echo64", "stream1m"):
@@ -257,23 +266,21 @@ class Shootout:
                               "(`sudo apt-get install redis-server redis-tools`).")
             return
         port = free_port()
-        server = Pinned(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                         "--maxclients", "5000", "--protected-mode", "no"], [port], os.path.join(self.work, "redis.log"))
-        ping = ["raw", "--send", r"PING\r\n", "--expect", r"+PONG\r\n"]
+        server = Pinned(redis_argv(port), [port], os.path.join(self.work, "redis.log"))
         try:
             for conns in self.concurrency():
-                self.point("redis", "ping", ping, f"127.0.0.1:{port}", conns, server.pid)
+                self.point("redis", "ping", PING, f"127.0.0.1:{port}", conns, server.pid)
                 ours = self.median("redis", "ping", conns, "requests_per_s")
                 # Does bench count what the server did? One run without warm-up, against Redis's counter.
                 before = redis_commands(port)
-                _, report, _ = self.bench(ping, f"127.0.0.1:{port}", conns, None, warmup=0)
+                _, report, _ = self.bench(PING, f"127.0.0.1:{port}", conns, None, warmup=0)
                 counted = redis_commands(port) - before
                 if not shutil.which("redis-benchmark") or not ours:
                     continue
                 client = self.median("redis", "ping", conns, "client_cpu_pct")
                 self.cross_check(port, conns, 1, ours, client, report["requests"] if report else 0, counted)
                 if conns in (10, 100):  # pipelined: Redis, not the client, is the limit for both tools
-                    _, piped, _ = self.bench(ping, f"127.0.0.1:{port}", conns, None, extra=["--pipeline", "16"])
+                    _, piped, _ = self.bench(PING, f"127.0.0.1:{port}", conns, None, extra=["--pipeline", "16"])
                     if piped:
                         self.cross_check(port, conns, 16, piped["requests_per_s"],
                                          piped["client_cpu"]["percent_of_core"], None, None)
@@ -322,10 +329,9 @@ class Shootout:
                     port = free_port()
                     log_path = os.path.join(self.work, f"paired-{workload}-{system}.log")
                     if system == "reference":
-                        argv = [os.path.abspath(self.args.reference), f"127.0.0.1:{port}"]
+                        argv = self.reference_argv(port)
                     elif system == "redis":
-                        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--maxclients", "5000", "--protected-mode", "no"]
+                        argv = redis_argv(port)
                     else:
                         argv = self.serve_argv(system, [f"{WORKLOADS[workload]['service']}:{port}"], [])
                     servers[system] = (Pinned(argv, [port], log_path), port)
@@ -336,8 +342,7 @@ class Shootout:
                         for system, (server, port) in servers.items():
                             if not server.ok:
                                 continue
-                            load = (["raw", "--send", r"PING\r\n", "--expect", r"+PONG\r\n"] if system == "redis"
-                                    else WORKLOADS[workload]["bench"])
+                            load = PING if system == "redis" else WORKLOADS[workload]["bench"]
                             argv, report, failure = self.bench(load, f"127.0.0.1:{port}", conns, server.pid,
                                                                duration=duration)
                             row = self.record(system, workload + "-paired", conns, run, argv, report, failure)

@@ -8,7 +8,7 @@ import struct
 import threading
 import time
 
-from harness import Server, run
+from harness import Server, run, sha256_file  # noqa: F401 - the cascade tests take it from here
 from harness import recv_exactly as recv_exact
 
 
@@ -22,14 +22,6 @@ def make_data(path, size, seed=1):
             f.write(piece[:left])
             left -= len(piece[:left])
             n += 1
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for piece in iter(lambda: f.read(1 << 20), b""):
-            h.update(piece)
-    return h.hexdigest()
 
 
 def create(data, block_size):

@@ -1,5 +1,6 @@
 """Shared helpers for integration tests: run the real sockit binary, with deadlines everywhere."""
 
+import hashlib
 import os
 import re
 import signal
@@ -292,6 +293,15 @@ def add_concurrency_check(cls, service, exchange, count, timeout):
         results = in_parallel(count, lambda i: exchange(service, host, port, i), timeout=timeout)
         self.assertEqual(results, [True] * count)
     setattr(cls, f"test_{service}_serves_{count}_concurrent_clients", test)
+
+
+def sha256_file(path):
+    """The SHA-256 of a file, in hex, read 1 MiB at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for piece in iter(lambda: f.read(1 << 20), b""):
+            h.update(piece)
+    return h.hexdigest()
 
 
 def in_parallel(count, work, timeout=60):

@@ -12,6 +12,7 @@ import socketserver
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -104,6 +105,26 @@ class EchoTest(unittest.TestCase):
         self.assertGreater(r["requests"], 0)
         self.assertEqual(r["error_total"], 0, r["errors"])
         self.assertEqual(r["pipeline"], 8)
+
+    def test_a_pipeline_is_refilled_in_one_send_per_read(self):
+        # The echo server answers a whole pipeline in one write; the 16 requests that replace the
+        # 16 replies must leave in one send(), as with redis-benchmark -P, not one send each.
+        if not shutil.which("strace"):
+            self.skipTest("strace is not installed")
+        with tempfile.NamedTemporaryFile("r", suffix=".strace") as counts:
+            proc = subprocess.run(["strace", "-f", "-c", "-e", "trace=sendto", "-o", counts.name, SOCKIT, "bench",
+                                   "echo", target(self.server), "--conns", "1", "--pipeline", "16", "--duration", "0.5",
+                                   "--warmup", "0", "--json"], capture_output=True, text=True, timeout=30,
+                                  # LeakSanitizer cannot run under ptrace; the other tests check leaks.
+                                  env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
+            if proc.returncode != 0 and "ptrace" in proc.stderr:
+                self.skipTest("strace cannot trace here: " + proc.stderr.strip())
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            sends = int(re.search(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?sendto$", counts.read(),
+                                  re.M).group(1))
+        r = json.loads(proc.stdout)
+        self.assertGreater(r["requests"], 100)
+        self.assertLess(sends * 4, r["requests"], f"{sends} send() calls for {r['requests']} requests")
 
     def test_connect_workload_opens_a_connection_per_request(self):
         r = bench("connect", target(self.server), "--conns", "2", *SHORT)

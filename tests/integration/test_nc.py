@@ -1,6 +1,5 @@
 """sockit nc against nc (OpenBSD), socat and python peers, both ways, over TCP, UDP and Unix."""
 
-import hashlib
 import os
 import re
 import select
@@ -11,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from harness import SOCKIT, free_port, run, wait_for_stderr_line
+from harness import SOCKIT, free_port, run, sha256_file, wait_for_stderr_line
 
 HAVE_SOCAT = shutil.which("socat") is not None
 HAVE_NC = shutil.which("nc.openbsd") is not None
@@ -122,14 +121,6 @@ def random_file(directory, size):
     return path
 
 
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @unittest.skipUnless(HAVE_SOCAT, "socat is not installed")
 class SocatTest(unittest.TestCase):
     def test_tcp_sockit_client_gets_its_bytes_back_from_a_socat_echo(self):
@@ -198,7 +189,7 @@ class SocatTest(unittest.TestCase):
                     proc = subprocess.run([SOCKIT, "nc", "-v", "127.0.0.1", str(port)], stdin=i, stdout=o,
                                           stderr=subprocess.PIPE, timeout=240)
             self.assertEqual(proc.returncode, 0, proc.stderr)
-            self.assertEqual(sha256_of(target), sha256_of(source))
+            self.assertEqual(sha256_file(target), sha256_file(source))
             self.assertIn(b"sent 104857600 bytes, received 104857600 bytes (zero-copy splice)", proc.stderr)
 
     def test_100_mb_from_socat_arrive_intact_at_a_sockit_listener(self):
@@ -218,7 +209,7 @@ class SocatTest(unittest.TestCase):
                     listener.kill()
                 listener.communicate(timeout=10)
             self.assertEqual(listener.returncode, 0)
-            self.assertEqual(sha256_of(target), sha256_of(source))
+            self.assertEqual(sha256_file(target), sha256_file(source))
 
 
 @unittest.skipUnless(HAVE_NC, "nc.openbsd is not installed")

@@ -53,6 +53,17 @@ std::string read_all(int fd) {
 
 const RelayOptions kBounded{.idle_timeout = 5000ms, .linger_after_input_eof = 0ms, .peer_name = {}};
 
+/// A peer that echoes everything it gets on `fd`, then half-closes after the other side's FIN.
+void echo_until_eof(int fd) {
+  char buffer[65536];
+  for (;;) {
+    auto n = net::recv_some(fd, std::as_writable_bytes(std::span(buffer)), net::Deadline::after(5s));
+    if (!n || *n == 0) break;
+    if (!net::send_all(fd, std::as_bytes(std::span(buffer, *n)), net::Deadline::after(5s))) break;
+  }
+  ::shutdown(fd, SHUT_WR);
+}
+
 TEST(RelayStream, InputEofSendsFinAndTheRelayKeepsReceivingUntilThePeerCloses) {
   Pipe input, output;
   auto [mine, peer] = net::socket_pair().value();
@@ -103,15 +114,7 @@ TEST(RelayStream, BulkBytesArriveIntactThroughSplice) {
     input.write_end.reset();
   });
   // The peer echoes everything it gets, then closes after our FIN.
-  std::thread echo([&, fd = peer.fd()] {
-    char buffer[65536];
-    for (;;) {
-      auto n = net::recv_some(fd, std::as_writable_bytes(std::span(buffer)), net::Deadline::after(5s));
-      if (!n || *n == 0) break;
-      if (!net::send_all(fd, std::as_bytes(std::span(buffer, *n)), net::Deadline::after(5s))) break;
-    }
-    ::shutdown(fd, SHUT_WR);
-  });
+  std::thread echo(echo_until_eof, peer.fd());
   std::string echoed;
   std::thread drain([&] { echoed = read_all(output.read_end.get()); });
   auto result = relay_stream(input.read_end.get(), output.write_end.get(), mine.fd(), kBounded);
@@ -134,15 +137,7 @@ TEST(RelayStream, FilesAtBothEndsGoThroughTheRelayPipe) {
   write_text(input.get(), data);
   ASSERT_EQ(::lseek(input.get(), 0, SEEK_SET), 0);
   auto [mine, peer] = net::socket_pair().value();
-  std::thread echo([&, fd = peer.fd()] {
-    char buffer[65536];
-    for (;;) {
-      auto n = net::recv_some(fd, std::as_writable_bytes(std::span(buffer)), net::Deadline::after(5s));
-      if (!n || *n == 0) break;
-      if (!net::send_all(fd, std::as_bytes(std::span(buffer, *n)), net::Deadline::after(5s))) break;
-    }
-    ::shutdown(fd, SHUT_WR);
-  });
+  std::thread echo(echo_until_eof, peer.fd());
   auto result = relay_stream(input.get(), output.get(), mine.fd(), kBounded);
   echo.join();
   ASSERT_TRUE(result) << result.error().what();
