@@ -332,11 +332,11 @@ class Loop {
       const auto room = kBlockRequestSize - conn.out_sent % kBlockRequestSize;
       auto sent = net::try_send(conn.socket.fd(), std::span(conn.outbuf).subspan(conn.out_sent, room));
       if (!sent) {
-        if (sent.error().would_block()) break;
         fail(conn, sent.error().what(), false);
         return false;
       }
-      conn.out_sent += *sent;
+      if (!*sent) break;
+      conn.out_sent += **sent;
     }
     if (conn.out_sent == conn.outbuf.size()) {
       conn.outbuf.clear();
@@ -396,20 +396,20 @@ class Loop {
       auto got = net::try_recv(conn.socket.fd(), into);
       ++reads;
       if (!got) {
-        if (got.error().would_block()) return true;
         fail(conn, got.error().what(), false);
         return false;
       }
-      if (*got == 0) {
+      if (!*got) return true;
+      if (**got == 0) {
         fail(conn, conn.in_body ? "closed the connection in the middle of a block" : "closed the connection", false);
         return false;
       }
       conn.last_progress = Clock::now();
       if (conn.in_body) {
-        conn.body_got += *got;
+        conn.body_got += **got;
         if (conn.body_got == conn.body.size() && !answered(conn)) return false;
       } else {
-        conn.header_got += *got;
+        conn.header_got += **got;
         if (conn.header_got == kBlockHeaderSize && !start_body(conn)) return false;
       }
     }

@@ -1,6 +1,7 @@
 #include "net/io.hpp"
 
 #include <poll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -76,19 +77,35 @@ Result<void> recv_exact(int fd, MutableBytes buffer, Deadline deadline) {
   return {};
 }
 
-Result<std::size_t> try_send(int fd, ConstBytes data) {
+Result<Transferred> try_send(int fd, ConstBytes data) {
   for (;;) {
     ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno != EINTR) return would_block(errno) ? errno_error("send") : errno_error("send", peer_text(fd));
+    if (n >= 0) return Transferred(static_cast<std::size_t>(n));
+    if (errno == EINTR) continue;
+    if (would_block(errno)) return Transferred();
+    return errno_error("send", peer_text(fd));
   }
 }
 
-Result<std::size_t> try_recv(int fd, MutableBytes buffer) {
+Result<Transferred> try_recv(int fd, MutableBytes buffer) {
   for (;;) {
     ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno != EINTR) return would_block(errno) ? errno_error("recv") : errno_error("recv", peer_text(fd));
+    if (n >= 0) return Transferred(static_cast<std::size_t>(n));
+    if (errno == EINTR) continue;
+    if (would_block(errno)) return Transferred();
+    return errno_error("recv", peer_text(fd));
+  }
+}
+
+Result<Transferred> try_sendfile(int fd, int file, std::uint64_t offset, std::size_t length) {
+  for (;;) {
+    auto at = static_cast<off_t>(offset);
+    // sendfile() cannot take MSG_NOSIGNAL: see SigpipeBlock.
+    ssize_t n = ::sendfile(fd, file, &at, length);
+    if (n >= 0) return Transferred(static_cast<std::size_t>(n));
+    if (errno == EINTR) continue;
+    if (would_block(errno)) return Transferred();
+    return errno_error("sendfile", peer_text(fd));
   }
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -33,9 +35,18 @@ Result<std::size_t> recv_some(int fd, MutableBytes buffer, Deadline deadline = D
 /// Fills `buffer` completely; EOF first is an error saying how many bytes of how many arrived.
 Result<void> recv_exact(int fd, MutableBytes buffer, Deadline deadline = Deadline::never());
 
-/// Never waits: EAGAIN comes back as an error (Error::would_block()). For event loops.
-Result<std::size_t> try_send(int fd, ConstBytes data);
-Result<std::size_t> try_recv(int fd, MutableBytes buffer);
+/// What a call that never waits did: how many bytes, or nullopt when it would have had to wait
+/// (EAGAIN). Would-block is routine in an event loop, so it is a value, not an Error.
+using Transferred = std::optional<std::size_t>;
+
+/// Never waits (MSG_DONTWAIT). For event loops. try_recv() gives 0 at EOF.
+Result<Transferred> try_send(int fd, ConstBytes data);
+Result<Transferred> try_recv(int fd, MutableBytes buffer);
+/// Never waits: sends up to `length` bytes of the file `file` from `offset` (sendfile(2)), which
+/// the kernel copies without passing them through user memory. `fd` must be non-blocking for
+/// this not to wait. 0 means the file ended before `offset`: it shrank. Errors name the peer.
+/// Unlike send, it cannot suppress SIGPIPE: call it under a net::SigpipeBlock.
+Result<Transferred> try_sendfile(int fd, int file, std::uint64_t offset, std::size_t length);
 
 /// One datagram to `to` (unconnected sockets).
 Result<std::size_t> send_to(int fd, ConstBytes datagram, const Address& to);

@@ -43,28 +43,49 @@ Result<Socket> Socket::accept(Address* peer, int flags) const {
   }
 }
 
+namespace {
+
+// connect(2) on a socket: true when connected, false when the connect goes on in the kernel
+// (non-blocking, or interrupted by a signal: either way its outcome comes as writable + SO_ERROR).
+Result<bool> begin_connect(int fd, const Address& to) {
+  if (::connect(fd, to.get(), to.length()) == 0) return true;
+  if (errno == EINPROGRESS || errno == EINTR) return false;
+  return errno_error("connect", to.to_string());
+}
+
+}  // namespace
+
 Result<void> Socket::connect(const Address& address, Deadline deadline) {
-  const auto target = address.to_string();
+  Result<bool> done = false;
   if (deadline.is_never()) {
-    if (::connect(fd(), address.get(), address.length()) == 0) return {};
-    if (errno != EINTR && errno != EINPROGRESS) return errno_error("connect", target);
-    // Interrupted or non-blocking: the connect goes on in the kernel; wait for its outcome.
+    done = begin_connect(fd(), address);
   } else {
     const int flags = ::fcntl(fd(), F_GETFL);
     if (flags < 0) return errno_error("fcntl(F_GETFL)");
     if (auto r = set_nonblocking(true); !r) return r;
-    int rc = ::connect(fd(), address.get(), address.length());
-    int err = errno;
+    done = begin_connect(fd(), address);
     if (auto r = set_nonblocking((flags & O_NONBLOCK) != 0); !r) return r;
-    if (rc == 0) return {};
-    if (err != EINPROGRESS && err != EINTR) return errno_error("connect", target, err);
   }
+  if (!done) return done.error();
+  if (*done) return {};
   auto ready = wait_ready(fd(), POLLOUT, deadline, "connect");
-  if (!ready) return Error("connect", ready.error().code(), target);
+  if (!ready) return Error("connect", ready.error().code(), address.to_string());
+  return finish_connect(address);
+}
+
+Result<void> Socket::finish_connect(const Address& to) const {
   auto err = pending_error();
   if (!err) return err.error();
-  if (*err != 0) return errno_error("connect", target, *err);
+  if (*err != 0) return errno_error("connect", to.to_string(), *err);
   return {};
+}
+
+Result<Connecting> start_connect(const Address& to, int type) {
+  auto socket = Socket::create(to.family(), type | SOCK_NONBLOCK);
+  if (!socket) return socket.error();
+  auto done = begin_connect(socket->fd(), to);
+  if (!done) return done.error();
+  return Connecting{std::move(*socket), *done};
 }
 
 Result<void> Socket::shutdown(int how) {

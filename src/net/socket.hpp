@@ -36,6 +36,9 @@ class Socket {
   /// Connects; with a deadline the connect is non-blocking and waited for with poll(), and the
   /// socket is back in its former blocking mode afterwards.
   Result<void> connect(const Address& address, Deadline deadline = Deadline::never());
+  /// The outcome of a connect started by start_connect(), once the socket is writable (SO_ERROR):
+  /// the error names `to`.
+  Result<void> finish_connect(const Address& to) const;
   Result<void> shutdown(int how);
   Result<void> set_nonblocking(bool on = true);
 
@@ -61,6 +64,18 @@ Result<Socket> listen_on(const Address& address, const ListenOptions& options = 
 
 /// A datagram socket bound to `address` (UDP or Unix datagram), SO_REUSEADDR always.
 Result<Socket> bind_datagram(const Address& address, bool reuse_port = false);
+
+/// A non-blocking connect, started and perhaps already done.
+struct Connecting {
+  Socket socket;   ///< non-blocking
+  bool connected;  ///< finished at once (a Unix socket, often loopback): nothing to wait for
+};
+
+/// Creates a non-blocking socket of `to`'s family and starts connecting it; never waits (for
+/// event loops: the scanner, the downloader, the load generator). Unless `connected`, watch the
+/// socket for writable, then call Socket::finish_connect(). Errors known at once come back here
+/// (ECONNREFUSED is common on loopback, EAGAIN when the local ports are used up).
+Result<Connecting> start_connect(const Address& to, int type = SOCK_STREAM);
 
 /// Connects a stream (or datagram: fixes the peer) socket to `address` within `timeout`
 /// (zero or negative: no timeout).

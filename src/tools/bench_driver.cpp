@@ -202,19 +202,17 @@ class Worker {
       const char* from = x_.udp ? x_.request.data() : batch_.data() + c.send_offset;
       const std::size_t want = x_.udp ? size : std::min(c.unsent * size - c.send_offset, batch_.size() - c.send_offset);
       auto sent = net::try_send(c.socket.fd(), net::as_bytes({from, want}));
-      if (!sent) {
-        if (sent.error().would_block()) {
-          if (!c.watching_write) watch(i, EPOLLIN | EPOLLOUT);
-          return;
-        }
-        return fail(i, classify_errno(sent.error().code().value()), now);
+      if (!sent) return fail(i, classify_errno(sent.error().code().value()), now);
+      if (!*sent) {
+        if (!c.watching_write) watch(i, EPOLLIN | EPOLLOUT);
+        return;
       }
-      if (window_.measuring(now)) counters_.bytes_sent += *sent;
+      if (window_.measuring(now)) counters_.bytes_sent += **sent;
       if (x_.udp) {
         --c.unsent;
         continue;
       }
-      c.send_offset += *sent;
+      c.send_offset += **sent;
       c.unsent -= c.send_offset / size;
       c.send_offset %= size;
     }
@@ -246,16 +244,14 @@ class Worker {
     const std::uint32_t generation = c.generation;
     for (int rounds = 0; rounds < 4 && c.generation == generation; ++rounds) {
       auto got = net::try_recv(c.socket.fd(), buffer_);
-      if (!got) {
-        if (!got.error().would_block()) fail(i, classify_errno(got.error().code().value()), now);
-        return;
-      }
-      if (*got == 0) return end_of_stream(i, now);
-      if (window_.measuring(now)) counters_.bytes_received += *got;
-      const net::ConstBytes bytes(buffer_.data(), *got);
+      if (!got) return fail(i, classify_errno(got.error().code().value()), now);
+      if (!*got) return;
+      if (**got == 0) return end_of_stream(i, now);
+      if (window_.measuring(now)) counters_.bytes_received += **got;
+      const net::ConstBytes bytes(buffer_.data(), **got);
       if (x_.udp) return datagram(i, bytes, now);
       consume(i, bytes, now);
-      if (*got < buffer_.size()) return;
+      if (**got < buffer_.size()) return;
     }
   }
 

@@ -15,6 +15,7 @@
 #include "net/deadline.hpp"
 #include "net/fd.hpp"
 #include "net/io.hpp"
+#include "net/sigpipe_block.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -26,38 +27,6 @@ using net::Result;
 
 constexpr std::size_t kBufferSize = 256 * 1024;
 constexpr int kPipeSize = 1024 * 1024;
-
-// splice() into a socket cannot take MSG_NOSIGNAL, so a peer that left would raise SIGPIPE.
-// Blocking SIGPIPE in this thread only (not the process) for the relay's duration, and taking
-// back any SIGPIPE our own EPIPE left pending, keeps the signal away from the program.
-class SigpipeBlock {
- public:
-  SigpipeBlock() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigemptyset(&pending);
-    was_pending_ = ::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-    blocked_ = ::pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
-  }
-  ~SigpipeBlock() {
-    if (!blocked_) return;
-    if (!was_pending_) {
-      const timespec now{0, 0};
-      while (::sigtimedwait(&pipe_, nullptr, &now) == SIGPIPE) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-
- private:
-  sigset_t pipe_{};
-  sigset_t old_{};
-  bool was_pending_ = false;
-  bool blocked_ = false;
-};
 
 bool is_socket(int fd) {
   struct stat st {};
@@ -276,7 +245,7 @@ Result<int> poll_fds(pollfd* fds, nfds_t count, int timeout_ms) {
 
 Result<RelayResult> relay_stream(int input, int output, int socket, const RelayOptions& options) {
   if (auto r = net::set_nonblocking(socket); !r) return r.error();
-  const SigpipeBlock no_sigpipe;
+  const net::SigpipeBlock no_sigpipe;
   const std::string peer = options.peer_name.empty() ? net::peer_text(socket) : options.peer_name;
   Pump outgoing(input, socket, peer);
   Pump incoming(socket, output, peer);
@@ -327,7 +296,7 @@ Result<RelayResult> relay_stream(int input, int output, int socket, const RelayO
 
 Result<RelayResult> relay_datagrams(int input, int output, int socket, const RelayOptions& options) {
   if (auto r = net::set_nonblocking(socket); !r) return r.error();
-  const SigpipeBlock no_sigpipe;  // output may be a pipe nobody reads any more
+  const net::SigpipeBlock no_sigpipe;  // output may be a pipe nobody reads any more
   std::vector<std::byte> buffer(65536);
   bool input_done = false;
   RelayResult result;
@@ -356,10 +325,10 @@ Result<RelayResult> relay_datagrams(int input, int output, int socket, const Rel
     }
     if (fds[1].revents & (POLLIN | POLLERR)) {
       auto n = net::try_recv(socket, buffer);
-      if (!n && !n.error().would_block()) return n.error();
-      if (n) {
-        if (auto r = write_all(output, buffer.data(), *n); !r) return r.error();
-        result.received += *n;
+      if (!n) return n.error();
+      if (*n) {
+        if (auto r = write_all(output, buffer.data(), **n); !r) return r.error();
+        result.received += **n;
       }
     }
   }

@@ -38,8 +38,12 @@ Launch start_udp_probe(const net::Address& target) {
   if (!sent) {
     const int err = sent.error().code().value();
     if (err == ECONNREFUSED) launch.verdict = Verdict{PortState::closed, "port-unreach"};
-    else if (err == ENOBUFS || err == EAGAIN) launch.busy = true;
+    else if (err == ENOBUFS) launch.busy = true;
     else launch.verdict = Verdict{PortState::filtered, "send-error"};
+    return launch;
+  }
+  if (!*sent) {  // the socket's send buffer is full: try this port again later
+    launch.busy = true;
     return launch;
   }
   launch.events = EPOLLIN;
@@ -50,10 +54,9 @@ Launch start_udp_probe(const net::Address& target) {
 std::optional<Verdict> finish_udp_probe(const net::Socket& socket) {
   std::array<std::byte, 2048> reply{};
   auto n = net::try_recv(socket.fd(), reply);
-  if (n) return Verdict{PortState::open, "udp-response"};
+  if (n) return *n ? std::optional(Verdict{PortState::open, "udp-response"}) : std::nullopt;
   const int err = n.error().code().value();
   if (err == ECONNREFUSED) return Verdict{PortState::closed, "port-unreach"};
-  if (n.error().would_block()) return std::nullopt;
   if (err == EHOSTUNREACH || err == ENETUNREACH) return Verdict{PortState::filtered, "host-unreach"};
   return Verdict{PortState::filtered, "recv-error"};
 }

@@ -133,18 +133,17 @@ void Connection::read_ready(std::span<std::byte> scratch) {
   for (int calls = 0; calls < kCallsPerEvent && wants_input(); ++calls) {
     auto got = net::try_recv(fd(), scratch);
     if (!got) {
-      if (!got.error().would_block()) {
-        set_close_reason(got.error().what());
-        fail();
-      }
+      set_close_reason(got.error().what());
+      fail();
       return;
     }
-    if (*got == 0) {
+    if (!*got) return;
+    if (**got == 0) {
       input_ended();
       return;
     }
-    deliver(scratch.first(*got));
-    if (*got < scratch.size()) return;  // the socket is drained; level-triggered loops come back
+    deliver(scratch.first(**got));
+    if (**got < scratch.size()) return;  // the socket is drained; level-triggered loops come back
   }
 }
 
@@ -152,13 +151,12 @@ void Connection::write_ready() {
   for (int calls = 0; calls < kCallsPerEvent && wants_output(); ++calls) {
     auto put = net::try_send(fd(), unsent());
     if (!put) {
-      if (!put.error().would_block()) {
-        set_close_reason(put.error().what());
-        fail();
-      }
+      set_close_reason(put.error().what());
+      fail();
       return;
     }
-    sent(*put);
+    if (!*put) return;
+    sent(**put);
   }
 }
 

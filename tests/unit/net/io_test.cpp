@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <numeric>
 #include <thread>
 #include <vector>
 
+#include "net/fd.hpp"
 #include "net/options.hpp"
 #include "net/socket.hpp"
 #include "test_support.hpp"
@@ -94,14 +98,43 @@ TEST(RecvSome, GivesUpAtTheDeadline) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
 }
 
-TEST(TryRecv, WouldBlockInsteadOfWaiting) {
+TEST(TryRecv, WouldBlockIsAValueNotAnError) {
   auto [a, b] = socket_pair().value();
   std::byte buffer[4];
-  auto r = try_recv(b.fd(), buffer);
-  ASSERT_FALSE(r);
-  EXPECT_TRUE(r.error().would_block());
+  EXPECT_EQ(try_recv(b.fd(), buffer).value(), std::nullopt);
   send_all(a.fd(), bytes_of("x")).value();
   EXPECT_EQ(try_recv(b.fd(), buffer).value(), 1u);
+  a.close();
+  EXPECT_EQ(try_recv(b.fd(), buffer).value(), 0u) << "EOF is 0, not would-block";
+}
+
+TEST(TrySend, WouldBlockWhenTheSendBufferIsFull) {
+  auto [a, b] = socket_pair().value();
+  const std::vector<std::byte> chunk(64 * 1024);
+  std::size_t sent = 0;
+  for (;;) {
+    auto n = try_send(a.fd(), chunk).value();
+    if (!n) break;
+    sent += *n;
+    ASSERT_LT(sent, 64u << 20) << "a socketpair never filled up";
+  }
+  EXPECT_GT(sent, 0u);
+}
+
+TEST(TrySendfile, SendsAFileRangeAndResumesWhereItStopped) {
+  char path[] = "/tmp/sockit-sendfile-XXXXXX";
+  Fd file(::mkstemp(path));
+  ASSERT_TRUE(file);
+  ::unlink(path);
+  const std::string text = "0123456789abcdefghij";
+  ASSERT_EQ(::write(file.get(), text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  auto [a, b] = socket_pair().value();
+  EXPECT_EQ(try_sendfile(a.fd(), file.get(), 5, 4).value(), 4u);
+  EXPECT_EQ(try_sendfile(a.fd(), file.get(), 9, 3).value(), 3u);
+  EXPECT_EQ(try_sendfile(a.fd(), file.get(), 100, 3).value(), 0u) << "past the end of the file";
+  std::byte buffer[16];
+  EXPECT_EQ(recv_some(b.fd(), buffer).value(), 7u);
+  EXPECT_EQ(as_text(std::span(buffer, 7)), "56789ab");
 }
 
 TEST(TryRecv, ResetByPeerIsReportedAsConnectionReset) {
