@@ -3,6 +3,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <array>
+
 namespace sockit::cascade {
 namespace {
 
@@ -10,22 +13,24 @@ class BlockSession : public serve::Session {
  public:
   BlockSession(const BlockProvider& provider, std::string peer) : provider_(provider), peer_(std::move(peer)) {}
 
-  serve::Verdict receive(std::span<const std::byte> in, serve::Output& out) override {
-    while (!in.empty()) {
-      const auto take = std::min(in.size(), kBlockRequestSize - pending_.size());
-      pending_.insert(pending_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
-      in = in.subspan(take);
-      if (pending_.size() < kBlockRequestSize) break;
-      const auto verdict = answer(out);
-      pending_.clear();
-      if (verdict == serve::Verdict::close) return verdict;
+  serve::Taken receive(std::span<const std::byte> in, serve::Output& out) override {
+    std::size_t taken = 0;
+    while (taken < in.size()) {
+      if (pending_size_ == 0 && out.full()) return {taken};  // the next request waits for room
+      const auto take = std::min(in.size() - taken, kBlockRequestSize - pending_size_);
+      std::copy_n(in.begin() + static_cast<std::ptrdiff_t>(taken), take, pending_.begin() + pending_size_);
+      pending_size_ += take;
+      taken += take;
+      if (pending_size_ < kBlockRequestSize) break;
+      pending_size_ = 0;
+      if (answer(out) == serve::Verdict::close) return {in.size(), serve::Verdict::close};
     }
-    return serve::Verdict::keep_going;
+    return {in.size()};
   }
 
   serve::Verdict end_of_input(serve::Output& out) override {
-    if (!pending_.empty())
-      message(BlockStatus::malformed, fmt::format("short request: {} of {} bytes", pending_.size(), kBlockRequestSize),
+    if (pending_size_ != 0)
+      message(BlockStatus::malformed, fmt::format("short request: {} of {} bytes", pending_size_, kBlockRequestSize),
               out);
     return serve::Verdict::close;
   }
@@ -35,15 +40,14 @@ class BlockSession : public serve::Session {
  private:
   serve::Verdict answer(serve::Output& out) {
     ++requests_;
-    auto request = decode_block_request(std::span<const std::byte, kBlockRequestSize>(pending_.data(), kBlockRequestSize));
+    auto request = decode_block_request(pending_);
     if (!request) return message(BlockStatus::malformed, "malformed request: bad magic (expected CASCADE1)", out);
-    switch (provider_.read_block(request->cascade_hash, request->index, block_)) {
-      case BlockStatus::ok: {
-        const auto header = encode_block_header(BlockStatus::ok, block_.size());
-        out.append(header);
-        out.append(block_);
+    serve::FileRange block;
+    switch (provider_.locate_block(request->cascade_hash, request->index, block)) {
+      case BlockStatus::ok:
+        out.append(encode_block_header(BlockStatus::ok, block.length));
+        out.append(std::move(block));
         return serve::Verdict::keep_going;
-      }
       case BlockStatus::unknown_file:
         return message(BlockStatus::unknown_file,
                        fmt::format("no file with cascade hash {} here", to_hex(request->cascade_hash)), out);
@@ -65,8 +69,8 @@ class BlockSession : public serve::Session {
 
   const BlockProvider& provider_;
   std::string peer_;
-  std::vector<std::byte> pending_;
-  std::vector<std::byte> block_;
+  std::array<std::byte, kBlockRequestSize> pending_{};  // the request so far
+  std::size_t pending_size_ = 0;
   std::size_t requests_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cascade/protocol.hpp"
+#include "serve/output.hpp"
 #include "serve/session.hpp"
 
 namespace sockit::cascade {
@@ -14,15 +15,16 @@ namespace sockit::cascade {
 class BlockProvider {
  public:
   virtual ~BlockProvider() = default;
-  /// ok: `out` now holds exactly the block's bytes. Otherwise unknown_file, past_end or missing
-  /// (also when the block cannot be read). May block on the file system.
-  virtual BlockStatus read_block(const Digest& cascade_hash, std::uint64_t index, std::vector<std::byte>& out) const = 0;
+  /// ok: `out` is the block's range of its (verified) data file. Otherwise unknown_file,
+  /// past_end or missing. Never blocks.
+  virtual BlockStatus locate_block(const Digest& cascade_hash, std::uint64_t index, serve::FileRange& out) const = 0;
 };
 
 /// The peer's block server (cascade-protocol.md §3) as a serve::Service: each 64-byte request
-/// is answered with the 9-byte header and the block (or a message), appended together so they
-/// leave in one write where the kernel allows. Keeps the connection after 0 and 2, closes it
-/// after 1, 3 and 4.
+/// is answered with the 9-byte header and the block as a file range (sent with sendfile: no
+/// block passes through user memory), or with a message. Pipelined requests are answered in
+/// order while the output has room (a block fills 1 MiB of budget); the rest wait. Keeps the
+/// connection after 0 and 2, closes it after 1, 3 and 4.
 class BlockService : public serve::Service {
  public:
   explicit BlockService(std::shared_ptr<const BlockProvider> provider) : provider_(std::move(provider)) {}

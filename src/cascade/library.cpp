@@ -12,7 +12,7 @@ namespace sockit::cascade {
 SharedFile::SharedFile(CascadeFile description, std::string path, net::Fd data, const std::vector<bool>& have)
     : description_(std::move(description)),
       path_(std::move(path)),
-      data_(std::move(data)),
+      data_(std::make_shared<const net::Fd>(std::move(data))),
       have_(std::make_unique<std::atomic<bool>[]>(description_.block_count())) {
   std::uint64_t held = 0;
   for (std::uint64_t i = 0; i < description_.block_count(); ++i) {
@@ -26,7 +26,7 @@ SharedFile::SharedFile(CascadeFile description, std::string path, net::Fd data, 
 net::Result<void> SharedFile::write_block(std::uint64_t index, std::span<const std::byte> bytes) {
   auto offset = static_cast<off_t>(description_.block_offset(index));
   while (!bytes.empty()) {
-    const ssize_t n = ::pwrite(data_.get(), bytes.data(), bytes.size(), offset);
+    const ssize_t n = ::pwrite(data_->get(), bytes.data(), bytes.size(), offset);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return net::errno_error("pwrite", path_);
     bytes = bytes.subspan(static_cast<std::size_t>(n));
@@ -36,18 +36,9 @@ net::Result<void> SharedFile::write_block(std::uint64_t index, std::span<const s
   return {};
 }
 
-bool SharedFile::read_block(std::uint64_t index, std::vector<std::byte>& out) const {
-  if (index >= description_.block_count() || !has(index)) return false;
-  out.resize(description_.block_length(index));
-  std::size_t got = 0;
-  const auto offset = description_.block_offset(index);
-  while (got < out.size()) {
-    const ssize_t n = ::pread(data_.get(), out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    got += static_cast<std::size_t>(n);
-  }
-  return true;
+std::optional<serve::FileRange> SharedFile::block_range(std::uint64_t index) const {
+  if (index >= description_.block_count() || !has(index)) return std::nullopt;
+  return serve::FileRange{data_, description_.block_offset(index), description_.block_length(index)};
 }
 
 net::Result<std::shared_ptr<SharedFile>> open_shared_file(CascadeFile description, const std::string& path,
@@ -80,11 +71,14 @@ void Library::add(std::shared_ptr<SharedFile> file) {
   files_[hash] = std::move(file);
 }
 
-BlockStatus Library::read_block(const Digest& cascade_hash, std::uint64_t index, std::vector<std::byte>& out) const {
+BlockStatus Library::locate_block(const Digest& cascade_hash, std::uint64_t index, serve::FileRange& out) const {
   auto found = files_.find(cascade_hash);
   if (found == files_.end()) return BlockStatus::unknown_file;
   if (index >= found->second->description().block_count()) return BlockStatus::past_end;
-  return found->second->read_block(index, out) ? BlockStatus::ok : BlockStatus::missing;
+  auto range = found->second->block_range(index);
+  if (!range) return BlockStatus::missing;
+  out = std::move(*range);
+  return BlockStatus::ok;
 }
 
 }  // namespace sockit::cascade

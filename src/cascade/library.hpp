@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "cascade/cascade_file.hpp"
 #include "net/fd.hpp"
 #include "net/result.hpp"
+#include "serve/output.hpp"
 
 namespace sockit::cascade {
 
@@ -23,7 +25,7 @@ class SharedFile {
 
   const CascadeFile& description() const noexcept { return description_; }
   const std::string& path() const noexcept { return path_; }
-  int fd() const noexcept { return data_.get(); }
+  int fd() const noexcept { return data_->get(); }
 
   bool has(std::uint64_t index) const noexcept { return have_[index].load(std::memory_order_acquire); }
   std::uint64_t held() const noexcept { return held_.load(std::memory_order_relaxed); }
@@ -31,13 +33,13 @@ class SharedFile {
 
   /// Writes a block the caller has verified (pwrite), then marks it held. One writer thread.
   net::Result<void> write_block(std::uint64_t index, std::span<const std::byte> bytes);
-  /// Reads a held block into `out` (pread); false when not held or the read fails.
-  bool read_block(std::uint64_t index, std::vector<std::byte>& out) const;
+  /// A held block's range of the data file (to send with sendfile), or nullopt when not held.
+  std::optional<serve::FileRange> block_range(std::uint64_t index) const;
 
  private:
   CascadeFile description_;
   std::string path_;
-  net::Fd data_;
+  std::shared_ptr<const net::Fd> data_;  // shared with block ranges still being sent
   std::unique_ptr<std::atomic<bool>[]> have_;
   std::atomic<std::uint64_t> held_{0};
 };
@@ -54,7 +56,7 @@ net::Result<std::shared_ptr<SharedFile>> open_shared_file(CascadeFile descriptio
 class Library : public BlockProvider {
  public:
   void add(std::shared_ptr<SharedFile> file);
-  BlockStatus read_block(const Digest& cascade_hash, std::uint64_t index, std::vector<std::byte>& out) const override;
+  BlockStatus locate_block(const Digest& cascade_hash, std::uint64_t index, serve::FileRange& out) const override;
 
  private:
   std::map<Digest, std::shared_ptr<SharedFile>> files_;

@@ -100,11 +100,12 @@ class TrackerSession : public serve::Session {
   TrackerSession(const TrackerService& service, serve::SessionContext context)
       : service_(service), context_(std::move(context)) {}
 
-  serve::Verdict receive(std::span<const std::byte> in, serve::Output& out) override {
-    if (answered_) return serve::Verdict::close;
+  // One request per connection: bytes past it are ignored.
+  serve::Taken receive(std::span<const std::byte> in, serve::Output& out) override {
+    if (answered_) return {in.size(), serve::Verdict::close};
     const auto room = kTrackerRequestSize - buffer_.size();
     buffer_.insert(buffer_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(std::min(room, in.size())));
-    return step(false, out);
+    return {in.size(), step(false, out)};
   }
 
   serve::Verdict end_of_input(serve::Output& out) override {

@@ -21,7 +21,11 @@ struct Limits {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  ///< --idle-timeout: silent clients are closed
   std::size_t max_line = 8192;                            ///< --max-line, handed to sessions
   std::chrono::milliseconds grace_period{std::chrono::seconds(5)};  ///< in-flight work after stop
-  std::size_t high_water = 1 << 20;                       ///< event models stop reading above this much unsent output
+  /// Output budget per connection: a session takes no further request while this much output
+  /// (file ranges counted by their length) waits to be sent, and the connection stops reading.
+  std::size_t high_water = 1 << 20;
+  /// Reading and requests resume once the unsent output has drained to this.
+  std::size_t low_water = 256 << 10;
 };
 
 /// How a model is built: threads, CPU offload and where it logs.

@@ -1,33 +1,114 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "net/fd.hpp"
+#include "net/io.hpp"
+#include "net/result.hpp"
+
 namespace sockit::serve {
 
-/// What a session wants sent, in order. Models drain it to the socket; sessions only append.
+/// A stretch of an open file to send. The descriptor is shared: the range may still be waiting
+/// in a connection's output after the session (or the whole file table) let go of the file.
+struct FileRange {
+  std::shared_ptr<const net::Fd> file;
+  std::uint64_t offset = 0;
+  std::size_t length = 0;
+};
+
+/// What a session wants sent, in order: bytes, and ranges of open files that models send with
+/// sendfile() so that file data never passes through user memory. Sessions append; models send
+/// from the front (front(), then consume() what went out).
+///
+/// The budget is what the session may still add before it must stop taking requests (the
+/// model's high-water mark, less what is already waiting to be sent). size() and full() count a
+/// file range by its length, so a 1 MiB range fills a 1 MiB budget like 1 MiB of bytes does.
 class Output {
  public:
-  void append(std::span<const std::byte> bytes) {
-    data_.insert(data_.end(), bytes.begin(), bytes.end());
-  }
-  void append(std::string_view text) { append(std::as_bytes(std::span(text.data(), text.size()))); }
+  static constexpr std::size_t kUnlimited = std::numeric_limits<std::size_t>::max();
 
-  std::span<const std::byte> bytes() const noexcept { return data_; }
-  std::string_view text() const noexcept {
-    return {reinterpret_cast<const char*>(data_.data()), data_.size()};
+  /// The next piece to send: `bytes`, or, when `file` >= 0, `length` bytes of that file from
+  /// `offset`. Valid until the next append() or consume().
+  struct Piece {
+    net::ConstBytes bytes;
+    int file = -1;
+    std::uint64_t offset = 0;
+    std::size_t length = 0;
+    bool is_file() const noexcept { return file >= 0; }
+    std::size_t size() const noexcept { return is_file() ? length : bytes.size(); }
+  };
+
+  explicit Output(std::size_t budget = kUnlimited) noexcept : budget_(budget) {}
+
+  void append(net::ConstBytes bytes);
+  void append(std::string_view text) { append(net::as_bytes(text)); }
+  /// An empty range adds nothing.
+  void append(FileRange range);
+
+  /// Bytes still to send, file ranges included.
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  /// The budget is spent: a session takes no further request.
+  bool full() const noexcept { return size_ >= budget_; }
+  /// What the session may add before full() (0 when full).
+  std::size_t room() const noexcept { return full() ? 0 : budget_ - size_; }
+  void set_budget(std::size_t budget) noexcept { budget_ = budget; }
+
+  /// The next piece; empty bytes when nothing is left.
+  Piece front() const noexcept;
+  /// Forgets the first `n` bytes of front() (they went out).
+  void consume(std::size_t n) noexcept;
+  /// Moves `other`'s unsent pieces to the end of this one, leaving `other` empty (and reusing
+  /// memory where it can). The budgets stay.
+  void splice(Output& other);
+  void clear() noexcept;
+
+  /// Calls `visit(piece)` for every piece still to send, in order (for tests and fuzzers).
+  template <typename Visit>
+  void for_each(Visit&& visit) const {
+    std::size_t at = head_;
+    for (std::size_t r = range_head_; r < ranges_.size(); ++r) {
+      const auto& [range, before] = ranges_[r];
+      if (before > at) visit(Piece{net::ConstBytes(bytes_).subspan(at, before - at)});
+      const std::size_t skip = r == range_head_ ? range_sent_ : 0;
+      visit(Piece{{}, range.file->get(), range.offset + skip, range.length - skip});
+      at = before;
+    }
+    if (bytes_.size() > at) visit(Piece{net::ConstBytes(bytes_).subspan(at)});
   }
-  std::size_t size() const noexcept { return data_.size(); }
-  bool empty() const noexcept { return data_.empty(); }
-  /// Forgets the first `n` bytes (they were sent).
-  void consume(std::size_t n) { data_.erase(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(n)); }
-  void clear() noexcept { data_.clear(); }
+
+  /// The unsent bytes, file ranges left out: what a test compares when it sends no files.
+  std::string_view text() const noexcept {
+    return {reinterpret_cast<const char*>(bytes_.data()) + head_, bytes_.size() - head_};
+  }
+  net::ConstBytes bytes() const noexcept { return net::ConstBytes(bytes_).subspan(head_); }
 
  private:
-  std::vector<std::byte> data_;
+  struct Range {
+    FileRange range;
+    std::size_t before;  // how many bytes of bytes_ go out before it
+  };
+
+  std::vector<std::byte> bytes_;  // every byte piece, back to back
+  std::size_t head_ = 0;          // bytes_ before this went out
+  std::vector<Range> ranges_;
+  std::size_t range_head_ = 0;  // ranges_ before this went out
+  std::size_t range_sent_ = 0;  // of ranges_[range_head_]
+  std::size_t size_ = 0;
+  std::size_t budget_;
 };
+
+/// Sends what the kernel takes now of `piece` (send, or sendfile for a file range): nullopt when
+/// the socket is full. A file that shrank under its range is an error. sendfile() waits unless
+/// `fd` is non-blocking, and cannot suppress SIGPIPE: send files from a non-blocking socket
+/// under a net::SigpipeBlock.
+net::Result<net::Transferred> send_piece(int fd, const Output::Piece& piece);
 
 }  // namespace sockit::serve

@@ -16,6 +16,13 @@ namespace sockit::serve {
 
 enum class Verdict { keep_going, close };
 
+/// What receive() did with the bytes it was offered: how many it consumed (from the front), and
+/// whether the connection goes on.
+struct Taken {
+  std::size_t bytes = 0;
+  Verdict verdict = Verdict::keep_going;
+};
+
 /// Everything a session may know of the world: it is given, never fetched.
 struct SessionContext {
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
@@ -25,6 +32,20 @@ struct SessionContext {
 
 /// One TCP connection's protocol state. Never sees an fd, a socket, a thread or a clock it was
 /// not given. Called from one thread at a time.
+///
+/// Bounded by construction: the contract between every session and every model.
+/// - receive() takes whole requests from the front of what it is offered while `out.full()` is
+///   false, answers each completely (an answer may overshoot the budget; it is never cut short),
+///   and says how many bytes it took. Once `out` is full it takes nothing more and returns.
+/// - While `out` has room it takes every byte: a partial request at the end is kept inside the
+///   session, bounded by its own limits (max_line, a fixed request size). Leaving bytes behind
+///   with room to spare is a bug; the model closes such a connection.
+/// - The bytes it left are the model's to keep. The connection stops reading and offers them
+///   again, followed by whatever arrives later, once its output has drained below the low-water
+///   mark (Limits::low_water). Pipelined requests are all answered, in order; none is dropped.
+/// So a connection holds at most the budget (Limits::high_water) plus one read, whatever its
+/// client sends, and a session whose client stopped reading stops working: CPU follows output.
+/// The same holds for open() and writable(): they add at most about one budget's worth.
 class Session {
  public:
   virtual ~Session() = default;
@@ -33,8 +54,9 @@ class Session {
     (void)out;
     return Verdict::keep_going;
   }
-  /// Called with whatever bytes arrived (any split: short reads are normal).
-  virtual Verdict receive(std::span<const std::byte> in, Output& out) = 0;
+  /// Called with whatever bytes arrived, or with what it left last time followed by what arrived
+  /// since (any split: short reads are normal). See the contract above.
+  virtual Taken receive(std::span<const std::byte> in, Output& out) = 0;
   /// Called when the client half-closed (EOF); may append a last answer.
   virtual Verdict end_of_input(Output& out) {
     (void)out;

@@ -1,14 +1,18 @@
 #include "serve/models/blocking_session.hpp"
 
+#include <fmt/core.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "net/deadline.hpp"
 #include "net/io.hpp"
+#include "net/sigpipe_block.hpp"
 #include "serve/connection_log.hpp"
 #include "serve/models/blocking_acceptor.hpp"
 
@@ -25,10 +29,15 @@ class BlockingConnection {
       : socket_(socket), peer_(std::move(peer)), limits_(limits), stop_(stop), log_(log) {}
 
   void serve(Session& session, bool producer) {
-    Output out;
-    Verdict verdict = session.open(out);
+    Output out(limits_.high_water);
+    std::optional<Verdict> verdict = call([&] { return session.open(out); });
     bool eof = false;
-    while (deliver(session, out) && verdict == Verdict::keep_going) {
+    while (verdict && flush(session, out) && *verdict == Verdict::keep_going) {
+      // Everything is sent, so the session has its whole budget again.
+      if (!held().empty()) {
+        verdict = offer(session, out);
+        continue;
+      }
       if (eof && !producer) break;
       const Ready ready = wait(/*input=*/!eof, /*room=*/producer);
       if (ready == Ready::stop) {
@@ -40,19 +49,22 @@ class BlockingConnection {
         break;
       }
       if (ready == Ready::room) {
-        verdict = session.writable(out);
+        verdict = call([&] { return session.writable(out); });
         continue;
       }
-      auto n = net::recv_some(socket_.fd(), buffer_);
+      auto n = net::try_recv(socket_.fd(), buffer_);
       if (!n) {
         reason_ = n.error().what();
         break;
       }
-      if (*n == 0) {
+      if (!*n) continue;  // woken for nothing
+      if (**n == 0) {
         eof = true;
-        verdict = session.end_of_input(out);
+        verdict = call([&] { return session.end_of_input(out); });
       } else {
-        verdict = session.receive(std::span(buffer_).first(*n), out);
+        held_begin_ = 0;
+        held_end_ = **n;
+        verdict = offer(session, out);
       }
     }
     if (reason_.empty()) reason_ = eof ? "peer closed" : verdict == Verdict::close ? "session closed" : "";
@@ -61,20 +73,81 @@ class BlockingConnection {
   const std::string& reason() const noexcept { return reason_; }
 
  private:
-  // Sends everything queued and logs the session's complaints; false when the client is gone.
-  bool deliver(Session& session, Output& out) {
+  std::span<const std::byte> held() const { return std::span(buffer_).subspan(held_begin_, held_end_ - held_begin_); }
+
+  // Runs one session call; an exception ends this connection (logged), never the server.
+  template <typename Call>
+  std::optional<Verdict> call(Call&& body) {
+    try {
+      return body();
+    } catch (const std::exception& e) {
+      if (log_) log_->notice(fmt::format("session for {} failed: {}", peer_, e.what()));
+      reason_ = fmt::format("session failed: {}", e.what());
+    } catch (...) {
+      if (log_) log_->notice(fmt::format("session for {} failed: unknown exception", peer_));
+      reason_ = "session failed";
+    }
+    return std::nullopt;
+  }
+
+  // Hands the held input to the session, which takes what its budget allows (Session's contract).
+  std::optional<Verdict> offer(Session& session, Output& out) {
+    const auto in = held();
+    Taken taken{in.size()};
+    const auto verdict = call([&] {
+      taken = session.receive(in, out);
+      return taken.verdict;
+    });
+    if (!verdict || *verdict == Verdict::close || taken.bytes >= in.size()) {
+      held_begin_ = held_end_ = 0;
+      return verdict;
+    }
+    if (!out.full()) {
+      if (log_)
+        log_->notice(fmt::format("session for {} took {} of {} bytes with room for more output", peer_, taken.bytes,
+                                 in.size()));
+      reason_ = "session stopped taking input";
+      return std::nullopt;
+    }
+    held_begin_ += taken.bytes;
+    return verdict;
+  }
+
+  // Sends everything queued and logs the session's complaints; false when the client is gone or
+  // made no room for idle_timeout. Tries first and waits only when the socket is full.
+  bool flush(Session& session, Output& out) {
     for (const auto& complaint : session.complaints())
       if (log_) log_->notice(peer_ + ": " + complaint);
     session.complaints().clear();
-    if (out.empty()) return true;
-    auto sent = net::send_all(socket_.fd(), out.bytes(), net::Deadline::after(limits_.idle_timeout));
-    out.clear();
-    if (!sent) {
-      reason_ = sent.error().timed_out() ? "client stopped reading for " + seconds(limits_.idle_timeout)
-                                         : std::string(sent.error().what());
-      return false;
+    auto deadline = net::Deadline::after(limits_.idle_timeout);
+    while (!out.empty()) {
+      const auto piece = out.front();
+      if (piece.is_file()) prepare_for_files();
+      auto sent = send_piece(socket_.fd(), piece);
+      if (!sent) {
+        reason_ = sent.error().what();
+        return false;
+      }
+      if (*sent) {
+        out.consume(**sent);
+        deadline = net::Deadline::after(limits_.idle_timeout);
+        continue;
+      }
+      if (auto room = net::wait_ready(socket_.fd(), POLLOUT, deadline, "send"); !room) {
+        reason_ = room.error().timed_out() ? "client stopped reading for " + seconds(limits_.idle_timeout)
+                                           : std::string(room.error().what());
+        return false;
+      }
     }
     return true;
+  }
+
+  // sendfile() has no MSG_DONTWAIT and no MSG_NOSIGNAL: the socket goes non-blocking and this
+  // thread blocks SIGPIPE, from the first file range on (services without files pay nothing).
+  void prepare_for_files() {
+    if (no_sigpipe_) return;
+    no_sigpipe_.emplace();
+    (void)net::set_nonblocking(socket_.fd(), true);
   }
 
   // Waits for input (or EOF), room to write, stop, or the idle timeout; restarts after EINTR.
@@ -103,6 +176,9 @@ class BlockingConnection {
   const StopSignal& stop_;
   Log* log_;
   std::vector<std::byte> buffer_ = std::vector<std::byte>(kReadChunk);
+  std::size_t held_begin_ = 0;  // buffer_[held_begin_, held_end_): read, not yet taken
+  std::size_t held_end_ = 0;
+  std::optional<net::SigpipeBlock> no_sigpipe_;
   std::string reason_;
 };
 
@@ -115,7 +191,14 @@ void serve_blocking(const net::Socket& connection, const net::Address& peer, con
   SessionContext context;
   context.max_line = limits.max_line;
   context.peer = name;
-  auto session = service.new_session(context);
+  std::unique_ptr<Session> session;
+  try {
+    session = service.new_session(context);
+  } catch (const std::exception& e) {
+    if (log) log->notice(fmt::format("session for {} failed: {}", name, e.what()));
+    if (log) log->connection(closed_line(name, 0, fmt::format("session failed: {}", e.what())));
+    return;
+  }
   BlockingConnection conn(connection, name, limits, stop, log);
   conn.serve(*session, service.produces_without_input());
   if (log) log->connection(closed_line(name, session->requests(), conn.reason()));

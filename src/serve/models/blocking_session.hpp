@@ -10,16 +10,21 @@
 namespace sockit::serve::models::blocking {
 
 /// Serves one connection to its end on the calling thread, the way every blocking model does:
-/// open(), then read whatever arrives (64 KiB at a time, never byte by byte) and hand it to
-/// receive(), send everything the session put in its Output before reading again, feed endless
-/// producers (chargen) whenever the socket has room, and end_of_input() on EOF.
+/// open(), then read whatever arrives (64 KiB at a time, never byte by byte) and offer it to
+/// receive(), send everything the session put in its Output before offering or reading again,
+/// feed endless producers (chargen) whenever the socket has room, and end_of_input() on EOF.
+/// The session's budget is Limits::high_water: what it leaves of a read (Session's contract) is
+/// offered again once its output has gone out, before anything more is read. So the thread
+/// holds one read buffer and at most about one budget of output, and stops working while the
+/// client does not read. File ranges go out with sendfile().
 ///
 /// Blocks, but never forever: waiting for input gives up after limits.idle_timeout, and so does
 /// a send the client does not read. When `stop` fires the connection is closed as soon as the
 /// session is waiting for input (work already received is answered first). Client faults (reset,
-/// timeout) end this connection only. Logs `connected ADDR`, `closed ADDR after N requests` and
-/// the session's complaints to `log` (may be nullptr). Borrows `connection`: the caller closes it
-/// (after taking it off any list that might shut it down).
+/// timeout) and a session that throws end this connection only. Logs `connected ADDR`,
+/// `closed ADDR after N requests` and the session's complaints to `log` (may be nullptr).
+/// Borrows `connection`: the caller closes it (after taking it off any list that might shut it
+/// down).
 void serve_blocking(const net::Socket& connection, const net::Address& peer, const Service& service,
                     const Limits& limits, const StopSignal& stop, Log* log);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -13,6 +14,10 @@ namespace {
 // A connection that keeps the socket readable (discard) or writable (chargen to a fast reader)
 // gets this many calls per readiness event, so it cannot starve the others.
 constexpr int kCallsPerEvent = 16;
+
+// Input held while a worker runs the session (or that io_uring delivered after reading paused):
+// reading stops at this much, about one read.
+constexpr std::size_t kHeldMax = 64 * 1024;
 
 }  // namespace
 
@@ -53,27 +58,79 @@ void Connection::drive(Call&& call) {
   refill();
 }
 
+std::size_t Connection::budget() const noexcept {
+  const auto sending = sending_.size();
+  return sending < limits_.high_water ? limits_.high_water - sending : 0;
+}
+
 void Connection::open() {
+  pending_.set_budget(budget());
   drive([&] { return session_->open(pending_); });
+  settle();
+}
+
+std::size_t Connection::offer(net::ConstBytes in) {
+  pending_.set_budget(budget());
+  Taken taken{in.size()};
+  drive([&] {
+    taken = session_->receive(in, pending_);
+    return taken.verdict;
+  });
+  if (failed_ || closing_) return in.size();  // after "close" further input is ignored
+  taken.bytes = std::min(taken.bytes, in.size());
+  if (taken.bytes < in.size() && unsent_size() < limits_.high_water) {
+    // It would wait for room it already has: nothing would ever offer these bytes again.
+    log_.notice(fmt::format("session for {} took {} of {} bytes with room for more output", peer_, taken.bytes,
+                            in.size()));
+    set_close_reason("session stopped taking input");
+    fail();
+    return in.size();
+  }
+  return taken.bytes;
 }
 
 void Connection::deliver(net::ConstBytes bytes) {
-  if (failed_ || closing_ || bytes.empty()) return;  // after "close" further input is ignored
-  if (offloaded_) {
-    queued_.insert(queued_.end(), bytes.begin(), bytes.end());
-    return;
+  if (failed_ || closing_ || bytes.empty()) return;
+  if (held_.empty() && !offloaded_ && !paused_) {
+    // The common case: straight from the read buffer to the session, no copy.
+    const auto taken = offer(bytes);
+    if (taken < bytes.size()) held_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(taken), bytes.end());
+  } else {
+    held_.insert(held_.end(), bytes.begin(), bytes.end());
   }
-  drive([&] { return session_->receive(bytes, pending_); });
+  settle();
 }
 
-void Connection::input_ended() {
-  if (eof_) return;
-  eof_ = true;
-  if (failed_ || closing_) return;
-  if (offloaded_) {
-    eof_queued_ = true;
+void Connection::offer_held() {
+  const auto taken = offer(held_);
+  if (taken == held_.size() || failed_ || closing_)
+    std::vector<std::byte>().swap(held_);  // an idle connection keeps no buffer
+  else
+    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(taken));
+}
+
+void Connection::settle() {
+  auto update_pause = [&] {
+    const auto unsent = unsent_size();
+    if (unsent >= limits_.high_water) paused_ = true;
+    else if (unsent <= limits_.low_water) paused_ = false;
+  };
+  update_pause();
+  if (failed_ || closing_) {
+    held_.clear();
     return;
   }
+  if (offloaded_) return;  // a worker's job takes the held input
+  if (!paused_ && !held_.empty()) {
+    offer_held();
+    update_pause();
+  }
+  if (eof_ && !eof_told_ && !paused_ && held_.empty()) tell_end_of_input();
+}
+
+void Connection::tell_end_of_input() {
+  eof_told_ = true;
+  pending_.set_budget(budget());
   drive([&] {
     const Verdict verdict = session_->end_of_input(pending_);
     // Only an endless producer has anything left to do once the client stopped sending.
@@ -81,24 +138,25 @@ void Connection::input_ended() {
   });
 }
 
-void Connection::fail() noexcept {
-  failed_ = true;
-  // clear() keeps the vector's memory: an io_uring send still in flight reads valid bytes.
-  sending_.clear();
-  pending_.clear();
-  sent_ = 0;
-  queued_.clear();
-  eof_queued_ = false;
+void Connection::input_ended() {
+  if (eof_) return;
+  eof_ = true;
+  settle();
 }
 
-net::ConstBytes Connection::unsent() const noexcept { return sending_.bytes().subspan(sent_); }
-
-std::size_t Connection::unsent_size() const noexcept { return sending_.size() - sent_ + pending_.size(); }
+void Connection::fail() noexcept {
+  failed_ = true;
+  // clear() keeps the memory: an io_uring send still in flight reads valid bytes.
+  sending_.clear();
+  pending_.clear();
+  held_.clear();
+}
 
 void Connection::sent(std::size_t n) {
   if (failed_) return;  // a send that was in flight when the connection failed: nothing to account
-  sent_ += n;
-  if (sent_ == sending_.size()) refill();
+  sending_.consume(n);
+  refill();
+  settle();
 }
 
 void Connection::apply(Verdict verdict) {
@@ -112,10 +170,8 @@ void Connection::report_complaints() {
 }
 
 void Connection::refill() {
-  if (sent_ < sending_.size()) return;
-  sending_.clear();
-  sent_ = 0;
-  std::swap(sending_, pending_);
+  if (!sending_.empty()) return;
+  sending_.splice(pending_);
   // An endless producer (chargen) makes more only once everything before has been sent: its
   // output is bounded by what the client takes.
   if (sending_.empty() && producer_ && !closing_ && !failed_ && !busy_) {
@@ -149,7 +205,7 @@ void Connection::read_ready(std::span<std::byte> scratch) {
 
 void Connection::write_ready() {
   for (int calls = 0; calls < kCallsPerEvent && wants_output(); ++calls) {
-    auto put = net::try_send(fd(), unsent());
+    auto put = send_piece(fd(), unsent());
     if (!put) {
       set_close_reason(put.error().what());
       fail();
@@ -161,25 +217,26 @@ void Connection::write_ready() {
 }
 
 bool Connection::wants_input() const noexcept {
-  return !failed_ && !eof_ && !closing_ && unsent_size() < limits_.high_water && queued_.size() < limits_.high_water;
+  return !failed_ && !eof_ && !closing_ && !paused_ && held_.size() < kHeldMax;
 }
 
 bool Connection::finished() const noexcept {
   if (busy_) return false;
   if (failed_) return true;
-  if (unsent_size() > 0 || !queued_.empty() || eof_queued_) return false;
-  return closing_ || (eof_ && !producer_);
+  return closing_ && unsent_size() == 0;
 }
 
 bool Connection::offload_ready() const noexcept {
-  return offloaded_ && !busy_ && !failed_ && !closing_ && (!queued_.empty() || eof_queued_);
+  return offloaded_ && !busy_ && !failed_ && !closing_ && !paused_ && (!held_.empty() || (eof_ && !eof_told_));
 }
 
 void Connection::begin_offload() {
   job_input_.clear();
-  std::swap(job_input_, queued_);
-  job_eof_ = std::exchange(eof_queued_, false);
+  std::swap(job_input_, held_);
+  job_taken_ = 0;
+  job_eof_ = eof_ && !eof_told_;
   job_output_.clear();
+  job_output_.set_budget(budget() > pending_.size() ? budget() - pending_.size() : 0);
   job_error_.clear();
   busy_ = true;
 }
@@ -187,10 +244,17 @@ void Connection::begin_offload() {
 void Connection::run_offloaded() noexcept {
   try {
     Verdict verdict = Verdict::keep_going;
-    if (!job_input_.empty()) verdict = session_->receive(job_input_, job_output_);
-    if (verdict == Verdict::keep_going && job_eof_) {
+    job_taken_ = job_input_.size();
+    if (!job_input_.empty()) {
+      const auto taken = session_->receive(job_input_, job_output_);
+      job_taken_ = std::min(taken.bytes, job_input_.size());
+      verdict = taken.verdict;
+    }
+    if (verdict == Verdict::keep_going && job_eof_ && job_taken_ == job_input_.size()) {
       session_->end_of_input(job_output_);
       verdict = Verdict::close;
+    } else {
+      job_eof_ = false;  // not told: it still has requests to take first
     }
     job_verdict_ = verdict;
   } catch (const std::exception& e) {
@@ -210,18 +274,23 @@ void Connection::end_offload() {
     return;
   }
   if (failed_) return;  // the client went away while the worker ran
-  if (pending_.empty())
-    std::swap(pending_, job_output_);
-  else
-    pending_.append(job_output_.bytes());
-  job_output_.clear();
-  apply(job_verdict_);
-  if (closing_) {
-    queued_.clear();
-    eof_queued_ = false;
+  if (job_eof_) eof_told_ = true;
+  if (job_verdict_ == Verdict::keep_going && job_taken_ < job_input_.size()) {
+    if (!job_output_.full()) {
+      log_.notice(fmt::format("session for {} took {} of {} bytes with room for more output", peer_, job_taken_,
+                              job_input_.size()));
+      set_close_reason("session stopped taking input");
+      fail();
+      return;
+    }
+    // What it left goes back in front of what arrived meanwhile.
+    held_.insert(held_.begin(), job_input_.begin() + static_cast<std::ptrdiff_t>(job_taken_), job_input_.end());
   }
+  pending_.splice(job_output_);
+  apply(job_verdict_);
   report_complaints();
   refill();
+  settle();
 }
 
 }  // namespace sockit::serve::models

@@ -57,13 +57,16 @@ class ConnectionSlot {
 /// are never copied. Knows nothing of how readiness is learnt (select, poll, epoll, io_uring):
 /// the loop tells it what arrived and what was sent, and asks what it wants next.
 ///
-/// Input: bytes are handed to the session as they arrive, except for a CPU-bound session when
-/// `offload` is on: its input is queued here and handed over by the loop to a worker
-/// (begin_offload, run_offloaded on the worker, end_offload back on the loop).
+/// Input: bytes go to the session as they arrive (Session's contract: it takes requests while
+/// its output has room). What it leaves is held here, and reading stops, until the output has
+/// drained to Limits::low_water; then it is offered again. A CPU-bound session, when `offload`
+/// is on, gets its input on a worker instead (begin_offload, run_offloaded on the worker,
+/// end_offload back on the loop), one job at a time, under the same contract.
 ///
-/// Output: the session appends to `pending_`; the bytes being sent are in `sending_`, which
+/// Output: the session appends to `pending_`; the pieces being sent are in `sending_`, which
 /// nothing else touches, so unsent() stays valid while a write (or an io_uring SQE) uses it.
-/// Reading stops while unsent output is at or above Limits::high_water (back-pressure).
+/// Reading stops once unsent output reaches Limits::high_water and resumes at low_water.
+/// So a connection holds at most high_water plus one read of input, whatever its client does.
 ///
 /// Not thread-safe: every call but run_offloaded() comes from the loop that owns it, and while
 /// busy() the loop calls nothing that touches the session.
@@ -83,9 +86,9 @@ class Connection {
 
   /// Calls Session::open (daytime answers here, chargen starts producing).
   void open();
-  /// Bytes from the client: to the session now, or queued for a worker if it is CPU-bound.
+  /// Bytes from the client: to the session now, or held (output full, or a worker's turn).
   void deliver(net::ConstBytes bytes);
-  /// The client half-closed (EOF).
+  /// The client half-closed (EOF). The session hears of it once it has taken every byte.
   void input_ended();
   /// The socket failed (reset, error) or must go now: drops unsent output; finished() soon.
   void fail() noexcept;
@@ -93,32 +96,35 @@ class Connection {
   /// reason given wins; without one it is "peer closed" or "session closed".
   void set_close_reason(std::string reason);
 
-  /// The next bytes to send; valid until the next sent() or fail().
-  net::ConstBytes unsent() const noexcept;
-  /// `n` bytes of unsent() went out; producers are asked for more when everything is sent.
+  /// The next piece to send (bytes or a file range); valid until the next sent() or fail().
+  Output::Piece unsent() const noexcept { return sending_.front(); }
+  /// `n` bytes of unsent() went out. Below low water, held input is offered again; producers
+  /// are asked for more once everything is sent.
   void sent(std::size_t n);
-  std::size_t unsent_size() const noexcept;
+  std::size_t unsent_size() const noexcept { return sending_.size() + pending_.size(); }
 
   /// Readiness models: reads what the socket has into `scratch` and delivers it, until the
   /// socket would block or the connection stops wanting input. Errors fail the connection.
   void read_ready(std::span<std::byte> scratch);
-  /// Readiness models: sends until the socket would block or nothing is left.
+  /// Readiness models: sends until the socket would block or nothing is left. File ranges go
+  /// with sendfile(), which needs the loop's thread to block SIGPIPE (run_loops does).
   void write_ready();
 
-  /// Reading is allowed: no EOF yet, not closing, output and queued input below high water.
+  /// Reading is allowed: no EOF yet, not closing, output below high water (or back to low
+  /// water), no input held beyond one read.
   bool wants_input() const noexcept;
   bool wants_output() const noexcept { return !failed_ && unsent_size() > 0; }
   /// Nothing more will happen: the loop closes (destroys) it. Never true while busy().
   bool finished() const noexcept;
 
-  /// A CPU-bound session has queued input (or EOF) and no job running.
+  /// A CPU-bound session has held input (or EOF) to work on, room for output, and no job running.
   bool offload_ready() const noexcept;
   bool busy() const noexcept { return busy_; }
-  /// Loop thread: moves the queued input to the job; busy() from now on.
+  /// Loop thread: moves the held input to the job; busy() from now on.
   void begin_offload();
   /// Worker thread: runs the session on the job's input.
   void run_offloaded() noexcept;
-  /// Loop thread: takes the job's output and verdict; busy() no more.
+  /// Loop thread: takes the job's output and verdict, and holds again what it did not take.
   void end_offload();
 
   /// When this connection last made progress (for idle timeouts). The loop marks it, with the
@@ -130,9 +136,16 @@ class Connection {
   /// Runs one session call; an exception fails the connection instead of the server.
   template <typename Call>
   void drive(Call&& call);
+  /// Offers `in` to the session; returns how many bytes it took (all of them once closing).
+  std::size_t offer(net::ConstBytes in);
+  void offer_held();
+  /// After output was added or sent: pause or resume input, hand on what waited.
+  void settle();
+  void tell_end_of_input();
   void apply(Verdict verdict);
   void report_complaints();
   void refill();
+  std::size_t budget() const noexcept;
 
   net::Socket socket_;
   std::string peer_;
@@ -143,21 +156,22 @@ class Connection {
   ModelLog log_;
   ConnectionSlot slot_;
 
-  Output pending_;               // the session appends here (loop thread)
-  Output sending_;               // being sent, from offset sent_
-  std::size_t sent_ = 0;
-  std::vector<std::byte> queued_;  // input waiting for a worker (CPU-bound sessions)
+  Output pending_;  // the session appends here (loop thread)
+  Output sending_;  // being sent
+  std::vector<std::byte> held_;  // input the session has not taken yet
 
   // The job handed to a worker: only the worker touches these while busy_.
   std::vector<std::byte> job_input_;
+  std::size_t job_taken_ = 0;
   Output job_output_;
   bool job_eof_ = false;
   Verdict job_verdict_ = Verdict::keep_going;
   std::string job_error_;
 
   bool busy_ = false;
+  bool paused_ = false;      // output reached high water: no input until it drains to low water
   bool eof_ = false;         // the client half-closed
-  bool eof_queued_ = false;  // EOF seen but not yet told to a CPU-bound session
+  bool eof_told_ = false;    // ... and the session has heard of it
   bool closing_ = false;     // the session said close: flush, then finish
   bool failed_ = false;
   std::string close_reason_;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/sigpipe_block.hpp"
 #include "net/socket.hpp"
 #include "serve/model.hpp"
 #include "serve/models/acceptor.hpp"
@@ -120,6 +121,7 @@ template <typename Loop>
 void run_loops(std::vector<std::unique_ptr<Loop>>& loops, ModelLog log, std::string_view what) {
   std::vector<std::exception_ptr> failures(loops.size());
   auto body = [&](std::size_t index) {
+    const net::SigpipeBlock no_sigpipe;  // file ranges leave with sendfile(), which may raise it
     try {
       loops[index]->run();
     } catch (const std::exception& e) {

@@ -10,7 +10,9 @@
 //   The buffer goes back to the ring as soon as the session has seen the bytes. Kernels older
 //   than 6.0 refuse multishot recv: then every recv is a single one;
 // - send: one at a time per connection from Connection::unsent(), which nothing moves while the
-//   SQE is in flight;
+//   SQE is in flight. A file range goes with sendfile(2) called from the loop (the socket is
+//   non-blocking, so it never waits): zero-copy, with no pipe per connection as IORING_OP_SPLICE
+//   would need; when the socket is full, a POLLOUT poll says when to go on;
 // - a connection is freed only when none of its operations is in flight; to end one early, the
 //   socket is shut down, which completes its pending recv.
 //
@@ -58,8 +60,9 @@ constexpr unsigned kBuffers = 128;  // a power of two (the buffer ring is indexe
 constexpr unsigned kBufferBytes = 16 * 1024;
 constexpr int kBufferGroup = 0;
 constexpr milliseconds kAcceptPause{100};
+constexpr int kFileSendsPerTurn = 16;
 
-enum Op : std::uint64_t { kAccept = 1, kStop = 2, kWake = 3, kRecv = 4, kSend = 5, kIgnored = 6 };
+enum Op : std::uint64_t { kAccept = 1, kStop = 2, kWake = 3, kRecv = 4, kSend = 5, kWritable = 6, kIgnored = 7 };
 constexpr std::uint64_t kOpMask = 7;
 constexpr int kOpBits = 3;  // an accept carries its door's index above them
 
@@ -71,7 +74,7 @@ struct Entry {
   Connection connection;
   bool recv_pending = false;
   bool recv_cancelled = false;  // back-pressure asked the kernel to end the multishot recv
-  bool send_pending = false;
+  bool send_pending = false;  // a send, or a poll for room to sendfile() more
   bool starved = false;  // a recv found no provided buffer: ask again next turn
   bool shut = false;
   std::list<Entry>::iterator self;
@@ -157,6 +160,8 @@ class Ring {
   void on_accept(std::size_t door, int result, unsigned flags);
   void on_recv(Entry& entry, int result, unsigned flags);
   void on_send(Entry& entry, int result);
+  void on_writable(Entry& entry, int result);
+  void send_files(Entry& entry);
   void finish_jobs();
   void pump(Entry& entry);
   void active(Entry& entry);
@@ -272,6 +277,7 @@ void Ring::run() {
           break;
         case kRecv: on_recv(*entry, result, flags); break;
         case kSend: on_send(*entry, result); break;
+        case kWritable: on_writable(*entry, result); break;
         default: break;
       }
     }
@@ -349,6 +355,32 @@ void Ring::on_send(Entry& entry, int result) {
   pump(entry);
 }
 
+void Ring::on_writable(Entry& entry, int result) {
+  entry.send_pending = false;
+  if (result < 0 && result != -ECANCELED && !entry.shut) {
+    entry.connection.set_close_reason(fmt::format("poll failed: {}", std::strerror(-result)));
+    entry.connection.fail();
+  }
+  active(entry);
+  pump(entry);
+}
+
+// File ranges leave with sendfile() from here, a few calls at a time so that one connection
+// cannot hold up the ring; then a POLLOUT poll brings it back.
+void Ring::send_files(Entry& entry) {
+  auto& connection = entry.connection;
+  for (int calls = 0; calls < kFileSendsPerTurn && connection.wants_output() && connection.unsent().is_file(); ++calls) {
+    auto put = send_piece(connection.fd(), connection.unsent());
+    if (!put) {
+      connection.set_close_reason(put.error().what());
+      connection.fail();
+      return;
+    }
+    if (!*put) return;
+    connection.sent(**put);
+  }
+}
+
 void Ring::finish_jobs() {
   for (const auto tag : completions_.take()) {
     auto* entry = reinterpret_cast<Entry*>(tag);
@@ -366,6 +398,7 @@ void Ring::active(Entry& entry) {
 // Decides what a connection needs next: a worker, a recv, a send, or the end.
 void Ring::pump(Entry& entry) {
   auto& connection = entry.connection;
+  if (!entry.send_pending && !entry.shut) send_files(entry);
   if (connection.offload_ready())
     shared_.workers.offload(connection, completions_, reinterpret_cast<std::uint64_t>(&entry));
   if (connection.finished()) {
@@ -400,10 +433,15 @@ void Ring::pump(Entry& entry) {
     entry.recv_cancelled = true;
   }
   if (connection.wants_output() && !entry.send_pending) {
-    const auto bytes = connection.unsent();
+    const auto piece = connection.unsent();
     auto* s = sqe();
-    io_uring_prep_send(s, connection.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    io_uring_sqe_set_data64(s, tag | kSend);
+    if (piece.is_file()) {
+      io_uring_prep_poll_add(s, connection.fd(), POLLOUT);
+      io_uring_sqe_set_data64(s, tag | kWritable);
+    } else {
+      io_uring_prep_send(s, connection.fd(), piece.bytes.data(), piece.bytes.size(), MSG_NOSIGNAL);
+      io_uring_sqe_set_data64(s, tag | kSend);
+    }
     entry.send_pending = true;
   }
 }

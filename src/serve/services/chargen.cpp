@@ -38,7 +38,7 @@ class ChargenSession : public Session {
  public:
   Verdict open(Output& out) override { return produce(out); }
   // RFC 864: "any data received is thrown away".
-  Verdict receive(std::span<const std::byte>, Output&) override { return Verdict::keep_going; }
+  Taken receive(std::span<const std::byte> in, Output&) override { return {in.size()}; }
   Verdict writable(Output& out) override { return produce(out); }
   // Each chunk of lines counts as one request: the log line says how much was produced.
   std::size_t requests() const noexcept override { return chunks_; }

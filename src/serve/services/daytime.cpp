@@ -71,7 +71,7 @@ class DaytimeSession : public Session {
     if (format_ == Format::iso) out.append("\r\n");
     return Verdict::close;
   }
-  Verdict receive(std::span<const std::byte>, Output&) override { return Verdict::close; }
+  Taken receive(std::span<const std::byte> in, Output&) override { return {in.size(), Verdict::close}; }
   std::size_t requests() const noexcept override { return 1; }
 
  private:

@@ -7,9 +7,9 @@ namespace {
 
 class DiscardSession : public Session {
  public:
-  Verdict receive(std::span<const std::byte>, Output&) override {
+  Taken receive(std::span<const std::byte> in, Output&) override {
     ++chunks_;
-    return Verdict::keep_going;
+    return {in.size()};
   }
   // Each chunk that arrived counts as a request, as echo counts them: a stream has no other unit.
   std::size_t requests() const noexcept override { return chunks_; }

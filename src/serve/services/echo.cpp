@@ -1,5 +1,7 @@
 // Echo Protocol, RFC 862: whatever arrives is sent back, byte for byte (TCP: the stream; UDP:
 // each datagram).
+#include <algorithm>
+
 #include "serve/services/services.hpp"
 
 namespace sockit::serve::services {
@@ -7,10 +9,12 @@ namespace {
 
 class EchoSession : public Session {
  public:
-  Verdict receive(std::span<const std::byte> in, Output& out) override {
-    out.append(in);
-    ++chunks_;
-    return Verdict::keep_going;
+  // Every byte is a request: take as many as the output has room for.
+  Taken receive(std::span<const std::byte> in, Output& out) override {
+    const auto take = std::min(in.size(), out.room());
+    out.append(in.first(take));
+    if (take > 0) ++chunks_;
+    return {take};
   }
   std::size_t requests() const noexcept override { return chunks_; }
 

@@ -101,10 +101,11 @@ class FibSession : public Session {
  public:
   FibSession(Algorithm algorithm, std::size_t max_line) : algorithm_(algorithm), max_line_(max_line) {}
 
-  Verdict receive(std::span<const std::byte> in, Output& out) override {
+  Taken receive(std::span<const std::byte> in, Output& out) override {
     std::string_view text(reinterpret_cast<const char*>(in.data()), in.size());
     static constexpr std::string_view kTerminators("\n\0", 2);
     while (!text.empty()) {
+      if (out.full()) return {in.size() - text.size()};  // the next request waits for room
       const auto end = text.find_first_of(kTerminators);
       const auto piece = text.substr(0, end);
       if (!discarding_) {
@@ -122,7 +123,7 @@ class FibSession : public Session {
       discarding_ = false;
       text.remove_prefix(end + 1);
     }
-    return Verdict::keep_going;
+    return {in.size()};
   }
 
   // A last request without its terminator is still answered.

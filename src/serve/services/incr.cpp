@@ -25,16 +25,17 @@ std::array<std::byte, kRequestSize> incremented(const std::byte* request) {
 
 class IncrSession : public Session {
  public:
-  Verdict receive(std::span<const std::byte> in, Output& out) override {
-    for (auto byte : in) {
-      pending_[pending_size_++] = byte;
+  Taken receive(std::span<const std::byte> in, Output& out) override {
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (pending_size_ == 0 && out.full()) return {i};  // a new request waits for room
+      pending_[pending_size_++] = in[i];
       if (pending_size_ == kRequestSize) {
         out.append(incremented(pending_.data()));
         pending_size_ = 0;
         ++requests_;
       }
     }
-    return Verdict::keep_going;
+    return {in.size()};
   }
   // A lone byte left at EOF is half a request: nothing to answer, and worth one log line.
   Verdict end_of_input(Output&) override {

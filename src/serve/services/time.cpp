@@ -31,7 +31,7 @@ class TimeSession : public Session {
     out.append(time_bytes(now_()));
     return Verdict::close;
   }
-  Verdict receive(std::span<const std::byte>, Output&) override { return Verdict::close; }
+  Taken receive(std::span<const std::byte> in, Output&) override { return {in.size(), Verdict::close}; }
   std::size_t requests() const noexcept override { return 1; }
 
  private:

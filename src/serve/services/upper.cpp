@@ -6,6 +6,7 @@
 // "quit" (the notes' client); the quit itself is not answered. UDP: each datagram is answered in
 // upper case, except "quit" (with or without a line end), which gets no reply; unlike the notes'
 // server, a client's quit never stops the server.
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -24,9 +25,10 @@ std::string_view text_of(std::span<const std::byte> bytes) {
 
 class UpperSession : public Session {
  public:
-  Verdict receive(std::span<const std::byte> in, Output& out) override {
-    const auto text = text_of(in);
-    if (text == kQuit) return Verdict::close;
+  // Every byte is answered by one byte: take as many as the output has room for.
+  Taken receive(std::span<const std::byte> in, Output& out) override {
+    const auto text = text_of(in.first(std::min(in.size(), out.room())));
+    if (text == kQuit) return {in.size(), Verdict::close};
     std::string reply;
     reply.reserve(text.size());
     std::size_t line_start = 0;  // where the current line's bytes begin in `reply`
@@ -37,7 +39,7 @@ class UpperSession : public Session {
           // first bytes may have gone out already if it arrived split across chunks).
           reply.resize(line_start);
           out.append(reply);
-          return Verdict::close;
+          return {in.size(), Verdict::close};
         }
         reply += c;
         line_start = reply.size();
@@ -53,7 +55,7 @@ class UpperSession : public Session {
       out.append(reply);
       ++chunks_;
     }
-    return Verdict::keep_going;
+    return {text.size()};
   }
   // Each chunk answered counts as one request (the notes' client sends one line per chunk).
   std::size_t requests() const noexcept override { return chunks_; }

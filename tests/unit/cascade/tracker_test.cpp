@@ -3,10 +3,13 @@
 #include "cascade/protocol.hpp"
 #include "cascade/tracker.hpp"
 #include "net/byte_order.hpp"
+#include "session_test_support.hpp"
 #include "test_support.hpp"
 
 namespace sockit::cascade {
 namespace {
+
+using sockit::testing::offer;
 
 using sockit::testing::bytes_of;
 using sockit::testing::text_of;
@@ -46,7 +49,7 @@ class TrackerTest : public ::testing::Test {
     serve::Output out;
     Answer a;
     for (std::size_t at = 0; at < bytes.size() && a.verdict == serve::Verdict::keep_going; at += piece)
-      a.verdict = session->receive(bytes.subspan(at, std::min(piece, bytes.size() - at)), out);
+      a.verdict = offer(*session, bytes.subspan(at, std::min(piece, bytes.size() - at)), out);
     if (eof && a.verdict == serve::Verdict::keep_going) a.verdict = session->end_of_input(out);
     if (out.size() >= 5) {
       a.status = std::to_integer<std::uint8_t>(out.bytes()[0]);

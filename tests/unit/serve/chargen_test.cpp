@@ -6,10 +6,13 @@
 #include <vector>
 
 #include "serve/services/services.hpp"
+#include "session_test_support.hpp"
 #include "test_support.hpp"
 
 namespace sockit::serve::services {
 namespace {
+
+using sockit::testing::offer;
 
 using sockit::testing::bytes_of;
 
@@ -77,7 +80,7 @@ TEST(ChargenSession, ThrowsInputAwayWithoutAnswering) {
   Output out;
   session->open(out);
   const auto produced = out.size();
-  EXPECT_EQ(session->receive(bytes_of("stop please\n"), out), Verdict::keep_going);
+  EXPECT_EQ(offer(*session, bytes_of("stop please\n"), out), Verdict::keep_going);
   EXPECT_EQ(out.size(), produced);
 }
 

@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include "serve/services/services.hpp"
+#include "session_test_support.hpp"
 #include "test_support.hpp"
 
 namespace sockit::serve::services {
 namespace {
+
+using sockit::testing::offer;
 
 using sockit::testing::bytes_of;
 
@@ -12,16 +15,16 @@ TEST(DiscardSession, SendsNothingAndKeepsTheConnection) {
   auto session = make_discard_tcp({})->new_session({});
   Output out;
   EXPECT_EQ(session->open(out), Verdict::keep_going);
-  EXPECT_EQ(session->receive(bytes_of("hello\n"), out), Verdict::keep_going);
-  EXPECT_EQ(session->receive(bytes_of(std::string_view("\0\xff", 2)), out), Verdict::keep_going);
+  EXPECT_EQ(offer(*session, bytes_of("hello\n"), out), Verdict::keep_going);
+  EXPECT_EQ(offer(*session, bytes_of(std::string_view("\0\xff", 2)), out), Verdict::keep_going);
   EXPECT_TRUE(out.empty());
 }
 
 TEST(DiscardSession, CountsEveryChunkAsARequest) {
   auto session = make_discard_tcp({})->new_session({});
   Output out;
-  session->receive(bytes_of("a"), out);
-  session->receive(bytes_of("bc"), out);
+  offer(*session, bytes_of("a"), out);
+  offer(*session, bytes_of("bc"), out);
   EXPECT_EQ(session->requests(), 2U);
 }
 

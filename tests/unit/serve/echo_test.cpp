@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include "serve/services/services.hpp"
+#include "session_test_support.hpp"
 #include "test_support.hpp"
 
 namespace sockit::serve::services {
 namespace {
+
+using sockit::testing::offer;
 
 using sockit::testing::bytes_of;
 
@@ -13,8 +16,8 @@ TEST(EchoSession, ReturnsEveryByteIncludingNul) {
   auto session = service->new_session({});
   Output out;
   EXPECT_EQ(session->open(out), Verdict::keep_going);
-  EXPECT_EQ(session->receive(bytes_of(std::string_view("a\0b", 3)), out), Verdict::keep_going);
-  EXPECT_EQ(session->receive(bytes_of("\xff\n"), out), Verdict::keep_going);
+  EXPECT_EQ(offer(*session, bytes_of(std::string_view("a\0b", 3)), out), Verdict::keep_going);
+  EXPECT_EQ(offer(*session, bytes_of("\xff\n"), out), Verdict::keep_going);
   EXPECT_EQ(out.text(), std::string_view("a\0b\xff\n", 5));
 }
 

@@ -41,10 +41,11 @@ class CountingEcho : public Service {
     class S : public Session {
      public:
       explicit S(std::atomic<std::size_t>& received) : received_(received) {}
-      Verdict receive(std::span<const std::byte> in, Output& out) override {
-        received_ += in.size();
-        out.append(in);
-        return Verdict::keep_going;
+      Taken receive(std::span<const std::byte> in, Output& out) override {
+        const auto take = std::min(in.size(), out.room());
+        received_ += take;
+        out.append(in.first(take));
+        return {take};
       }
 
      private:
@@ -65,7 +66,7 @@ class SlowLines : public Service {
      public:
       S(std::atomic<bool>& overlapped, std::atomic<int>& started) : overlapped_(overlapped), started_(started) {}
       bool cpu_bound() const noexcept override { return true; }
-      Verdict receive(std::span<const std::byte> in, Output& out) override {
+      Taken receive(std::span<const std::byte> in, Output& out) override {
         if (inside_.exchange(true)) overlapped_ = true;
         line_.append(reinterpret_cast<const char*>(in.data()), in.size());
         for (auto end = line_.find('\n'); end != std::string::npos; end = line_.find('\n')) {
@@ -78,7 +79,7 @@ class SlowLines : public Service {
           out.append(request + " done\n");
         }
         inside_ = false;
-        return Verdict::keep_going;
+        return {in.size()};
       }
 
      private:
@@ -107,7 +108,7 @@ class Producer : public Service {
   std::unique_ptr<Session> new_session(const SessionContext&) const override {
     class S : public Session {
      public:
-      Verdict receive(std::span<const std::byte>, Output&) override { return Verdict::keep_going; }
+      Taken receive(std::span<const std::byte> in, Output&) override { return {in.size()}; }
       Verdict writable(Output& out) override {
         std::string chunk(4096, '\0');
         for (auto& c : chunk) c = static_cast<char>(next_++ % 251);
@@ -131,7 +132,12 @@ class Lines : public Service {
     class S : public Session {
      public:
       explicit S(std::size_t max_line) : max_line_(max_line) {}
-      Verdict receive(std::span<const std::byte> in, Output& out) override {
+      Taken receive(std::span<const std::byte> in, Output& out) override {
+        return {in.size(), lines(in, out)};
+      }
+
+     private:
+      Verdict lines(std::span<const std::byte> in, Output& out) {
         line_.append(reinterpret_cast<const char*>(in.data()), in.size());
         for (auto end = line_.find('\n'); end != std::string::npos; end = line_.find('\n')) {
           std::string request = line_.substr(0, end);
@@ -146,8 +152,6 @@ class Lines : public Service {
         }
         return line_.size() > max_line_ ? too_long(out) : Verdict::keep_going;
       }
-
-     private:
       Verdict too_long(Output& out) {
         out.append("ERR line too long (max " + std::to_string(max_line_) + " bytes)\n");
         return Verdict::close;

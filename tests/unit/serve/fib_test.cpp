@@ -3,10 +3,13 @@
 #include <string>
 
 #include "serve/services/services.hpp"
+#include "session_test_support.hpp"
 #include "test_support.hpp"
 
 namespace sockit::serve::services {
 namespace {
+
+using sockit::testing::offer;
 
 using sockit::testing::bytes_of;
 using namespace std::string_view_literals;
@@ -19,7 +22,7 @@ ServiceOptions recursive() {
 
 class FibSessionTest : public ::testing::Test {
  protected:
-  Verdict send(std::string_view text) { return session_->receive(bytes_of(text), out_); }
+  Verdict send(std::string_view text) { return offer(*session_, bytes_of(text), out_); }
   void start(const ServiceOptions& options, const SessionContext& context = {}) {
     session_ = make_fib_tcp(options)->new_session(context);
   }

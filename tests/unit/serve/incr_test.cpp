@@ -2,10 +2,13 @@
 
 #include "serve/services/services.hpp"
 #include "service_test_support.hpp"
+#include "session_test_support.hpp"
 #include "test_support.hpp"
 
 namespace sockit::serve::services {
 namespace {
+
+using sockit::testing::offer;
 
 using sockit::serve::testing::raw;
 using sockit::testing::bytes_of;
@@ -45,10 +48,10 @@ TEST(IncrDatagrams, WrongSizeGetsNoReplyAndAComplaint) {
 TEST(IncrSession, AnswersEachPairEvenWhenSplitAcrossChunks) {
   auto session = make_incr_tcp({})->new_session({});
   Output out;
-  EXPECT_EQ(session->receive(bytes_of(raw({0x00})), out), Verdict::keep_going);
+  EXPECT_EQ(offer(*session, bytes_of(raw({0x00})), out), Verdict::keep_going);
   EXPECT_TRUE(out.empty());
-  EXPECT_EQ(session->receive(bytes_of(raw({0x05, 0x7f})), out), Verdict::keep_going);
-  EXPECT_EQ(session->receive(bytes_of(raw({0xff, 0xff, 0xff})), out), Verdict::keep_going);
+  EXPECT_EQ(offer(*session, bytes_of(raw({0x05, 0x7f})), out), Verdict::keep_going);
+  EXPECT_EQ(offer(*session, bytes_of(raw({0xff, 0xff, 0xff})), out), Verdict::keep_going);
   EXPECT_EQ(out.text(), raw({0x00, 0x06, 0x80, 0x00, 0x00, 0x00}));
   EXPECT_EQ(session->requests(), 3U);
 }
@@ -56,7 +59,7 @@ TEST(IncrSession, AnswersEachPairEvenWhenSplitAcrossChunks) {
 TEST(IncrSession, HalfARequestAtEndOfInputIsAComplaint) {
   auto session = make_incr_tcp({})->new_session({});
   Output out;
-  session->receive(bytes_of(raw({0x00, 0x01, 0x00})), out);
+  offer(*session, bytes_of(raw({0x00, 0x01, 0x00})), out);
   EXPECT_EQ(session->end_of_input(out), Verdict::close);
   EXPECT_EQ(out.text(), raw({0x00, 0x02}));
   ASSERT_EQ(session->complaints().size(), 1U);
@@ -65,7 +68,7 @@ TEST(IncrSession, HalfARequestAtEndOfInputIsAComplaint) {
 TEST(IncrSession, WholeRequestsAtEndOfInputCloseQuietly) {
   auto session = make_incr_tcp({})->new_session({});
   Output out;
-  session->receive(bytes_of(raw({0x00, 0x01})), out);
+  offer(*session, bytes_of(raw({0x00, 0x01})), out);
   EXPECT_EQ(session->end_of_input(out), Verdict::close);
   EXPECT_TRUE(session->complaints().empty());
 }

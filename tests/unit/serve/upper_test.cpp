@@ -1,17 +1,20 @@
 #include <gtest/gtest.h>
 
 #include "serve/services/services.hpp"
+#include "session_test_support.hpp"
 #include "test_support.hpp"
 
 namespace sockit::serve::services {
 namespace {
+
+using sockit::testing::offer;
 
 using sockit::testing::bytes_of;
 using namespace std::string_view_literals;
 
 class UpperSessionTest : public ::testing::Test {
  protected:
-  Verdict send(std::string_view text) { return session_->receive(bytes_of(text), out_); }
+  Verdict send(std::string_view text) { return offer(*session_, bytes_of(text), out_); }
   std::unique_ptr<Session> session_ = make_upper_tcp({})->new_session({});
   Output out_;
 };
