@@ -14,13 +14,14 @@ void Output::append(net::ConstBytes bytes) {
 void Output::append(FileRange range) {
   if (range.length == 0) return;
   size_ += range.length;
-  ranges_.push_back({std::move(range), bytes_.size()});
+  if (!files_) files_ = std::make_unique<Files>();
+  files_->ranges.push_back({std::move(range), bytes_.size()});
 }
 
 Output::Piece Output::front() const noexcept {
-  if (range_head_ < ranges_.size()) {
-    const auto& [range, before] = ranges_[range_head_];
-    if (before == head_) return Piece{{}, range.file->get(), range.offset + range_sent_, range.length - range_sent_};
+  if (files_ && files_->pending()) {
+    const auto& [range, before] = files_->ranges[files_->head];
+    if (before == head_) return Piece{{}, range.file->get(), range.offset + files_->sent, range.length - files_->sent};
     return Piece{net::ConstBytes(bytes_).subspan(head_, before - head_)};
   }
   return Piece{net::ConstBytes(bytes_).subspan(head_)};
@@ -33,13 +34,13 @@ void Output::consume(std::size_t n) noexcept {
     clear();
     return;
   }
-  if (range_head_ < ranges_.size() && ranges_[range_head_].before == head_) {
-    auto& range = ranges_[range_head_];
-    range_sent_ += n;
-    if (range_sent_ == range.range.length) {
+  if (files_ && files_->pending() && files_->ranges[files_->head].before == head_) {
+    auto& range = files_->ranges[files_->head];
+    files_->sent += n;
+    if (files_->sent == range.range.length) {
       range.range.file.reset();  // done with the file: let it close if nobody else holds it
-      ++range_head_;
-      range_sent_ = 0;
+      ++files_->head;
+      files_->sent = 0;
     }
     return;
   }
@@ -51,22 +52,23 @@ void Output::splice(Output& other) {
   if (empty()) {  // the common case: hand the buffers over
     clear();
     std::swap(bytes_, other.bytes_);
-    std::swap(ranges_, other.ranges_);
+    std::swap(files_, other.files_);
     head_ = std::exchange(other.head_, 0);
-    range_head_ = std::exchange(other.range_head_, 0);
-    range_sent_ = std::exchange(other.range_sent_, 0);
     size_ = std::exchange(other.size_, 0);
     return;
   }
-  const std::size_t base = bytes_.size();
-  for (std::size_t r = other.range_head_; r < other.ranges_.size(); ++r) {
-    Range range = other.ranges_[r];
-    if (r == other.range_head_) {
-      range.range.offset += other.range_sent_;
-      range.range.length -= other.range_sent_;
+  if (other.files_ && other.files_->pending()) {
+    if (!files_) files_ = std::make_unique<Files>();
+    const std::size_t base = bytes_.size();
+    for (std::size_t r = other.files_->head; r < other.files_->ranges.size(); ++r) {
+      Range range = other.files_->ranges[r];
+      if (r == other.files_->head) {
+        range.range.offset += other.files_->sent;
+        range.range.length -= other.files_->sent;
+      }
+      range.before = base + (range.before - other.head_);
+      files_->ranges.push_back(std::move(range));
     }
-    range.before = base + (range.before - other.head_);
-    ranges_.push_back(std::move(range));
   }
   bytes_.insert(bytes_.end(), other.bytes_.begin() + static_cast<std::ptrdiff_t>(other.head_), other.bytes_.end());
   size_ += other.size_;
@@ -75,8 +77,11 @@ void Output::splice(Output& other) {
 
 void Output::clear() noexcept {
   bytes_.clear();
-  ranges_.clear();
-  head_ = range_head_ = range_sent_ = size_ = 0;
+  if (files_) {
+    files_->ranges.clear();
+    files_->head = files_->sent = 0;
+  }
+  head_ = size_ = 0;
 }
 
 net::Result<net::Transferred> send_piece(int fd, const Output::Piece& piece) {

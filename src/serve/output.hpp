@@ -74,12 +74,14 @@ class Output {
   template <typename Visit>
   void for_each(Visit&& visit) const {
     std::size_t at = head_;
-    for (std::size_t r = range_head_; r < ranges_.size(); ++r) {
-      const auto& [range, before] = ranges_[r];
-      if (before > at) visit(Piece{net::ConstBytes(bytes_).subspan(at, before - at)});
-      const std::size_t skip = r == range_head_ ? range_sent_ : 0;
-      visit(Piece{{}, range.file->get(), range.offset + skip, range.length - skip});
-      at = before;
+    if (files_) {
+      for (std::size_t r = files_->head; r < files_->ranges.size(); ++r) {
+        const auto& [range, before] = files_->ranges[r];
+        if (before > at) visit(Piece{net::ConstBytes(bytes_).subspan(at, before - at)});
+        const std::size_t skip = r == files_->head ? files_->sent : 0;
+        visit(Piece{{}, range.file->get(), range.offset + skip, range.length - skip});
+        at = before;
+      }
     }
     if (bytes_.size() > at) visit(Piece{net::ConstBytes(bytes_).subspan(at)});
   }
@@ -95,14 +97,19 @@ class Output {
     FileRange range;
     std::size_t before;  // how many bytes of bytes_ go out before it
   };
+  // Only outputs that ever held a file have these: a connection's idle footprint stays small.
+  struct Files {
+    std::vector<Range> ranges;
+    std::size_t head = 0;  // ranges before this went out
+    std::size_t sent = 0;  // of ranges[head]
+    bool pending() const noexcept { return head < ranges.size(); }
+  };
 
   std::vector<std::byte> bytes_;  // every byte piece, back to back
   std::size_t head_ = 0;          // bytes_ before this went out
-  std::vector<Range> ranges_;
-  std::size_t range_head_ = 0;  // ranges_ before this went out
-  std::size_t range_sent_ = 0;  // of ranges_[range_head_]
   std::size_t size_ = 0;
   std::size_t budget_;
+  std::unique_ptr<Files> files_;
 };
 
 /// Sends what the kernel takes now of `piece` (send, or sendfile for a file range): nullopt when

@@ -30,7 +30,8 @@ Connection::Connection(net::Socket socket, std::string peer, std::unique_ptr<Ses
       producer_(producer),
       offloaded_(offload && session_->cpu_bound()),
       log_(log),
-      slot_(std::move(slot)) {
+      slot_(std::move(slot)),
+      job_(offloaded_ ? std::make_unique<Job>() : nullptr) {
   log_.connection(connected_line(peer_));
 }
 
@@ -79,14 +80,17 @@ std::size_t Connection::offer(net::ConstBytes in) {
   if (failed_ || closing_) return in.size();  // after "close" further input is ignored
   taken.bytes = std::min(taken.bytes, in.size());
   if (taken.bytes < in.size() && unsent_size() < limits_.high_water) {
-    // It would wait for room it already has: nothing would ever offer these bytes again.
-    log_.notice(fmt::format("session for {} took {} of {} bytes with room for more output", peer_, taken.bytes,
-                            in.size()));
-    set_close_reason("session stopped taking input");
-    fail();
+    stalled(taken.bytes, in.size());
     return in.size();
   }
   return taken.bytes;
+}
+
+void Connection::stalled(std::size_t taken, std::size_t offered) {
+  // It would wait for room it already has: nothing would ever offer these bytes again.
+  log_.notice(fmt::format("session for {} took {} of {} bytes with room for more output", peer_, taken, offered));
+  set_close_reason("session stopped taking input");
+  fail();
 }
 
 void Connection::deliver(net::ConstBytes bytes) {
@@ -231,63 +235,60 @@ bool Connection::offload_ready() const noexcept {
 }
 
 void Connection::begin_offload() {
-  job_input_.clear();
-  std::swap(job_input_, held_);
-  job_taken_ = 0;
-  job_eof_ = eof_ && !eof_told_;
-  job_output_.clear();
-  job_output_.set_budget(budget() > pending_.size() ? budget() - pending_.size() : 0);
-  job_error_.clear();
+  auto& job = *job_;
+  job.input.clear();
+  std::swap(job.input, held_);
+  job.taken = 0;
+  job.eof = eof_ && !eof_told_;
+  job.output.clear();
+  job.output.set_budget(budget() > pending_.size() ? budget() - pending_.size() : 0);
+  job.error.clear();
   busy_ = true;
 }
 
 void Connection::run_offloaded() noexcept {
+  auto& job = *job_;
   try {
     Verdict verdict = Verdict::keep_going;
-    job_taken_ = job_input_.size();
-    if (!job_input_.empty()) {
-      const auto taken = session_->receive(job_input_, job_output_);
-      job_taken_ = std::min(taken.bytes, job_input_.size());
+    job.taken = job.input.size();
+    if (!job.input.empty()) {
+      const auto taken = session_->receive(job.input, job.output);
+      job.taken = std::min(taken.bytes, job.input.size());
       verdict = taken.verdict;
     }
-    if (verdict == Verdict::keep_going && job_eof_ && job_taken_ == job_input_.size()) {
-      session_->end_of_input(job_output_);
+    if (verdict == Verdict::keep_going && job.eof && job.taken == job.input.size()) {
+      session_->end_of_input(job.output);
       verdict = Verdict::close;
     } else {
-      job_eof_ = false;  // not told: it still has requests to take first
+      job.eof = false;  // not told: it still has requests to take first
     }
-    job_verdict_ = verdict;
+    job.verdict = verdict;
   } catch (const std::exception& e) {
-    job_error_ = e.what();
-    if (job_error_.empty()) job_error_ = "exception";
+    job.error = e.what();
+    if (job.error.empty()) job.error = "exception";
   } catch (...) {
-    job_error_ = "unknown exception";
+    job.error = "unknown exception";
   }
 }
 
 void Connection::end_offload() {
+  auto& job = *job_;
   busy_ = false;
-  if (!job_error_.empty()) {
-    log_.notice(fmt::format("session for {} failed: {}", peer_, job_error_));
-    set_close_reason(fmt::format("session failed: {}", job_error_));
+  if (!job.error.empty()) {
+    log_.notice(fmt::format("session for {} failed: {}", peer_, job.error));
+    set_close_reason(fmt::format("session failed: {}", job.error));
     fail();
     return;
   }
   if (failed_) return;  // the client went away while the worker ran
-  if (job_eof_) eof_told_ = true;
-  if (job_verdict_ == Verdict::keep_going && job_taken_ < job_input_.size()) {
-    if (!job_output_.full()) {
-      log_.notice(fmt::format("session for {} took {} of {} bytes with room for more output", peer_, job_taken_,
-                              job_input_.size()));
-      set_close_reason("session stopped taking input");
-      fail();
-      return;
-    }
+  if (job.eof) eof_told_ = true;
+  if (job.verdict == Verdict::keep_going && job.taken < job.input.size()) {
+    if (!job.output.full()) return stalled(job.taken, job.input.size());
     // What it left goes back in front of what arrived meanwhile.
-    held_.insert(held_.begin(), job_input_.begin() + static_cast<std::ptrdiff_t>(job_taken_), job_input_.end());
+    held_.insert(held_.begin(), job.input.begin() + static_cast<std::ptrdiff_t>(job.taken), job.input.end());
   }
-  pending_.splice(job_output_);
-  apply(job_verdict_);
+  pending_.splice(job.output);
+  apply(job.verdict);
   report_complaints();
   refill();
   settle();

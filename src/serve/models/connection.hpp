@@ -139,6 +139,8 @@ class Connection {
   /// Offers `in` to the session; returns how many bytes it took (all of them once closing).
   std::size_t offer(net::ConstBytes in);
   void offer_held();
+  /// The session left input with room for output: a broken contract, so the connection ends.
+  void stalled(std::size_t taken, std::size_t offered);
   /// After output was added or sent: pause or resume input, hand on what waited.
   void settle();
   void tell_end_of_input();
@@ -160,13 +162,17 @@ class Connection {
   Output sending_;  // being sent
   std::vector<std::byte> held_;  // input the session has not taken yet
 
-  // The job handed to a worker: only the worker touches these while busy_.
-  std::vector<std::byte> job_input_;
-  std::size_t job_taken_ = 0;
-  Output job_output_;
-  bool job_eof_ = false;
-  Verdict job_verdict_ = Verdict::keep_going;
-  std::string job_error_;
+  // The job handed to a worker; only the worker touches it while busy_. Only CPU-bound
+  // sessions have one.
+  struct Job {
+    std::vector<std::byte> input;
+    std::size_t taken = 0;
+    Output output;
+    bool eof = false;  // tell end_of_input() once the input is taken
+    Verdict verdict = Verdict::keep_going;
+    std::string error;
+  };
+  std::unique_ptr<Job> job_;
 
   bool busy_ = false;
   bool paused_ = false;      // output reached high water: no input until it drains to low water
