@@ -124,6 +124,15 @@ std::string Address::to_string() const {
   }
 }
 
+Address Address::unmapped() const noexcept {
+  if (family() != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&as_v6(storage_).sin6_addr)) return *this;
+  sockaddr_in v4{};
+  v4.sin_family = AF_INET;
+  v4.sin_port = as_v6(storage_).sin6_port;
+  std::memcpy(&v4.sin_addr, &as_v6(storage_).sin6_addr.s6_addr[12], sizeof(v4.sin_addr));
+  return Address(reinterpret_cast<const sockaddr*>(&v4), sizeof(v4));
+}
+
 bool operator==(const Address& a, const Address& b) noexcept {
   if (a.family() != b.family()) return false;
   if (a.family() == AF_UNIX) return a.host() == b.host();

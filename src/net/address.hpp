@@ -42,6 +42,9 @@ class Address {
   std::string host() const;
   /// Formats back to the text parse() accepts: "127.0.0.1:7", "[::1]:7", "unix:/path".
   std::string to_string() const;
+  /// An IPv4-mapped IPv6 address ([::ffff:127.0.0.1]:7, how a dual-stack socket sees an IPv4
+  /// peer) as the IPv4 address it stands for (127.0.0.1:7); any other address as it is.
+  Address unmapped() const noexcept;
 
   friend bool operator==(const Address& a, const Address& b) noexcept;
 

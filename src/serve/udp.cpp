@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "net/error.hpp"
-#include "serve/models/blocking_acceptor.hpp"
 
 namespace sockit::serve {
 namespace {
@@ -66,7 +65,7 @@ class DatagramLoop {
     replies_count_ = 0;
     for (std::size_t i = 0; i < count; ++i) {
       const net::Address sender(reinterpret_cast<const sockaddr*>(&senders_[i]), headers_[i].msg_hdr.msg_namelen);
-      context_.peer = models::blocking::peer_name(sender);
+      context_.peer = sender.unmapped().to_string();
       const std::span datagram(buffers_.data() + i * kMaxDatagram, headers_[i].msg_len);
       std::string complaint;
       auto reply = service_.answer(datagram, context_, complaint);
@@ -95,7 +94,7 @@ class DatagramLoop {
         // The first unsent reply failed (e.g. its sender's address is unreachable): drop it.
         const net::Address to(reinterpret_cast<const sockaddr*>(out_[sent].msg_hdr.msg_name),
                               out_[sent].msg_hdr.msg_namelen);
-        if (log_) log_->notice(net::errno_error("sendmmsg", models::blocking::peer_name(to)).what());
+        if (log_) log_->notice(net::errno_error("sendmmsg", to.unmapped().to_string()).what());
         ++sent;
       }
     }

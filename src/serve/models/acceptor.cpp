@@ -5,18 +5,32 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "net/options.hpp"
-#include "serve/connection_log.hpp"
 
 namespace sockit::serve::models {
 namespace {
 
 net::Fd open_reserve() { return net::Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 
-
 constexpr std::chrono::seconds kQuietToEndSpell{1};
+
+// accept(2): "Linux accept() passes already-pending network errors on the new socket as an error
+// code from accept()... the application should treat them like EAGAIN and retry." EPERM: a
+// firewall rule refused the client.
+bool transient(int error) {
+  switch (error) {
+    case EINTR: case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN:
+    case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EPERM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool out_of_descriptors(int error) { return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM; }
 
 }  // namespace
 
@@ -33,53 +47,49 @@ bool DescriptorSpell::accepted(Clock::time_point now) {
   return true;
 }
 
-Acceptor::Acceptor(const net::Socket& listener, const Limits& limits, std::atomic<std::size_t>& open,
-                   DescriptorSpell& spell, ModelLog log)
-    : listener_(listener), limits_(limits), open_(open), log_(log), spell_(spell), reserve_(open_reserve()) {}
-
-Acceptor::Outcome Acceptor::accept_one(Accepted& out) {
-  net::Address peer;
-  auto got = listener_.accept(&peer, SOCK_NONBLOCK);
-  if (!got) {
-    if (got.error().would_block()) return Outcome::drained;
-    return failed(got.error().code().value(), got.error().what());
-  }
-  return admit(std::move(*got), peer.to_string(), out) ? Outcome::accepted : Outcome::refused;
+Acceptor::Acceptor(const net::Socket& listener, DescriptorSpell& spell, ModelLog log)
+    : listener_(listener), spell_(spell), log_(log), reserve_(open_reserve()) {
+  if (auto local = listener.local_address()) local_ = local->to_string();
 }
 
-bool Acceptor::admit(net::Socket socket, std::string peer, Accepted& out) {
-  if (spell_.accepted(DescriptorSpell::Clock::now())) log_.notice("accepting again: descriptors are available");
-  if (open_.fetch_add(1, std::memory_order_relaxed) >= limits_.max_conns) {
-    open_.fetch_sub(1, std::memory_order_relaxed);
-    log_.connection(refused_line(peer, limits_.max_conns));
-    return false;  // `socket` closes here
-  }
+Client Acceptor::client_of(net::Fd fd, const net::Address& peer) {
   // Replies leave as soon as they are written: Nagle's algorithm would hold a small one back
   // until the previous one is acknowledged (Redis and nginx turn it off too). A Unix socket
   // refuses the option, harmlessly.
-  (void)net::set_no_delay(socket.fd(), true);
-  out = Accepted{std::move(socket), std::move(peer), ConnectionSlot(open_)};
-  return true;
+  (void)net::set_no_delay(fd.get(), true);
+  return Client{net::Socket(std::move(fd)), peer.unmapped().to_string()};
 }
 
-Acceptor::Outcome Acceptor::failed(int error, const std::string& what) {
-  switch (error) {
-    case EINTR:
-    case ECONNABORTED:  // the client gave up while queued
-    case EPROTO:
-    case EPERM:  // a firewall rule refused it
-      return Outcome::refused;
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS:
-    case ENOMEM:
-      if (spell_.failed(DescriptorSpell::Clock::now()))
-        log_.notice(fmt::format("{}; closing waiting clients until descriptors free up", what));
-      return shed() ? Outcome::refused : Outcome::paused;
-    default:
-      log_.notice(what);
-      return Outcome::paused;
+Client Acceptor::adopt(net::Fd fd) {
+  net::Address peer;
+  if (::getpeername(fd.get(), peer.get(), peer.length_pointer()) == 0) return client_of(std::move(fd), peer);
+  auto client = client_of(std::move(fd), peer);
+  client.peer = "?";  // gone already
+  return client;
+}
+
+Acceptor::Outcome Acceptor::accept_one(Client& client) {
+  // accept4() itself rather than Socket::accept(): the failures here are routine (EAGAIN after
+  // every burst, EMFILE in a storm) and need only errno, not an Error with its message.
+  net::Address peer;
+  const int fd = ::accept4(listener_.fd(), peer.get(), peer.length_pointer(), SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? Outcome::drained : failed(errno);
+  if (spell_.accepted(DescriptorSpell::Clock::now())) log_.notice(fmt::format("accepting on {} again", local_));
+  if (!reserve_) reserve_ = open_reserve();
+  client = client_of(net::Fd(fd), peer);
+  return Outcome::accepted;
+}
+
+Acceptor::Outcome Acceptor::failed(int error) {
+  if (transient(error)) return Outcome::again;
+  if (out_of_descriptors(error)) {
+    if (spell_.failed(DescriptorSpell::Clock::now()))
+      log_.notice(fmt::format("accept on {} failed: {}; closing waiting clients until descriptors free up", local_,
+                              std::strerror(error)));
+    return shed() ? Outcome::again : Outcome::paused;
   }
+  log_.notice(fmt::format("accept on {} failed: {}", local_, std::strerror(error)));
+  return Outcome::paused;
 }
 
 bool Acceptor::shed() {
@@ -88,9 +98,9 @@ bool Acceptor::shed() {
     return false;
   }
   reserve_.reset();
-  auto victim = listener_.accept(nullptr, SOCK_NONBLOCK);  // closed at once: it gets a FIN
+  net::Fd victim(::accept4(listener_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));  // closed at once: EOF
   reserve_ = open_reserve();
-  return victim.has_value();
+  return victim.valid();
 }
 
 }  // namespace sockit::serve::models

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -8,21 +7,13 @@
 
 #include "net/fd.hpp"
 #include "net/socket.hpp"
-#include "serve/model.hpp"
 #include "serve/models/connection.hpp"
 
 namespace sockit::serve::models {
 
-/// A new client, counted in --max-conns.
-struct Accepted {
-  net::Socket socket;
-  std::string peer;
-  ConnectionSlot slot;
-};
-
-/// One spell of "out of descriptors", shared by every loop of a model so that the spell is
-/// logged once, not once per loop, and does not end (and start again) each time another loop's
-/// accept slips into a descriptor freed for a moment. Thread-safe.
+/// One spell of "out of descriptors", shared by every accepting thread of a model so that it is
+/// logged once, not once per thread, and does not end (and start again) each time another
+/// thread's accept slips into a descriptor freed for a moment. Thread-safe.
 class DescriptorSpell {
  public:
   using Clock = std::chrono::steady_clock;
@@ -38,40 +29,50 @@ class DescriptorSpell {
   Clock::time_point last_failure_{};
 };
 
-/// Accepting for one event loop on a shared non-blocking listener: --max-conns, and EMFILE/ENFILE
-/// answered with a reserve descriptor (free it, accept and close the waiting client, take it
-/// back) so that a full descriptor table neither stops the server nor makes it spin on a
-/// listener that stays readable. Loop thread only; `open` is shared by every loop of the model.
+/// A client just accepted: its socket (non-blocking, close-on-exec, no Nagle) and its address
+/// as log lines show it (an IPv4 client of a dual-stack listener as IPv4).
+struct Client {
+  net::Socket socket;
+  std::string peer;
+};
+
+/// The accept path of every model, event-driven or blocking: one accept4() at a time, its
+/// errors classified once. Faults that must not stop a server are absorbed here: EINTR,
+/// ECONNABORTED, EPROTO and the network errors accept(2) says to treat like EAGAIN mean "try
+/// again". EMFILE/ENFILE (out of descriptors) would otherwise spin, the listener staying readable
+/// while accept keeps failing; so the acceptor holds one reserve descriptor (/dev/null): on EMFILE
+/// it frees the reserve, accepts the waiting client, closes it at once (the client sees EOF
+/// instead of hanging) and takes the reserve back. A spell of that is logged once (`spell`).
+///
+/// Whether accept_one() waits is the listener's: non-blocking for loops that poll, blocking
+/// with SO_RCVTIMEO for pool workers asleep in accept(). Used by one thread.
 class Acceptor {
  public:
   enum class Outcome {
-    accepted,  ///< `out` holds a new client
-    refused,   ///< a client was accepted and closed (--max-conns, descriptors), or went away: try again
+    accepted,  ///< `client` holds a new client
+    again,     ///< nothing taken (a transient error, or a client closed for want of descriptors): try again
     drained,   ///< nobody is waiting
-    paused,    ///< accept keeps failing: stop watching the listener for a moment
+    paused,    ///< accept keeps failing: wait a moment before trying again
   };
 
-  Acceptor(const net::Socket& listener, const Limits& limits, std::atomic<std::size_t>& open, DescriptorSpell& spell,
-           ModelLog log);
+  Acceptor(const net::Socket& listener, DescriptorSpell& spell, ModelLog log);
 
-  /// Never blocks (the listener is non-blocking).
-  Outcome accept_one(Accepted& out);
-  /// A socket already accepted elsewhere (io_uring): counts it in, or closes it with one log line
-  /// when --max-conns are open.
-  bool admit(net::Socket socket, std::string peer, Accepted& out);
-  /// Accept failed with `error` (an errno value): logs (once per spell of EMFILE) and sheds one
-  /// waiting client if the reserve allows. Returns refused, or paused when nothing could be done.
-  Outcome failed(int error, const std::string& what);
+  Outcome accept_one(Client& client);
+  /// Accept failed with `error` (an errno value; io_uring reports its own accepts here): logs
+  /// (once per spell of EMFILE) and sheds one waiting client if the reserve allows.
+  Outcome failed(int error);
+  /// A client io_uring accepted: the same options and naming as accept_one() gives.
+  static Client adopt(net::Fd fd);
 
  private:
+  static Client client_of(net::Fd fd, const net::Address& peer);
   bool shed();
 
   const net::Socket& listener_;
-  const Limits& limits_;
-  std::atomic<std::size_t>& open_;
-  ModelLog log_;
   DescriptorSpell& spell_;
+  ModelLog log_;
   net::Fd reserve_;
+  std::string local_;  // the listener's address, for log lines
 };
 
 }  // namespace sockit::serve::models

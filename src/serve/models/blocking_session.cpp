@@ -184,9 +184,8 @@ class BlockingConnection {
 
 }  // namespace
 
-void serve_blocking(const net::Socket& connection, const net::Address& peer, const Service& service, const Limits& limits,
-                    const StopSignal& stop, Log* log) {
-  const auto name = peer_name(peer);
+void serve_blocking(const net::Socket& connection, const std::string& name, const Service& service,
+                    const Limits& limits, const StopSignal& stop, Log* log) {
   if (log) log->connection(connected_line(name));
   SessionContext context;
   context.max_line = limits.max_line;

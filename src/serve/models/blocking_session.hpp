@@ -25,7 +25,7 @@ namespace sockit::serve::models::blocking {
 /// `closed ADDR after N requests` and the session's complaints to `log` (may be nullptr).
 /// Borrows `connection`: the caller closes it (after taking it off any list that might shut it
 /// down).
-void serve_blocking(const net::Socket& connection, const net::Address& peer, const Service& service,
+void serve_blocking(const net::Socket& connection, const std::string& peer, const Service& service,
                     const Limits& limits, const StopSignal& stop, Log* log);
 
 }  // namespace sockit::serve::models::blocking

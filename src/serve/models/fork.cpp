@@ -45,50 +45,43 @@ class ForkModel : public Model {
   std::string_view name() const noexcept override { return "fork"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    Acceptor acceptor(listener, log_);
-    for (;;) {
-      reap();
-      const auto tick = alive() == 0 ? std::chrono::milliseconds(-1) : kReapTick;
-      const auto wakeup = wait_for_connection(listener, stop, tick);
-      if (wakeup == Wakeup::stop) break;
-      if (wakeup == Wakeup::timeout) continue;
-      auto accepted = acceptor.accept_one();
-      if (!accepted) {
-        if (acceptor.starved()) pause_unless_stopped(stop, kReapTick);
-        continue;
-      }
-      reap();
-      if (alive() >= limits.max_conns) {
-        refuse(std::move(*accepted), limits.max_conns, log_);
-        continue;
-      }
-      spawn(listener, std::move(*accepted), service, limits, stop);
-    }
+    accept_until_stopped(
+        listener, stop, log_,
+        [&] {
+          reap();
+          return alive() == 0 ? std::chrono::milliseconds(-1) : kReapTick;
+        },
+        [&](Client client) {
+          reap();
+          if (alive() >= limits.max_conns) return refuse(std::move(client), limits.max_conns, log_);
+          spawn(listener, std::move(client), service, limits, stop);
+        });
     finish(limits.grace_period);
   }
 
  private:
-  void spawn(net::Socket& listener, Accepted accepted, const Service& service, const Limits& limits,
+  void spawn(net::Socket& listener, Client client, const Service& service, const Limits& limits,
              const StopSignal& stop) {
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
-      if (log_) log_->notice("closed " + peer_name(accepted.peer) + ": " + net::errno_error("fork").what());
-      return;  // `accepted` closes as it goes out of scope
+      if (log_) log_->notice("closed " + client.peer + ": " + net::errno_error("fork").what());
+      return;  // `client` closes as it goes out of scope
     }
     if (pid == 0) {
       // The child: dies with the parent rather than outliving it with a client.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(1);
       listener.close();  // this process's copy only
-      serve_blocking(accepted.socket, accepted.peer, service, limits, stop, log_);
-      accepted.socket.close();
+      // A session that throws ends here too: serve_blocking logs it and returns.
+      serve_blocking(client.socket, client.peer, service, limits, stop, log_);
+      client.socket.close();
       // _exit: no atexit handlers, no static destructors, no flushing stdio the parent owns.
       ::_exit(0);
     }
     std::lock_guard lock(children_mutex_);
     children_.insert(pid);
-    // `accepted` closes here: the parent must not keep the client's socket open.
+    // `client` closes here: the parent must not keep the client's socket open.
   }
 
   std::size_t alive() {

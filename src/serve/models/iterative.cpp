@@ -17,22 +17,13 @@ class IterativeModel : public Model {
   std::string_view name() const noexcept override { return "iterative"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    Acceptor acceptor(listener, log_);
-    for (;;) {
-      const auto wakeup = wait_for_connection(listener, stop);
-      if (wakeup == Wakeup::stop) break;
-      if (wakeup == Wakeup::timeout) continue;
-      auto accepted = acceptor.accept_one();
-      if (accepted) {
-        // --max-conns of 0 refuses everyone; any other limit is never reached one at a time.
-        if (limits.max_conns == 0)
-          refuse(std::move(*accepted), limits.max_conns, log_);
-        else
-          serve_blocking(accepted->socket, accepted->peer, service, limits, stop, log_);
-      } else if (acceptor.starved()) {
-        pause_unless_stopped(stop, std::chrono::milliseconds(50));
-      }
-    }
+    accept_until_stopped(
+        listener, stop, log_, [] { return std::chrono::milliseconds(-1); },
+        [&](Client client) {
+          // --max-conns of 0 refuses everyone; any other limit is never reached one at a time.
+          if (limits.max_conns == 0) return refuse(std::move(client), limits.max_conns, log_);
+          serve_blocking(client.socket, client.peer, service, limits, stop, log_);
+        });
   }
 
  private:

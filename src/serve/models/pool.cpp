@@ -36,12 +36,15 @@ class PoolModel : public Model {
   std::string_view name() const noexcept override { return "pool"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
+    // Workers sleep in accept() itself, waking at least every kStopCheck to look at stop.
+    (void)net::set_nonblocking(listener.fd(), false);
     if (auto timeout = net::set_receive_timeout(listener.fd(), kStopCheck); !timeout && log_)
       log_->notice("pool: workers will notice stop only with the next client: " + std::string(timeout.error().what()));
+    DescriptorSpell spell;
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < threads_; ++i) {
       try {
-        workers.emplace_back([&] { work(listener, service, limits, stop); });
+        workers.emplace_back([&] { work(listener, service, limits, stop, spell); });
       } catch (...) {  // std::system_error; not inspected: see thread.cpp
         if (log_) log_->notice("pool: started only " + std::to_string(i) + " of " + std::to_string(threads_) +
                                " workers: the system refused more threads");
@@ -55,22 +58,22 @@ class PoolModel : public Model {
   }
 
  private:
-  void work(const net::Socket& listener, const Service& service, const Limits& limits, const StopSignal& stop) {
-    Acceptor acceptor(listener, log_, Acceptor::Waiting::in_accept);
+  void work(const net::Socket& listener, const Service& service, const Limits& limits, const StopSignal& stop,
+            DescriptorSpell& spell) {
+    Acceptor acceptor(listener, spell, ModelLog(log_));
     while (!stop.requested()) {
-      auto accepted = acceptor.accept_one();
-      if (!accepted) {
-        if (acceptor.starved()) pause_unless_stopped(stop, std::chrono::milliseconds(50));
-        continue;
-      }
-      const int fd = accepted->socket.fd();
+      Client client;
+      const auto outcome = acceptor.accept_one(client);
+      if (outcome == Acceptor::Outcome::paused) pause_unless_stopped(stop, kAcceptPause);
+      if (outcome != Acceptor::Outcome::accepted) continue;
+      const int fd = client.socket.fd();
       if (!live_.try_add(fd, limits.max_conns)) {
-        refuse(std::move(*accepted), limits.max_conns, log_);
+        refuse(std::move(client), limits.max_conns, log_);
         continue;
       }
-      serve_blocking(accepted->socket, accepted->peer, service, limits, stop, log_);
+      serve_blocking(client.socket, client.peer, service, limits, stop, log_);
       live_.remove(fd);
-      accepted->socket.close();
+      client.socket.close();
     }
   }
 

@@ -128,11 +128,11 @@ Door* Reactor::door_of(int fd) {
 
 void Reactor::accept_clients(Door& door) {
   for (int i = 0; i < kAcceptsPerEvent; ++i) {
-    Accepted client;
+    Client client;
     switch (door.acceptor.accept_one(client)) {
       case Acceptor::Outcome::drained:
         return;
-      case Acceptor::Outcome::refused:
+      case Acceptor::Outcome::again:
         continue;
       case Acceptor::Outcome::paused:
         watch_listener(false);
@@ -148,9 +148,11 @@ void Reactor::accept_clients(Door& door) {
                       FD_SETSIZE));
       continue;
     }
+    auto slot = shared_.admit(client);
+    if (!slot) continue;
     auto session = open_session(door.endpoint.service, shared_.limits, client.peer);
     entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session), shared_.limits,
-                          door.producer, shared_.offload, shared_.log, std::move(client.slot));
+                          door.producer, shared_.offload, shared_.log, std::move(*slot));
     const auto it = std::prev(entries_.end());
     if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1, entries_.end());
     by_fd_[static_cast<std::size_t>(fd)] = it;
@@ -263,11 +265,20 @@ std::unique_ptr<Session> open_session(const Service& service, const Limits& limi
   return service.new_session(context);
 }
 
+std::optional<ConnectionSlot> ReactorShared::admit(Client& client) {
+  if (open.fetch_add(1, std::memory_order_relaxed) >= limits.max_conns) {
+    open.fetch_sub(1, std::memory_order_relaxed);
+    log.connection(refused_line(client.peer, limits.max_conns));
+    return std::nullopt;  // the caller closes the client
+  }
+  return ConnectionSlot(open);
+}
+
 std::vector<Door> open_doors(ReactorShared& shared) {
   std::vector<Door> doors;
   doors.reserve(shared.endpoints.size());
   for (const auto& endpoint : shared.endpoints)
-    doors.push_back({endpoint, Acceptor(endpoint.listener, shared.limits, shared.open, shared.out_of_descriptors, shared.log),
+    doors.push_back({endpoint, Acceptor(endpoint.listener, shared.out_of_descriptors, shared.log),
                      endpoint.service.produces_without_input()});
   return doors;
 }

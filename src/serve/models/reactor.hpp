@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +62,9 @@ struct ReactorShared {
   std::atomic<std::size_t> open{0};  ///< connections open in all loops (--max-conns)
   DescriptorSpell out_of_descriptors{};  ///< EMFILE logged once for all loops
   WorkerPool workers{};              ///< CPU-bound sessions run here
+
+  /// A place in --max-conns for `client`, or nothing: then it is closed with one log line.
+  std::optional<ConnectionSlot> admit(Client& client);
 };
 
 class Reactor;

@@ -31,35 +31,27 @@ class ThreadModel : public Model {
   std::string_view name() const noexcept override { return "thread"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    Acceptor acceptor(listener, log_);
     std::list<Worker> workers;
-    for (;;) {
-      join_finished(workers);
-      // With threads running, wake now and then to join the finished ones.
-      const auto tick = workers.empty() ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(500);
-      const auto wakeup = wait_for_connection(listener, stop, tick);
-      if (wakeup == Wakeup::stop) break;
-      if (wakeup == Wakeup::timeout) continue;
-      auto accepted = acceptor.accept_one();
-      if (!accepted) {
-        if (acceptor.starved()) pause_unless_stopped(stop, std::chrono::milliseconds(50));
-        continue;
-      }
-      if (live_.size() >= limits.max_conns) {
-        refuse(std::move(*accepted), limits.max_conns, log_);
-        continue;
-      }
-      start(workers, std::move(*accepted), service, limits, stop);
-    }
+    accept_until_stopped(
+        listener, stop, log_,
+        [&] {
+          join_finished(workers);
+          // With threads running, wake now and then to join the finished ones.
+          return workers.empty() ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(500);
+        },
+        [&](Client client) {
+          if (live_.size() >= limits.max_conns) return refuse(std::move(client), limits.max_conns, log_);
+          start(workers, std::move(client), service, limits, stop);
+        });
     if (!live_.wait_until_empty(limits.grace_period) && log_)
       log_->notice("grace period over: closing " + std::to_string(live_.shut_down_all()) + " connections");
     for (auto& worker : workers) worker.thread.join();
   }
 
  private:
-  void start(std::list<Worker>& workers, Accepted accepted, const Service& service, const Limits& limits,
+  void start(std::list<Worker>& workers, Client client, const Service& service, const Limits& limits,
              const StopSignal& stop) {
-    auto connection = std::make_shared<Accepted>(std::move(accepted));
+    auto connection = std::make_shared<Client>(std::move(client));
     const int fd = connection->socket.fd();
     live_.add(fd);
     Worker worker;
@@ -74,7 +66,7 @@ class ThreadModel : public Model {
       // std::system_error from pthread_create (EAGAIN). Not inspected: under UBSan, reading the
       // exception libstdc++ threw from a failed thread start reports an invalid vptr.
       live_.remove(fd);
-      if (log_) log_->notice("closed " + peer_name(connection->peer) + ": the system refused a new thread");
+      if (log_) log_->notice("closed " + connection->peer + ": the system refused a new thread");
       return;
     }
     workers.push_back(std::move(worker));

@@ -293,22 +293,19 @@ void Ring::run() {
 void Ring::on_accept(std::size_t door, int result, unsigned flags) {
   if (!(flags & IORING_CQE_F_MORE)) accept_armed_[door] = false;  // the kernel ended the multishot
   if (result >= 0) {
-    net::Socket socket{net::Fd(result)};
-    auto peer = socket.peer_address();
-    Accepted client;
     // Served even if stop came meanwhile: the kernel accepted it before the cancel took effect.
-    if (doors_[door].acceptor.admit(std::move(socket), peer ? peer->to_string() : "?", client)) {
+    auto client = Acceptor::adopt(net::Fd(result));
+    if (auto slot = shared_.admit(client)) {
       auto session = open_session(doors_[door].endpoint.service, shared_.limits, client.peer);
       auto& entry = entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session),
                                           shared_.limits, doors_[door].producer, shared_.offload, shared_.log,
-                                          std::move(client.slot));
+                                          std::move(*slot));
       entry.self = std::prev(entries_.end());
       entry.connection.open();
       pump(entry);
     }
   } else if (result != -ECANCELED && listening_) {
-    const auto outcome = doors_[door].acceptor.failed(-result, fmt::format("accept failed: {}", std::strerror(-result)));
-    if (outcome == Acceptor::Outcome::paused) {
+    if (doors_[door].acceptor.failed(-result) == Acceptor::Outcome::paused) {
       cancel_every_accept();  // descriptors are the process's: every listener waits out the pause
       resume_accepting_ = Clock::now() + kAcceptPause;
       return;

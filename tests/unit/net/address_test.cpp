@@ -25,6 +25,12 @@ TEST(Address, Ipv6RoundTripsWithBrackets) {
   EXPECT_EQ(Address::parse("[2001:db8::a:b]:65535").value().to_string(), "[2001:db8::a:b]:65535");
 }
 
+TEST(Address, UnmappedShowsAnIpv4MappedAddressAsIpv4) {
+  EXPECT_EQ(Address::parse("[::ffff:127.0.0.1]:5000").value().unmapped().to_string(), "127.0.0.1:5000");
+  EXPECT_EQ(Address::parse("[::1]:7").value().unmapped().to_string(), "[::1]:7");
+  EXPECT_EQ(Address::parse("10.0.0.1:7").value().unmapped().to_string(), "10.0.0.1:7");
+}
+
 TEST(Address, UnixPathRoundTrips) {
   auto a = Address::parse("unix:/tmp/sockit.sock").value();
   EXPECT_EQ(a.family(), AF_UNIX);

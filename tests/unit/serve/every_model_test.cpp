@@ -1,6 +1,7 @@
-// Session's contract under every model: a client that pipelines requests and stops reading
-// stops the session (the answers it gets plateau far below what it asked for), and once it
-// reads again every answer arrives, in order, file ranges included.
+// What every model guarantees, blocking or event-driven. Session's contract: a client that
+// pipelines requests and stops reading stops the session (the answers it gets plateau far below
+// what it asked for), and once it reads again every answer arrives, in order, file ranges
+// included. And a session that throws ends its own connection, never the server.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -8,13 +9,16 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <future>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "net/io.hpp"
 #include "net/options.hpp"
 #include "net/socket.hpp"
+#include "serve/log.hpp"
 #include "serve/model.hpp"
 #include "test_support.hpp"
 
@@ -146,6 +150,74 @@ TEST_P(BoundedModel, AClientThatStopsReadingStopsItsSessionAndThenGetsEveryAnswe
   stop.request();
   run.get();
 }
+
+/// Echoes lines; the line "boom" throws.
+class Throwing : public Service {
+ public:
+  std::string_view name() const noexcept override { return "throwing"; }
+  std::unique_ptr<Session> new_session(const SessionContext&) const override {
+    class S : public Session {
+     public:
+      Taken receive(std::span<const std::byte> in, Output& out) override {
+        line_.append(reinterpret_cast<const char*>(in.data()), in.size());
+        for (auto end = line_.find('\n'); end != std::string::npos; end = line_.find('\n')) {
+          if (line_.compare(0, end, "boom") == 0) throw std::runtime_error("boom");
+          out.append(line_.substr(0, end + 1));
+          line_.erase(0, end + 1);
+        }
+        return {in.size()};
+      }
+
+     private:
+      std::string line_;
+    };
+    return std::make_unique<S>();
+  }
+};
+
+class EveryModel : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!make_model(GetParam(), {})) GTEST_SKIP() << GetParam() << " is not available on this machine or build";
+  }
+};
+
+TEST_P(EveryModel, ASessionThatThrowsIsLoggedAndEndsOnlyItsConnection) {
+  Throwing service;
+  std::FILE* log_file = std::tmpfile();
+  Log log(log_file, false);
+  auto model = make_model(GetParam(), {.threads = 1, .log = &log});
+  auto listener = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
+  const auto address = listener.local_address().value();
+  Limits limits;
+  limits.grace_period = 1s;
+  StopSignal stop;
+  auto run = std::async(std::launch::async, [&] { model->run(listener, service, limits, stop); });
+
+  auto victim = net::connect_to(address, 5s).value();
+  net::send_all(victim.fd(), net::as_bytes("boom\n")).value();
+  std::byte byte[1];
+  auto end = net::recv_some(victim.fd(), byte, net::Deadline::after(5s));
+  EXPECT_TRUE(!end || *end == 0) << "the connection stayed open";
+
+  auto other = net::connect_to(address, 5s).value();
+  net::send_all(other.fd(), net::as_bytes("still here\n")).value();
+  std::string reply(11, '\0');
+  net::recv_exact(other.fd(), std::as_writable_bytes(std::span(reply)), net::Deadline::after(5s)).value();
+  EXPECT_EQ(reply, "still here\n");
+  other.close();
+  stop.request();
+  run.get();
+
+  std::string text(1 << 16, '\0');
+  text.resize(static_cast<std::size_t>(std::max<ssize_t>(0, ::pread(::fileno(log_file), text.data(), text.size(), 0))));
+  std::fclose(log_file);
+  EXPECT_NE(text.find("failed: boom"), std::string::npos) << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, EveryModel,
+                         ::testing::Values("iterative", "fork", "thread", "pool", "select", "poll", "epoll", "uring"),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(AllModels, BoundedModel,
                          ::testing::Combine(::testing::Values("iterative", "fork", "thread", "pool", "select", "poll",
