@@ -11,9 +11,7 @@ namespace sockit::cascade {
 std::unique_ptr<serve::Model> make_serving_model(serve::Log* log) {
   serve::ModelOptions options;
   options.log = log;
-  if (auto model = serve::make_model("epoll", options)) return model;
-  for (const auto& name : serve::available_models())
-    if (auto model = serve::make_model(name, options)) return model;
+  if (auto model = serve::make_model(serve::default_model(), options)) return model;
   throw std::logic_error("the server engine offers no model");
 }
 

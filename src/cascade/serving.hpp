@@ -10,8 +10,7 @@
 
 namespace sockit::cascade {
 
-/// The model cascade serves its tracker and block server with: the epoll model when this build
-/// has it, else the first model available (every build has the blocking ones).
+/// The model cascade serves its tracker and block server with: serve::default_model().
 std::unique_ptr<serve::Model> make_serving_model(serve::Log* log);
 
 /// Runs a service on its own thread until stop() or destruction (which stops and joins).

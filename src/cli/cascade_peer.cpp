@@ -1,20 +1,18 @@
+// sockit cascade peer: flags into a cascade::PeerConfig; the progress bar, the JSON report and
+// the messages around the Peer's download and seeding.
 #include <fmt/core.h>
-#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "cascade/block_server.hpp"
 #include "cascade/cascade_file.hpp"
-#include "cascade/downloader.hpp"
-#include "cascade/library.hpp"
-#include "cascade/serving.hpp"
-#include "cascade/tracker_client.hpp"
+#include "cascade/peer.hpp"
 #include "cli/cascade_commands.hpp"
 #include "net/address.hpp"
-#include "net/socket.hpp"
+#include "serve/log.hpp"
 
 namespace sockit::cli::cascade_commands {
 namespace {
@@ -69,50 +67,34 @@ nlohmann::json to_json(const std::vector<cascade::FileReport>& reports) {
   return {{"files", files}};
 }
 
+cascade::PeerConfig configure(const PeerOptions& o, serve::Log& log) {
+  cascade::PeerConfig config;
+  for (std::size_t i = 0; i < o.cascade_files.size(); ++i)
+    config.files.push_back({o.cascade_files[i],
+                            o.outputs.empty() ? cascade::default_data_path(o.cascade_files[i]) : o.outputs[i]});
+  config.download.tracker = net::Address::parse(o.tracker).value();
+  config.listen = net::Address::parse(o.listen).value();
+  config.download.max_peers = o.max_peers;
+  config.download.list_interval = seconds(o.list_interval);
+  config.download.resubscribe_interval = seconds(o.resubscribe_interval);
+  config.download.stall_timeout = seconds(o.stall_timeout);
+  config.log = &log;
+  return config;
+}
+
 int run_peer(const PeerOptions& o) {
   if (!o.outputs.empty() && o.outputs.size() != o.cascade_files.size()) {
     fmt::print(stderr, "sockit cascade peer: give one -o per cascade file ({} files, {} outputs)\n",
                o.cascade_files.size(), o.outputs.size());
     return 2;
   }
-  const auto tracker = net::Address::parse(o.tracker).value();
-  const auto listen_at = net::Address::parse(o.listen).value();
-  if (listen_at.family() != AF_INET) {
+  serve::Log log(stdout, !o.verbose);
+  const auto config = configure(o, log);
+  if (config.listen.family() != AF_INET) {
     fmt::print(stderr, "sockit cascade peer: --listen must be an IPv4 address (the tracker stores IPv4)\n");
     return 2;
   }
   const bool tty = ::isatty(STDERR_FILENO) == 1;
-  serve::Log log(stdout, !o.verbose);
-
-  auto library = std::make_shared<cascade::Library>();
-  std::vector<std::shared_ptr<cascade::SharedFile>> files;
-  for (std::size_t i = 0; i < o.cascade_files.size(); ++i) {
-    auto description = cascade::load_cascade(o.cascade_files[i]).value();
-    const auto output = o.outputs.empty() ? cascade::default_data_path(o.cascade_files[i]) : o.outputs[i];
-    auto file = cascade::open_shared_file(std::move(description), output).value();
-    library->add(file);
-    files.push_back(std::move(file));
-  }
-
-  auto listener = net::listen_on(listen_at).value();
-  const auto where = listener.local_address().value();
-  cascade::Endpoint self{*cascade::parse_ipv4(where.host()), where.port()};
-  cascade::BlockService blocks(library);
-  serve::Limits limits;
-  limits.idle_timeout = std::chrono::minutes(2);
-  limits.high_water = 8 << 20;
-  limits.grace_period = std::chrono::seconds(1);
-  cascade::BackgroundServer server(std::move(listener), blocks, limits, &log);
-  serve::StopSignal stop;
-  StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
-  log.notice(fmt::format("cascade peer listening on {}", where.to_string()));
-  cascade::DownloadOptions options;
-  options.tracker = tracker;
-  options.self = self;
-  options.max_peers = o.max_peers;
-  options.list_interval = seconds(o.list_interval);
-  options.resubscribe_interval = seconds(o.resubscribe_interval);
-  options.stall_timeout = seconds(o.stall_timeout);
   bool bar_shown = false;
   auto event = [&](const std::string& line) {
     if (!tty) return log.notice(line);
@@ -125,8 +107,12 @@ int run_peer(const PeerOptions& o) {
     draw(p);
     bar_shown = true;
   };
-  cascade::Downloader downloader(options, event, progress);
-  auto reports = downloader.run(files, stop);
+  cascade::Peer peer(config, {event, progress});
+  serve::StopSignal stop;
+  StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
+  log.notice(fmt::format("cascade peer listening on {}", peer.address().to_string()));
+
+  auto reports = peer.download(stop);
   if (bar_shown) fmt::print(stderr, "\n");
   if (!o.stats.empty() && reports) std::ofstream(o.stats) << to_json(*reports).dump(2) << "\n";
   const auto& done = reports.value();
@@ -141,16 +127,8 @@ int run_peer(const PeerOptions& o) {
   }
   if (o.no_seed || stop.requested()) return 0;
 
-  log.notice(fmt::format("seeding {} files on {} (Ctrl-C to stop)", files.size(), where.to_string()));
-  while (!stop.requested()) {
-    for (const auto& file : files) {
-      auto answer = cascade::ask_tracker(tracker, cascade::TrackerCommand::subscribe,
-                                         file->description().cascade_hash, self, options.tracker_timeout);
-      if (!answer) log.notice(fmt::format("tracker {}: {}", tracker.to_string(), answer.error().what()));
-    }
-    pollfd wait{stop.fd(), POLLIN, 0};
-    ::poll(&wait, 1, static_cast<int>(options.resubscribe_interval.count()));
-  }
+  log.notice(fmt::format("seeding {} files on {} (Ctrl-C to stop)", peer.file_count(), peer.address().to_string()));
+  peer.seed(stop);
   log.notice("stopped seeding");
   return 0;
 }

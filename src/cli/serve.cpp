@@ -1,33 +1,26 @@
-// sockit serve: every service of the catalog under any model, TCP and UDP (DESIGN.md "Command
-// line"). Parses flags, binds every listener first (so a port in use fails before anything
-// runs), prints one startup line per listener, then runs each listener on its own thread(s)
-// until SIGINT/SIGTERM, which this file turns into StopSignal::request().
-#include <fmt/core.h>
+// sockit serve (DESIGN.md "Command line"): flags into a serve::ServerConfig, the startup table
+// from what the Server bound, and SIGINT/SIGTERM into StopSignal::request().
+#include <fmt/format.h>
 
-#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli/command.hpp"
 #include "cli/stop_on_signals.hpp"
 #include "net/address.hpp"
-#include "net/socket.hpp"
 #include "serve/log.hpp"
 #include "serve/model.hpp"
-#include "serve/models/pool.hpp"
+#include "serve/server.hpp"
 #include "serve/services/services.hpp"
 #include "serve/stop_signal.hpp"
-#include "serve/udp.hpp"
 
 namespace sockit::cli {
 namespace {
-
-using serve::services::ServiceInfo;
 
 struct ServeOptions {
   std::vector<std::string> services;
@@ -55,74 +48,33 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Best first: what `sockit serve` uses when epoll is not in this build.
-constexpr std::string_view kModelPreference[] = {"epoll", "uring", "poll", "select", "pool", "thread", "fork", "iterative"};
-
-std::string joined(const std::vector<std::string>& words) {
-  std::string text;
-  for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
-  return text;
-}
-
 std::string thread_count(unsigned n) { return n == 1 ? "1 thread" : fmt::format("{} threads", n); }
 
-// The model's concurrency as the startup line shows it.
-std::string concurrency(std::string_view model, unsigned threads) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  if (model == "fork") return "process per connection";
-  if (model == "thread") return "thread per connection";
-  if (model == "iterative") return thread_count(1);
-  if (model == "pool") return thread_count(threads ? threads : serve::models::pool_default_threads());
-  if (model == "epoll" || model == "uring") return thread_count(threads ? threads : cores);
-  return thread_count(threads ? threads : 1);
+std::string concurrency(const std::string& model, unsigned threads) {
+  if (threads > 0) return thread_count(threads);
+  return model == "fork" ? "process per connection" : "thread per connection";
 }
 
 std::chrono::milliseconds milliseconds_of(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5));
 }
 
-struct Request {
-  const ServiceInfo* info;
-  std::optional<std::uint16_t> port;  ///< from NAME:PORT
-  bool named;                         ///< given on the command line (not "every service")
-};
-
-std::vector<Request> parse_requests(const ServeOptions& o) {
-  std::vector<Request> requests;
-  if (o.services.empty()) {
-    for (const auto& info : serve::services::catalog()) requests.push_back({&info, std::nullopt, false});
-    return requests;
-  }
-  for (const auto& text : o.services) {
-    const auto colon = text.find(':');
-    const std::string name = text.substr(0, colon);
-    const auto* info = serve::services::find(name);
-    if (!info) {
-      std::vector<std::string> names;
-      for (const auto& s : serve::services::catalog()) names.emplace_back(s.name);
-      throw UsageError(fmt::format("unknown service '{}' (services: {})", name, joined(names)));
-    }
-    std::optional<std::uint16_t> port;
-    if (colon != std::string::npos) {
-      const std::string digits = text.substr(colon + 1);
-      unsigned value = 0;
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || value > 65535)
-        throw UsageError(fmt::format("bad port in '{}': a number from 0 to 65535", text));
-      port = static_cast<std::uint16_t>(value);
-    }
-    requests.push_back({info, port, true});
-  }
-  return requests;
+// SERVICE[:PORT]; the server checks the name.
+serve::ServiceRequest parse_service(const std::string& text) {
+  const auto colon = text.find(':');
+  serve::ServiceRequest request{text.substr(0, colon), std::nullopt};
+  if (colon == std::string::npos) return request;
+  const std::string digits = text.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || value > 65535)
+    throw UsageError(fmt::format("bad port in '{}': a number from 0 to 65535", text));
+  request.port = static_cast<std::uint16_t>(value);
+  return request;
 }
 
-// The address every listener binds, port 0 (each listener sets its own).
-net::Address base_address(const std::string& listen) {
-  if (listen.empty()) {
-    // All interfaces: the IPv6 wildcard, dual-stack, unless this host has no IPv6.
-    if (net::Socket::create(AF_INET6, SOCK_STREAM)) return net::Address::any(AF_INET6, 0);
-    return net::Address::any(AF_INET, 0);
-  }
+std::optional<net::Address> parse_listen(const std::string& listen) {
+  if (listen.empty()) return std::nullopt;
   std::string text = listen;
   if (text == "localhost") text = "127.0.0.1";
   for (const auto& candidate : {text + ":0", "[" + text + "]:0"}) {
@@ -132,35 +84,48 @@ net::Address base_address(const std::string& listen) {
   throw UsageError(fmt::format("--listen {}: not a numeric IPv4 or IPv6 address", listen));
 }
 
-std::string choose_model(const ServeOptions& o, serve::Log& log) {
-  const auto available = serve::available_models();
-  auto have = [&](std::string_view m) { return std::find(available.begin(), available.end(), m) != available.end(); };
-  if (!o.model.empty()) {
-    if (!have(o.model))
-      throw UsageError(fmt::format("model '{}' is unknown or not available in this build (available: {})", o.model,
-                                   joined(available)));
-    return o.model;
-  }
-  for (auto m : kModelPreference) {
-    if (have(m)) {
-      if (m != kModelPreference[0]) log.notice(fmt::format("model epoll is not in this build; using {}", m));
-      return std::string(m);
-    }
-  }
-  throw std::runtime_error("no server model is available in this build");
+int usage(const char* message) {
+  std::fflush(stdout);
+  fmt::print(stderr, "sockit serve: {}\n", message);
+  return 2;
 }
 
-struct TcpListener {
-  std::string service_name;
-  std::unique_ptr<serve::Service> service;
-  net::Socket socket;
-};
+serve::ServerConfig configure(const ServeOptions& o, serve::Log& log) {
+  serve::ServerConfig config;
+  for (const auto& text : o.services) config.services.push_back(parse_service(text));
+  config.tcp = !o.udp_only;
+  config.udp = !o.tcp_only;
+  config.listen = parse_listen(o.listen);
+  config.model = o.model;
+  config.threads = o.threads;
+  config.offload = !o.no_offload;
+  config.limits.max_conns = o.max_conns;
+  // --idle-timeout 0: never (a year is never enough for a test, and still fits a Deadline).
+  config.limits.idle_timeout = o.idle_timeout > 0 ? milliseconds_of(o.idle_timeout) : std::chrono::hours(24 * 365);
+  config.limits.max_line = o.max_line;
+  config.limits.grace_period = milliseconds_of(o.grace);
+  config.service_options = {o.format, o.algorithm};
+  config.system_ports = o.system_ports;
+  config.log = &log;
+  return config;
+}
 
-struct UdpListener {
-  std::string service_name;
-  std::unique_ptr<serve::DatagramService> service;
-  std::vector<net::Socket> sockets;
-};
+void print_startup(const serve::Server& server, bool every_service, serve::Log& log) {
+  if (server.model_is_fallback())
+    log.notice(fmt::format("model {} is not in this build; using {}", serve::kPreferredModel, server.model()));
+  if (!server.skipped().empty() && every_service)
+    log.notice(fmt::format("not built yet, skipped: {}", fmt::join(server.skipped(), " ")));
+  else
+    for (const auto& what : server.skipped()) log.notice(fmt::format("{} is not built into this sockit; skipped", what));
+  for (const auto& l : server.listening()) {
+    if (l.transport == serve::Transport::tcp)
+      log.notice(fmt::format("listening on {} ({}/tcp, model {}, {})", l.address.to_string(), l.service,
+                             server.model(), concurrency(server.model(), l.threads)));
+    else
+      log.notice(fmt::format("listening on {} ({}/udp, {})", l.address.to_string(), l.service,
+                             thread_count(l.threads)));
+  }
+}
 
 int list_models() {
   for (const auto& m : serve::available_models()) fmt::print("{}\n", m);
@@ -186,99 +151,10 @@ int run(const ServeOptions& o) {
   serve::StopSignal stop;
   StopOnSignals signals(stop);
   serve::Log log(stdout, o.quiet, o.json_log ? serve::Log::Format::json : serve::Log::Format::text);
-  serve::services::ServiceOptions service_options{o.format, o.algorithm};
-  const auto requests = parse_requests(o);
-  const auto base = base_address(o.listen);
-  const bool want_tcp = !o.udp_only;
-  const bool want_udp = !o.tcp_only;
-
-  std::vector<TcpListener> tcp;
-  std::vector<UdpListener> udp;
-  std::vector<std::string> not_built;
-  std::string model_name;
-  std::unique_ptr<serve::Model> model;  // one for every TCP listener: event models share their loops
-  for (const auto& request : requests) {
-    const auto& info = *request.info;
-    const std::string name(info.name);
-    const bool tcp_here = want_tcp && info.tcp;
-    const bool udp_here = want_udp && info.udp;
-    if (request.named && !tcp_here && !udp_here)
-      throw UsageError(fmt::format("{} has no {} form", name, info.tcp ? "UDP" : "TCP"));
-    auto tcp_service = tcp_here ? serve::services::make_tcp(name, service_options) : nullptr;
-    auto udp_service = udp_here ? serve::services::make_udp(name, service_options) : nullptr;
-    if (tcp_here && !tcp_service) not_built.push_back(name + "/tcp");
-    if (udp_here && !udp_service) not_built.push_back(name + "/udp");
-    if (request.named && !tcp_service && !udp_service)
-      throw UsageError(fmt::format("service {} is not built into this sockit", name));
-
-    net::Address address = base;
-    address.set_port(request.port.value_or(o.system_ports ? info.system_port : info.port));
-    std::optional<std::uint16_t> tcp_port;
-    if (tcp_service) {
-      if (!model) {
-        model_name = choose_model(o, log);
-        model = serve::make_model(model_name, {.threads = o.threads, .offload = !o.no_offload, .log = &log});
-      }
-      auto socket = net::listen_on(address).value();
-      tcp_port = socket.local_address().value().port();
-      tcp.push_back({name, std::move(tcp_service), std::move(socket)});
-    }
-    if (udp_service) {
-      const unsigned count = std::max(1u, o.threads);
-      auto sockets = [&] {
-        // Port 0 for both transports: give UDP the port TCP got, if it is free.
-        if (address.port() == 0 && tcp_port) {
-          net::Address same = address;
-          same.set_port(*tcp_port);
-          if (auto group = serve::bind_udp_group(same, count)) return std::move(*group);
-        }
-        return serve::bind_udp_group(address, count).value();
-      }();
-      udp.push_back({name, std::move(udp_service), std::move(sockets)});
-    }
-  }
-  if (tcp.empty() && udp.empty()) throw UsageError("nothing to serve: no service is built for the transports asked");
-  if (!not_built.empty() && requests.front().named == false)
-    log.notice(fmt::format("not built yet, skipped: {}", joined(not_built)));
-  else
-    for (const auto& what : not_built) log.notice(fmt::format("{} is not built into this sockit; skipped", what));
-
-  for (const auto& l : tcp)
-    log.notice(fmt::format("listening on {} ({}/tcp, model {}, {})", l.socket.local_address().value().to_string(),
-                           l.service_name, model_name, concurrency(model_name, o.threads)));
-  for (const auto& l : udp)
-    log.notice(fmt::format("listening on {} ({}/udp, {})", l.sockets.front().local_address().value().to_string(),
-                           l.service_name, thread_count(static_cast<unsigned>(l.sockets.size()))));
-
-  serve::Limits limits;
-  limits.max_conns = o.max_conns;
-  // --idle-timeout 0: never (a year is never enough for a test, and still fits a Deadline).
-  limits.idle_timeout = o.idle_timeout > 0 ? milliseconds_of(o.idle_timeout) : std::chrono::hours(24 * 365);
-  limits.max_line = o.max_line;
-  limits.grace_period = milliseconds_of(o.grace);
-
+  serve::Server server(configure(o, log));
+  print_startup(server, o.services.empty(), log);
   std::fflush(stdout);  // forked children must not inherit unwritten output
-
-  std::vector<serve::Endpoint> endpoints;
-  for (auto& l : tcp) endpoints.push_back({l.socket, *l.service});
-  std::vector<std::thread> threads;
-  if (model)
-    threads.emplace_back([&] {
-      try {
-        model->run_all(endpoints, limits, stop);
-      } catch (const std::exception& e) {
-        log.notice(fmt::format("TCP stopped: {}", e.what()));
-      }
-    });
-  for (auto& l : udp)
-    threads.emplace_back([&] {
-      try {
-        serve::serve_udp(l.sockets, *l.service, limits, stop, &log);
-      } catch (const std::exception& e) {
-        log.notice(fmt::format("{}/udp stopped: {}", l.service_name, e.what()));
-      }
-    });
-  for (auto& t : threads) t.join();
+  server.run(stop);
   log.notice("stopped");
   return 0;
 }
@@ -328,9 +204,9 @@ Command add_serve(CLI::App& app) {
             try {
               return run(*o);
             } catch (const UsageError& e) {
-              std::fflush(stdout);
-              fmt::print(stderr, "sockit serve: {}\n", e.what());
-              return 2;
+              return usage(e.what());
+            } catch (const serve::ConfigError& e) {
+              return usage(e.what());
             }
           }};
 }

@@ -64,4 +64,10 @@ std::vector<std::string> available_models();
 /// The model called `name`, or nullptr if unknown or unavailable.
 std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& options);
 
+/// The model used when none is named, if this build has it.
+inline constexpr std::string_view kPreferredModel = "epoll";
+/// kPreferredModel, else the best available (uring, poll, select, pool, thread, fork, iterative).
+/// Every build has the blocking ones.
+std::string default_model();
+
 }  // namespace sockit::serve

@@ -24,6 +24,10 @@ constexpr ModelEntry kModels[] = {
     {"epoll", models::make_epoll},         {"uring", models::make_uring},
 };
 
+// Best first, for default_model().
+constexpr std::string_view kPreference[] = {kPreferredModel, "uring", "poll", "select",
+                                            "pool",          "thread", "fork", "iterative"};
+
 }  // namespace
 
 void Model::run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) {
@@ -52,6 +56,13 @@ std::vector<std::string> available_models() {
 std::unique_ptr<Model> make_model(std::string_view name, const ModelOptions& options) {
   auto it = std::find_if(std::begin(kModels), std::end(kModels), [&](const auto& e) { return e.name == name; });
   return it == std::end(kModels) ? nullptr : it->make(options);
+}
+
+std::string default_model() {
+  const auto available = available_models();
+  for (auto name : kPreference)
+    if (std::find(available.begin(), available.end(), name) != available.end()) return std::string(name);
+  throw std::logic_error("the server engine offers no model");
 }
 
 }  // namespace sockit::serve

@@ -1,7 +1,9 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <cerrno>
 #include <filesystem>
 
 namespace sockit::testing {
@@ -10,6 +12,18 @@ int open_fd_count() {
   int count = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
   return count - 1;  // the iterator's own descriptor
+}
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "sockit-test-XXXXXX").string();
+  if (!::mkdtemp(pattern.data()))
+    throw std::filesystem::filesystem_error("mkdtemp", pattern, std::error_code(errno, std::generic_category()));
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;  // a destructor must not throw; a leftover temp dir is harmless
+  std::filesystem::remove_all(path_, ignored);
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,5 +18,18 @@ inline std::string text_of(std::span<const std::byte> bytes) {
 
 /// Descriptors this process has open now (/proc/self/fd).
 int open_fd_count();
+
+/// A temporary directory, removed with what it holds at the end of the test.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace sockit::testing

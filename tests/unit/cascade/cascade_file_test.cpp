@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -16,6 +15,7 @@ namespace sockit::cascade {
 namespace {
 
 using sockit::testing::bytes_of;
+using sockit::testing::TempDir;
 
 std::vector<std::byte> pattern(std::size_t size) {
   std::vector<std::byte> data(size);
@@ -32,20 +32,6 @@ CascadeFile describe(std::span<const std::byte> data, std::uint64_t block_size) 
     file.block_hashes.push_back(sha256(data.subspan(file.block_offset(i), file.block_length(i))));
   return file;
 }
-
-// A temporary directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "cascade-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 void write_file(const std::string& path, std::span<const std::byte> data) {
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));

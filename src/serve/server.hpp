@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "net/address.hpp"
+#include "serve/log.hpp"
+#include "serve/model.hpp"
+#include "serve/services/services.hpp"
+#include "serve/stop_signal.hpp"
+
+namespace sockit::serve {
+
+/// A configuration that cannot work as asked (unknown service or model, a transport the service
+/// lacks): the caller's mistake, not the machine's. The message says what is wrong.
+struct ConfigError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+/// One service of the catalog to start.
+struct ServiceRequest {
+  std::string name;
+  std::optional<std::uint16_t> port;  ///< default: the catalog's port; 0 picks a free one
+};
+
+/// What `sockit serve` serves, and how.
+struct ServerConfig {
+  /// Empty: every service of the catalog on its default port, skipping what this build lacks.
+  /// A named service must have one of the transports asked for and be built.
+  std::vector<ServiceRequest> services;
+  bool tcp = true;
+  bool udp = true;
+  /// The address every listener binds; its port is ignored. Default: every interface (the IPv6
+  /// wildcard, dual-stack; the IPv4 one on a host without IPv6).
+  std::optional<net::Address> listen;
+  std::string model;     ///< empty: kPreferredModel, or the best this build has
+  unsigned threads = 0;  ///< the model's threads (0: its default); UDP sockets per service (0: 1)
+  bool offload = true;   ///< ModelOptions::offload
+  Limits limits;
+  services::ServiceOptions service_options;
+  bool system_ports = false;  ///< default ports 7, 9, 13, 19, 37 instead of 10007 ...
+  Log* log = nullptr;         ///< models' lines and why a transport stopped; may be nullptr
+};
+
+enum class Transport { tcp, udp };
+
+/// One bound listener, as the startup table shows it.
+struct Listening {
+  std::string service;
+  Transport transport;
+  net::Address address;  ///< with the port the kernel picked for port 0
+  unsigned threads;      ///< threads serving it; 0: one per connection (a process each under fork)
+};
+
+/// Every service of a ServerConfig, TCP under one model and UDP on threads of its own.
+class Server {
+ public:
+  /// Makes the services and the model and binds every listener, so nothing runs until all are
+  /// bound. Throws ConfigError for a configuration that cannot work, net::Error when a bind
+  /// fails (it names the address); nothing stays bound after a throw. Prints nothing.
+  explicit Server(const ServerConfig& config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// TCP listeners first, then UDP, each in the order of the configuration.
+  const std::vector<Listening>& listening() const noexcept { return listening_; }
+  /// The TCP model's name; empty when nothing is served over TCP.
+  const std::string& model() const noexcept { return model_name_; }
+  /// True when no model was asked for and kPreferredModel is not in this build.
+  bool model_is_fallback() const noexcept { return model_is_fallback_; }
+  /// "name/tcp" or "name/udp" for each transport wanted but not built into this sockit; skipped.
+  const std::vector<std::string>& skipped() const noexcept { return skipped_; }
+
+  /// Blocks: serves until `stop` fires and every connection is done (in-flight work is bounded
+  /// by limits.grace_period). A transport that fails is logged ("TCP stopped: why") and the
+  /// others go on. Call once, from one thread; the Server must outlive the call.
+  void run(StopSignal& stop);
+
+ private:
+  struct TcpListener;
+  struct UdpListener;
+
+  void bind_all(const ServerConfig& config);
+
+  Log* log_;
+  Limits limits_;
+  std::string model_name_;
+  bool model_is_fallback_ = false;
+  std::unique_ptr<Model> model_;
+  std::vector<TcpListener> tcp_;
+  std::vector<UdpListener> udp_;
+  std::vector<Listening> listening_;
+  std::vector<std::string> skipped_;
+};
+
+}  // namespace sockit::serve

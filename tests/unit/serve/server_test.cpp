@@ -1,0 +1,182 @@
+// serve::Server on loopback port-0 listeners: what it binds, what it refuses, and that run()
+// serves TCP and UDP until stop and returns.
+#include "serve/server.hpp"
+
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "net/io.hpp"
+#include "net/socket.hpp"
+#include "test_support.hpp"
+#include "until_stopped.hpp"
+
+namespace sockit::serve {
+namespace {
+
+using namespace std::chrono_literals;
+using sockit::testing::bytes_of;
+using sockit::testing::open_fd_count;
+
+ServerConfig loopback(std::vector<ServiceRequest> services) {
+  ServerConfig config;
+  config.services = std::move(services);
+  config.listen = net::Address::loopback(AF_INET, 0);
+  config.limits.grace_period = 200ms;
+  return config;
+}
+
+const Listening& find(const Server& server, std::string_view service, Transport transport) {
+  const auto& all = server.listening();
+  auto it = std::find_if(all.begin(), all.end(),
+                         [&](const Listening& l) { return l.service == service && l.transport == transport; });
+  if (it == all.end()) throw std::runtime_error(fmt::format("{} is not listening", service));
+  return *it;
+}
+
+// run() on a thread of its own until stop_and_wait() or the end of the test.
+struct Running : sockit::testing::UntilStopped {
+  explicit Running(Server& server) : UntilStopped([&server](StopSignal& stop) { server.run(stop); }) {}
+};
+
+std::string echo_over_tcp(const net::Address& at, std::string_view text) {
+  const auto deadline = net::Deadline::after(5s);
+  auto socket = net::connect_to(at, 5s).value();
+  net::send_all(socket.fd(), bytes_of(text), deadline).value();
+  std::string answer(text.size(), '\0');
+  net::recv_exact(socket.fd(), std::as_writable_bytes(std::span(answer)), deadline).value();
+  return answer;
+}
+
+std::string echo_over_udp(const net::Address& at, std::string_view text) {
+  auto socket = net::connect_to(at, 5s, SOCK_DGRAM).value();
+  net::send_all(socket.fd(), bytes_of(text)).value();
+  std::string answer(512, '\0');
+  const auto n = net::recv_some(socket.fd(), std::as_writable_bytes(std::span(answer)), net::Deadline::after(5s));
+  answer.resize(n.value());
+  return answer;
+}
+
+TEST(Server, BindsEveryListenerBeforeRunAndSaysWhere) {
+  Server server(loopback({{"echo", 0}, {"fib", 0}}));
+  ASSERT_EQ(server.listening().size(), 3u);  // echo/tcp, fib/tcp, echo/udp
+  EXPECT_EQ(server.listening()[0].service, "echo");
+  EXPECT_EQ(server.listening()[1].service, "fib");
+  EXPECT_EQ(server.listening()[2].transport, Transport::udp);
+  for (const auto& l : server.listening()) {
+    EXPECT_EQ(l.address.host(), "127.0.0.1");
+    EXPECT_NE(l.address.port(), 0);
+  }
+  // Bound, not yet served: the kernel completes the handshake into the backlog.
+  EXPECT_TRUE(net::connect_to(find(server, "fib", Transport::tcp).address, 5s));
+}
+
+TEST(Server, ServesTcpAndUdpUntilStopThenReturns) {
+  Server server(loopback({{"echo", 0}}));
+  const auto tcp = find(server, "echo", Transport::tcp).address;
+  const auto udp = find(server, "echo", Transport::udp).address;
+  Running running(server);
+  EXPECT_EQ(echo_over_tcp(tcp, "over tcp\n"), "over tcp\n");
+  EXPECT_EQ(echo_over_udp(udp, "over udp"), "over udp");
+  EXPECT_TRUE(running.stop_and_wait());
+}
+
+TEST(Server, StopEndsAnOpenConnectionWithinTheGracePeriod) {
+  Server server(loopback({{"echo", 0}}));
+  Running running(server);
+  auto client = net::connect_to(find(server, "echo", Transport::tcp).address, 5s).value();
+  EXPECT_TRUE(running.stop_and_wait());
+}
+
+TEST(Server, UdpTakesThePortTcpGotForPortZero) {
+  Server server(loopback({{"echo", 0}}));
+  EXPECT_EQ(find(server, "echo", Transport::udp).address.port(), find(server, "echo", Transport::tcp).address.port());
+}
+
+TEST(Server, ThreadsPerListenerFollowTheModelAndTheThreadCount) {
+  auto config = loopback({{"echo", 0}});
+  config.model = "pool";
+  config.threads = 3;
+  Server pool(config);
+  EXPECT_EQ(pool.model(), "pool");
+  EXPECT_EQ(find(pool, "echo", Transport::tcp).threads, 3u);
+  EXPECT_EQ(find(pool, "echo", Transport::udp).threads, 3u);
+
+  config.model = "thread";
+  Server per_connection(config);
+  EXPECT_EQ(find(per_connection, "echo", Transport::tcp).threads, 0u);
+}
+
+TEST(Server, WithoutAModelUsesThePreferredOneOrSaysItFellBack) {
+  Server server(loopback({{"echo", 0}}));
+  const auto available = available_models();
+  const bool have_preferred = std::find(available.begin(), available.end(), kPreferredModel) != available.end();
+  EXPECT_EQ(server.model_is_fallback(), !have_preferred);
+  if (have_preferred) {
+    EXPECT_EQ(server.model(), kPreferredModel);
+  }
+}
+
+TEST(Server, UdpOnlyHasNoModel) {
+  auto config = loopback({{"length", 0}});
+  config.model = "no such model: never looked at without TCP";
+  Server server(config);
+  EXPECT_EQ(server.model(), "");
+  ASSERT_EQ(server.listening().size(), 1u);
+  Running running(server);
+  EXPECT_EQ(echo_over_udp(server.listening()[0].address, "four"), "The msg was 4 bytes long");
+  EXPECT_TRUE(running.stop_and_wait());
+}
+
+TEST(Server, PortInUseFailsWithTheBindErrorAndLeavesNothingBound) {
+  auto taken = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
+  const auto port = taken.local_address().value().port();
+  auto config = loopback({{"echo", 0}, {"daytime", port}});
+  config.udp = false;
+  const int before = open_fd_count();
+  try {
+    Server server(config);
+    FAIL() << "bound a port in use";
+  } catch (const net::Error& e) {
+    EXPECT_EQ(std::string(e.what()), fmt::format("bind to 127.0.0.1:{} failed: Address already in use", port));
+  }
+  EXPECT_EQ(open_fd_count(), before) << "the echo listener bound first must be closed";
+}
+
+void expect_config_error(const ServerConfig& config, const std::string& message) {
+  try {
+    Server server(config);
+    ADD_FAILURE() << "accepted: " << message;
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), message);
+  }
+}
+
+TEST(Server, UnknownServiceIsAConfigErrorListingTheServices) {
+  expect_config_error(loopback({{"nosuch", 0}}),
+                      "unknown service 'nosuch' (services: echo discard daytime chargen time fib upper length incr)");
+}
+
+TEST(Server, ServiceWithoutTheTransportAskedForIsAConfigError) {
+  auto config = loopback({{"fib", 0}});
+  config.tcp = false;
+  expect_config_error(config, "fib has no UDP form");
+}
+
+TEST(Server, UnknownModelIsAConfigError) {
+  auto config = loopback({{"echo", 0}});
+  config.model = "nosuch";
+  try {
+    Server server(config);
+    ADD_FAILURE() << "accepted model nosuch";
+  } catch (const ConfigError& e) {
+    EXPECT_TRUE(std::string(e.what()).starts_with("model 'nosuch' is unknown or not available in this build"))
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sockit::serve
