@@ -12,6 +12,7 @@
 
 #include "serve/connection_log.hpp"
 #include "serve/models/acceptor.hpp"
+#include "serve/models/connection_table.hpp"
 
 namespace sockit::serve::models {
 namespace {
@@ -28,7 +29,7 @@ constexpr milliseconds kAcceptPause{100};
 class Reactor {
  public:
   Reactor(Poller& poller, ReactorShared& shared)
-      : poller_(poller), shared_(shared), doors_(open_doors(shared)), scratch_(kScratchBytes) {}
+      : poller_(poller), shared_(shared), doors_(open_doors(shared)), scratch_(kScratchBytes), entries_(shared.limits) {}
   /// Only when run() threw: a connection on a worker must outlive its job.
   ~Reactor() {
     auto busy = [&] { return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connection.busy(); }); };
@@ -50,22 +51,17 @@ class Reactor {
     Connection connection;
     unsigned interest = 0;
   };
-  // Ordered by last activity, least recent first: with one idle timeout for all, the front is
-  // always the next to expire (libev's advice for equal timeouts), so expiry never scans.
-  using Entries = std::list<Entry>;
+  using Entries = ConnectionTable<Entry>;
 
   Door* door_of(int fd);
   void accept_clients(Door& door);
-  Entries::iterator entry_of(int fd);
-  void serve(Entries::iterator it, unsigned ready, Clock::time_point now);
+  Entries::Iterator entry_of(int fd);
+  void serve(Entries::Iterator it, unsigned ready, Clock::time_point now);
   void finish_jobs(Clock::time_point now);
-  void settle(Entries::iterator it);
-  void close(Entries::iterator it);
-  void expire_idle(Clock::time_point now);
-  void end_grace();
+  void settle(Entries::Iterator it);
+  void close(Entries::Iterator it);
   void watch_listener(bool on);
   int timeout_ms(Clock::time_point now) const;
-  void mark_active(Entries::iterator it, Clock::time_point now);
 
   Poller& poller_;
   ReactorShared& shared_;
@@ -73,11 +69,10 @@ class Reactor {
   Completions completions_;
   std::vector<std::byte> scratch_;  // every read lands here first; sessions keep what they need
   Entries entries_;
-  std::vector<Entries::iterator> by_fd_;  // indexed by descriptor; entries_.end() where none
+  std::vector<Entries::Iterator> by_fd_;  // indexed by descriptor; entries_.end() where none
   bool listening_ = true;
   bool listener_watched_ = false;
   Clock::time_point resume_accepting_{};
-  std::optional<Clock::time_point> grace_end_;
 };
 
 void Reactor::run() {
@@ -91,10 +86,15 @@ void Reactor::run() {
       listening_ = false;
       watch_listener(false);
       poller_.watch(shared_.stop.fd(), 0);  // it stays readable for good: stop watching it
-      grace_end_ = now + shared_.limits.grace_period;
+      entries_.start_grace(now);
     }
     if (!listening_) {
-      if (grace_end_ && now >= *grace_end_) end_grace();
+      entries_.end_grace(now, [&](Entries::Iterator it) {
+        if (it->connection.busy())
+          it->connection.fail();  // its worker cannot be interrupted: close when it comes back
+        else
+          close(it);
+      });
       if (entries_.empty()) return;
     }
     if (listening_ && !listener_watched_ && now >= resume_accepting_) watch_listener(true);
@@ -110,7 +110,10 @@ void Reactor::run() {
         if (listening_) accept_clients(*door);
       }
     }
-    expire_idle(woke);
+    entries_.expire_idle(woke, [&](Entries::Iterator it) {
+      close(it);
+      return true;
+    });
   }
 }
 
@@ -151,9 +154,8 @@ void Reactor::accept_clients(Door& door) {
     auto slot = shared_.admit(client);
     if (!slot) continue;
     auto session = open_session(door.endpoint.service, shared_.limits, client.peer);
-    entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session), shared_.limits,
-                          door.producer, shared_.offload, shared_.log, std::move(*slot));
-    const auto it = std::prev(entries_.end());
+    const auto it = entries_.add(std::move(client.socket), std::move(client.peer), std::move(session),
+                                 shared_.limits, door.producer, shared_.offload, shared_.log, std::move(*slot));
     if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1, entries_.end());
     by_fd_[static_cast<std::size_t>(fd)] = it;
     it->connection.open();
@@ -162,19 +164,14 @@ void Reactor::accept_clients(Door& door) {
   }
 }
 
-Reactor::Entries::iterator Reactor::entry_of(int fd) {
+Reactor::Entries::Iterator Reactor::entry_of(int fd) {
   const auto index = static_cast<std::size_t>(fd);
   return index < by_fd_.size() ? by_fd_[index] : entries_.end();
 }
 
-void Reactor::mark_active(Entries::iterator it, Clock::time_point now) {
-  it->connection.touch(now);
-  entries_.splice(entries_.end(), entries_, it);
-}
-
-void Reactor::serve(Entries::iterator it, unsigned ready, Clock::time_point now) {
+void Reactor::serve(Entries::Iterator it, unsigned ready, Clock::time_point now) {
   auto& connection = it->connection;
-  mark_active(it, now);
+  entries_.touch(it, now);
   if ((ready & Poller::kReadable) && (it->interest & Poller::kReadable)) connection.read_ready(scratch_);
   // Write at once rather than after another wait: echo answers in the same turn.
   if (connection.wants_output()) connection.write_ready();
@@ -186,13 +183,13 @@ void Reactor::finish_jobs(Clock::time_point now) {
     const auto it = entry_of(static_cast<int>(tag));
     if (it == entries_.end()) continue;
     it->connection.end_offload();
-    mark_active(it, now);
+    entries_.touch(it, now);
     if (it->connection.wants_output()) it->connection.write_ready();
     settle(it);
   }
 }
 
-void Reactor::settle(Entries::iterator it) {
+void Reactor::settle(Entries::Iterator it) {
   auto& connection = it->connection;
   // The tag is the descriptor: a busy connection is never closed, so it cannot be reused.
   if (connection.offload_ready())
@@ -209,49 +206,16 @@ void Reactor::settle(Entries::iterator it) {
   }
 }
 
-void Reactor::close(Entries::iterator it) {
+void Reactor::close(Entries::Iterator it) {
   const int fd = it->connection.fd();
   if (it->interest) poller_.watch(fd, 0);
   by_fd_[static_cast<std::size_t>(fd)] = entries_.end();
   entries_.erase(it);  // closes the socket, logs "closed ..."
 }
 
-void Reactor::expire_idle(Clock::time_point now) {
-  const auto idle = shared_.limits.idle_timeout;
-  if (idle <= milliseconds::zero()) return;
-  while (!entries_.empty()) {
-    const auto it = entries_.begin();
-    if (it->connection.last_active() + idle > now) return;
-    if (it->connection.busy()) {  // computing for the client is not idleness
-      mark_active(it, now);
-      continue;
-    }
-    it->connection.set_close_reason("idle for " + duration_text(idle.count()));
-    close(it);
-  }
-}
-
-void Reactor::end_grace() {
-  grace_end_.reset();
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    const auto next = std::next(it);
-    it->connection.set_close_reason("server stopping");
-    if (it->connection.busy()) {
-      it->connection.fail();  // its worker cannot be interrupted: close when it comes back
-    } else {
-      close(it);
-    }
-    it = next;
-  }
-}
-
 int Reactor::timeout_ms(Clock::time_point now) const {
-  std::optional<Clock::time_point> next;
-  auto consider = [&](Clock::time_point when) { next = next ? std::min(*next, when) : when; };
-  if (!entries_.empty() && shared_.limits.idle_timeout > milliseconds::zero())
-    consider(entries_.front().connection.last_active() + shared_.limits.idle_timeout);
-  if (grace_end_) consider(*grace_end_);
-  if (listening_ && !listener_watched_) consider(resume_accepting_);
+  auto next = entries_.next_deadline();
+  if (listening_ && !listener_watched_ && (!next || resume_accepting_ < *next)) next = resume_accepting_;
   if (!next) return -1;
   if (*next <= now) return 0;
   const auto left = std::chrono::ceil<milliseconds>(*next - now).count();

@@ -45,6 +45,7 @@
 #include "serve/connection_log.hpp"
 #include "serve/models/acceptor.hpp"
 #include "serve/models/connection.hpp"
+#include "serve/models/connection_table.hpp"
 #include "serve/models/models.hpp"
 #include "serve/models/offload.hpp"
 #include "serve/models/reactor.hpp"
@@ -123,6 +124,7 @@ class Ring {
   explicit Ring(ReactorShared& shared)
       : shared_(shared),
         doors_(open_doors(shared)),
+        entries_(shared.limits),
         accept_armed_(doors_.size(), false) {
     int rc = io_uring_queue_init(kRingEntries, &ring_,
                                  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED);
@@ -163,10 +165,8 @@ class Ring {
   void on_writable(Entry& entry, int result);
   void send_files(Entry& entry);
   void finish_jobs();
-  void pump(Entry& entry);
-  void active(Entry& entry);
-  void expire_idle(Clock::time_point now);
-  void end_grace();
+  bool pump(Entry& entry);
+  void active(Entry& entry) { entries_.touch(entry.self, woke_); }
   std::optional<Clock::time_point> next_timer() const;
 
   ReactorShared& shared_;
@@ -176,12 +176,11 @@ class Ring {
   bool multishot_recv_ = true;
   std::optional<BufferRing> buffers_;
   Completions completions_;
-  std::list<Entry> entries_;  // least recently active first, as in the readiness loops
+  ConnectionTable<Entry> entries_;
   std::vector<Entry*> starved_;  // recvs to retry: the buffer ring was empty
   bool listening_ = true;
   std::vector<bool> accept_armed_;  // by door: its multishot accept is in the kernel
   std::optional<Clock::time_point> resume_accepting_;
-  std::optional<Clock::time_point> grace_end_;
   Clock::time_point woke_ = Clock::now();  // when the last wait returned: activity is marked with it
 };
 
@@ -238,11 +237,14 @@ void Ring::run() {
     auto now = Clock::now();
     if (listening_ && shared_.stop.requested()) {
       listening_ = false;
-      grace_end_ = now + shared_.limits.grace_period;
+      entries_.start_grace(now);
       cancel_every_accept();
     }
     if (!listening_) {
-      if (grace_end_ && now >= *grace_end_) end_grace();
+      entries_.end_grace(now, [&](ConnectionTable<Entry>::Iterator it) {
+        it->connection.fail();  // a busy one closes when its worker comes back
+        pump(*it);
+      });
       if (entries_.empty() && std::none_of(accept_armed_.begin(), accept_armed_.end(), std::identity{})) return;
     }
     if (listening_ && resume_accepting_ && now >= *resume_accepting_) {
@@ -286,7 +288,11 @@ void Ring::run() {
       entry->starved = false;
       pump(*entry);
     }
-    expire_idle(woke_);
+    entries_.expire_idle(woke_, [&](ConnectionTable<Entry>::Iterator it) {
+      if (it->shut) return false;  // already on its way out
+      it->connection.fail();
+      return !pump(*it);
+    });
   }
 }
 
@@ -297,10 +303,11 @@ void Ring::on_accept(std::size_t door, int result, unsigned flags) {
     auto client = Acceptor::adopt(net::Fd(result));
     if (auto slot = shared_.admit(client)) {
       auto session = open_session(doors_[door].endpoint.service, shared_.limits, client.peer);
-      auto& entry = entries_.emplace_back(std::move(client.socket), std::move(client.peer), std::move(session),
-                                          shared_.limits, doors_[door].producer, shared_.offload, shared_.log,
-                                          std::move(*slot));
-      entry.self = std::prev(entries_.end());
+      const auto it = entries_.add(std::move(client.socket), std::move(client.peer), std::move(session),
+                                   shared_.limits, doors_[door].producer, shared_.offload, shared_.log,
+                                   std::move(*slot));
+      auto& entry = *it;
+      entry.self = it;
       entry.connection.open();
       pump(entry);
     }
@@ -387,13 +394,9 @@ void Ring::finish_jobs() {
   }
 }
 
-void Ring::active(Entry& entry) {
-  entry.connection.touch(woke_);
-  entries_.splice(entries_.end(), entries_, entry.self);
-}
-
-// Decides what a connection needs next: a worker, a recv, a send, or the end.
-void Ring::pump(Entry& entry) {
+// Decides what a connection needs next: a worker, a recv, a send, or the end. False when the
+// entry is gone.
+bool Ring::pump(Entry& entry) {
   auto& connection = entry.connection;
   if (!entry.send_pending && !entry.shut) send_files(entry);
   if (connection.offload_ready())
@@ -402,14 +405,14 @@ void Ring::pump(Entry& entry) {
     if (!entry.recv_pending && !entry.send_pending) {
       if (entry.starved) std::erase(starved_, &entry);
       entries_.erase(entry.self);  // closes the socket, logs "closed ..."
-      return;
+      return false;
     }
     if (!entry.shut) {
       entry.shut = true;
       // Completes the pending recv (with 0) and send (with an error): then it can be freed.
       ::shutdown(connection.fd(), SHUT_RDWR);
     }
-    return;
+    return true;
   }
   const auto tag = reinterpret_cast<std::uint64_t>(&entry);
   if (connection.wants_input() && !entry.recv_pending) {
@@ -441,42 +444,12 @@ void Ring::pump(Entry& entry) {
     }
     entry.send_pending = true;
   }
-}
-
-void Ring::expire_idle(Clock::time_point now) {
-  const auto idle = shared_.limits.idle_timeout;
-  if (idle <= milliseconds::zero()) return;
-  while (!entries_.empty()) {
-    auto& entry = entries_.front();
-    if (entry.connection.last_active() + idle > now) return;
-    if (entry.connection.busy() || entry.shut) {  // computing, or already on its way out
-      active(entry);
-      continue;
-    }
-    entry.connection.set_close_reason("idle for " + duration_text(idle.count()));
-    entry.connection.fail();
-    pump(entry);
-    if (!entries_.empty() && &entries_.front() == &entry) active(entry);
-  }
-}
-
-void Ring::end_grace() {
-  grace_end_.reset();
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    auto& entry = *it++;
-    entry.connection.set_close_reason("server stopping");
-    entry.connection.fail();  // a busy one closes when its worker comes back
-    pump(entry);
-  }
+  return true;
 }
 
 std::optional<Clock::time_point> Ring::next_timer() const {
-  std::optional<Clock::time_point> next;
-  auto consider = [&](Clock::time_point when) { next = next ? std::min(*next, when) : when; };
-  if (!entries_.empty() && shared_.limits.idle_timeout > milliseconds::zero())
-    consider(entries_.front().connection.last_active() + shared_.limits.idle_timeout);
-  if (grace_end_) consider(*grace_end_);
-  if (resume_accepting_) consider(*resume_accepting_);
+  auto next = entries_.next_deadline();
+  if (resume_accepting_ && (!next || *resume_accepting_ < *next)) next = resume_accepting_;
   return next;
 }
 
