@@ -11,19 +11,12 @@
 // in the kernel. Level-triggered, it is simply reported again once interest comes back;
 // edge-triggered would need the loop to remember which sockets it left undrained. The price, a
 // re-report of sockets we chose not to drain, is avoided by removing interest we don't have.
-#include <fmt/core.h>
-#include <sys/epoll.h>
-
 #include <algorithm>
-
-#include <cerrno>
-#include <exception>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "net/error.hpp"
-#include "net/fd.hpp"
+#include "net/epoll.hpp"
 #include "serve/models/models.hpp"
 #include "serve/models/reactor.hpp"
 
@@ -34,55 +27,41 @@ constexpr int kEventsPerWait = 256;
 
 class EpollPoller : public Poller {
  public:
-  EpollPoller() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
-    if (!epoll_) throw net::errno_error("epoll_create1");
-  }
+  EpollPoller() : epoll_(net::Epoll::create(kEventsPerWait).value()) {}
 
   void watch(int fd, unsigned interest) override {
     const auto found = watched_.find(fd);
     if (interest == 0) {
       if (found == watched_.end()) return;
-      control(EPOLL_CTL_DEL, fd, 0);
+      epoll_.remove(fd).value();
       watched_.erase(found);
       return;
     }
     const std::uint32_t events = ((interest & kReadable) ? EPOLLIN : 0u) | ((interest & kWritable) ? EPOLLOUT : 0u);
-    control(found == watched_.end() ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, events);
+    const auto tag = static_cast<std::uint64_t>(fd);
+    (found == watched_.end() ? epoll_.add(fd, events, tag) : epoll_.modify(fd, events, tag)).value();
     watched_[fd] = interest;
   }
 
   void watch_shared(int fd, bool on) override {
-    // EPOLLEXCLUSIVE cannot be modified (EPOLL_CTL_MOD fails): only added and deleted.
-    control(on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, on ? (EPOLLIN | EPOLLEXCLUSIVE) : 0u);
+    // EPOLLEXCLUSIVE cannot be modified (EPOLL_CTL_MOD fails): only added and removed.
+    (on ? epoll_.add(fd, EPOLLIN | EPOLLEXCLUSIVE, static_cast<std::uint64_t>(fd)) : epoll_.remove(fd)).value();
   }
 
   void wait(int timeout_ms, std::vector<Event>& ready) override {
     ready.clear();
-    const int n = ::epoll_wait(epoll_.get(), events_.data(), kEventsPerWait, timeout_ms);
-    if (n < 0) {
-      if (errno == EINTR) return;
-      throw net::errno_error("epoll_wait");
-    }
-    for (int i = 0; i < n; ++i) {
-      const auto e = events_[static_cast<std::size_t>(i)].events;
+    for (const auto& event : epoll_.wait(timeout_ms).value()) {
+      const auto e = event.events;
       unsigned got = 0;
       if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) got |= kReadable;
       if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) got |= kWritable;
-      ready.push_back({events_[static_cast<std::size_t>(i)].data.fd, got});
+      ready.push_back({static_cast<int>(event.data.u64), got});
     }
   }
 
  private:
-  void control(int op, int fd, std::uint32_t events) {
-    epoll_event event{};
-    event.events = events;
-    event.data.fd = fd;
-    if (::epoll_ctl(epoll_.get(), op, fd, &event) < 0) throw net::errno_error("epoll_ctl");
-  }
-
-  net::Fd epoll_;
+  net::Epoll epoll_;
   std::unordered_map<int, unsigned> watched_;
-  std::vector<epoll_event> events_ = std::vector<epoll_event>(kEventsPerWait);
 };
 
 class EpollModel : public EventModel {
