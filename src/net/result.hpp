@@ -21,7 +21,9 @@ class [[nodiscard]] Result {
 
   T& operator*() & { return std::get<0>(state_); }
   const T& operator*() const& { return std::get<0>(state_); }
-  T&& operator*() && { return std::get<0>(std::move(state_)); }
+  // By value, unlike std::expected: `for (auto& x : f().value())` must not iterate over a member
+  // of a temporary that is already gone.
+  T operator*() && { return std::get<0>(std::move(state_)); }
   T* operator->() { return &std::get<0>(state_); }
   const T* operator->() const { return &std::get<0>(state_); }
 
@@ -33,9 +35,9 @@ class [[nodiscard]] Result {
     if (!has_value()) throw error();
     return **this;
   }
-  T&& value() && {
+  T value() && {
     if (!has_value()) throw error();
-    return std::move(**this);
+    return std::get<0>(std::move(state_));
   }
 
   const Error& error() const { return std::get<1>(state_); }

@@ -50,8 +50,7 @@ class EpollPoller : public Poller {
 
   void wait(int timeout_ms, std::vector<Event>& ready) override {
     ready.clear();
-    const auto events = epoll_.wait(timeout_ms).value();  // a span: it outlives the Result it came in
-    for (const auto& event : events) {
+    for (const auto& event : epoll_.wait(timeout_ms).value()) {
       const auto e = event.events;
       unsigned got = 0;
       if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) got |= kReadable;

@@ -26,6 +26,15 @@ TEST(Epoll, ReportsReadinessWithTheCallersTag) {
   EXPECT_TRUE(ready[0].events & EPOLLIN);
 }
 
+TEST(Epoll, ReadyEventsCanBeIteratedStraightFromWait) {
+  auto epoll = Epoll::create().value();
+  auto [a, b] = socket_pair().value();
+  epoll.add(a.fd(), EPOLLOUT, 5).value();
+  int seen = 0;
+  for (const auto& event : epoll.wait(1000).value()) seen += event.data.u64 == 5 ? 1 : 0;  // ASan: no dangling
+  EXPECT_EQ(seen, 1);
+}
+
 TEST(Epoll, ModifyChangesInterestAndRemoveStopsReports) {
   auto epoll = Epoll::create().value();
   auto [a, b] = socket_pair().value();
