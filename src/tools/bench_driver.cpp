@@ -1,14 +1,12 @@
 #include "tools/bench_driver.hpp"
 
-#include <sys/epoll.h>
-
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "net/fd.hpp"
+#include "net/epoll.hpp"
 #include "tools/bench_loop.hpp"
 
 namespace sockit::tools {
@@ -41,11 +39,11 @@ net::Result<BenchResult> run_bench(const BenchConfig& config) {
   const BenchWindow window{start, start + config.warmup, start + config.warmup + config.duration};
   std::vector<std::unique_ptr<BenchLoop>> workers;
   for (unsigned t = 0; t < threads; ++t) {
-    net::Fd epoll(::epoll_create1(EPOLL_CLOEXEC));
-    if (!epoll) return net::errno_error("epoll_create1");
+    auto epoll = net::Epoll::create();
+    if (!epoll) return epoll.error();
     std::vector<unsigned> ids;
     for (unsigned id = t; id < conns; id += threads) ids.push_back(id);
-    workers.push_back(std::make_unique<BenchLoop>(config, batch, std::move(epoll), window, std::move(ids)));
+    workers.push_back(std::make_unique<BenchLoop>(config, batch, std::move(*epoll), window, std::move(ids)));
   }
 
   std::vector<std::thread> running;

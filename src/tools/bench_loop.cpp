@@ -24,7 +24,7 @@ std::uint64_t key(std::size_t index, std::uint32_t generation) {
 
 }  // namespace
 
-BenchLoop::BenchLoop(const BenchConfig& config, const std::string& batch, net::Fd epoll, BenchWindow window,
+BenchLoop::BenchLoop(const BenchConfig& config, const std::string& batch, net::Epoll epoll, BenchWindow window,
                      std::vector<unsigned> ids)
     : config_(config), x_(config.exchange), batch_(batch), epoll_(std::move(epoll)), window_(window),
       depth_(x_.connection_per_request ? 1 : std::max(1u, config.pipeline)), buffer_(kReadBuffer) {
@@ -51,13 +51,16 @@ void BenchLoop::run() {
   TimePoint next_scan = now + scan_every;
   std::array<epoll_event, kMaxEvents> events;
   for (;;) {
+    if (failure_) return;
     now = BenchClock::now();
     if (now >= window_.end) break;
     TimePoint wake = std::min(window_.end, next_scan);
     if (!timers_.empty()) wake = std::min(wake, timers_.top().first);
     const auto wait = std::max(nanoseconds(0), std::chrono::duration_cast<nanoseconds>(wake - now));
     timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000), static_cast<long>(wait.count() % 1'000'000'000)};
-    const int n = ::epoll_pwait2(epoll_.get(), events.data(), kMaxEvents, &ts, nullptr);
+    // Not net::Epoll::wait(), which counts in milliseconds: an open-loop schedule (--rate) needs
+    // its timers to the microsecond, or every request would leave up to 1 ms late.
+    const int n = ::epoll_pwait2(epoll_.fd(), events.data(), kMaxEvents, &ts, nullptr);
     if (n < 0 && errno != EINTR) {
       failure_ = net::errno_error("epoll_pwait2");
       return;
@@ -78,39 +81,41 @@ void BenchLoop::run() {
   }
 }
 
-void BenchLoop::watch(std::size_t i, std::uint32_t events) {
+// Starts (`add`) or changes what connection i's socket is watched for. A refusal is ours, not
+// the server's: the connection closes and the run ends with the first such error.
+bool BenchLoop::watch(std::size_t i, std::uint32_t events, bool add) {
   Connection& c = connections_[i];
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.u64 = key(i, c.generation);
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.socket.fd(), &ev);
+  const int fd = c.socket.fd();
+  const auto tag = key(i, c.generation);
+  auto done = add ? epoll_.add(fd, events, tag) : epoll_.modify(fd, events, tag);
+  if (!done) {
+    // Epoll's error names the descriptor; the target says more to whoever reads it.
+    if (!failure_) failure_ = net::Error(done.error().call(), done.error().code(), config_.target.to_string());
+    close(i);
+    return false;
+  }
   c.watching_write = (events & EPOLLOUT) != 0;
+  return true;
 }
 
 void BenchLoop::open(std::size_t i, TimePoint now) {
   Connection& c = connections_[i];
-  const int type = (x_.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK;
-  auto socket = net::Socket::create(config_.target.family(), type);
-  if (!socket) return fail(i, classify_errno(socket.error().code().value()), now);
-  c.socket = std::move(*socket);
+  // Only started here: an event loop must not wait for the outcome, which arrives as EPOLLOUT
+  // (then finish_connect() says which). A datagram socket is connected at once.
+  auto started = net::start_connect(config_.target, x_.udp ? SOCK_DGRAM : SOCK_STREAM);
+  if (!started) return fail(i, classify_errno(started.error().code().value()), now);
+  c.socket = std::move(started->socket);
   if (!x_.udp && config_.target.is_ip()) (void)net::set_no_delay(c.socket.fd(), true);
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT;
-  ev.data.u64 = key(i, c.generation);
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.socket.fd(), &ev) < 0) return fail(i, ErrorKind::other, now);
-  c.watching_write = true;
+  if (!watch(i, started->connected ? EPOLLIN : EPOLLIN | EPOLLOUT, /*add=*/true)) return;
   c.state = State::connecting;
   c.connect_started = now;
-  // Socket::connect() waits for the outcome; an event loop must not, so the connect is only
-  // started here and its outcome arrives as EPOLLOUT (then SO_ERROR says which).
-  if (::connect(c.socket.fd(), config_.target.get(), config_.target.length()) == 0) return connected(i, now);
-  if (errno != EINPROGRESS && errno != EINTR) fail(i, classify_errno(errno), now);
+  if (started->connected) connected(i, now);
 }
 
 void BenchLoop::connected(std::size_t i, TimePoint now) {
   Connection& c = connections_[i];
   c.state = State::open;
-  watch(i, EPOLLIN);
+  if (c.watching_write && !watch(i, EPOLLIN)) return;
   if (x_.connection_per_request) {
     c.unsent = x_.request.empty() ? 0 : 1;
     flush(i, now);
@@ -178,9 +183,8 @@ void BenchLoop::handle(const epoll_event& ev, TimePoint now) {
   Connection& c = connections_[i];
   if (c.generation != generation || c.state == State::closed) return;  // an event of a closed socket
   if (c.state == State::connecting) {
-    const auto err = c.socket.pending_error();
-    if (!err) return fail(i, ErrorKind::other, now);
-    if (*err != 0) return fail(i, classify_errno(*err), now);
+    auto done = c.socket.finish_connect(config_.target);
+    if (!done) return fail(i, classify_errno(done.error().code().value()), now);
     return connected(i, now);
   }
   if ((ev.events & EPOLLOUT) && c.unsent > 0) {

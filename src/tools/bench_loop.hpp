@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "net/fd.hpp"
+#include "net/epoll.hpp"
 #include "net/socket.hpp"
 #include "tools/bench_counters.hpp"
 #include "tools/bench_driver.hpp"
@@ -31,14 +31,17 @@ struct BenchWindow {
 /// back), which must outlive it; everything runs on the thread that calls run().
 class BenchLoop {
  public:
-  BenchLoop(const BenchConfig& config, const std::string& batch, net::Fd epoll, BenchWindow window,
+  BenchLoop(const BenchConfig& config, const std::string& batch, net::Epoll epoll, BenchWindow window,
             std::vector<unsigned> ids);
 
-  /// Blocks until `window.end`: opens the connections, sends, matches replies, counts.
+  /// Blocks until `window.end`, or until the loop itself fails: opens the connections, sends,
+  /// matches replies, counts.
   void run();
 
   BenchCounters& counters() noexcept { return counters_; }
-  /// Why run() stopped early: the loop itself failed.
+  /// Why run() stopped early: epoll failed to wait, or refused to watch a socket (the error
+  /// names the call, epoll's add or modify, and the target). Such a failure is the load
+  /// generator's own, so it ends the run instead of being counted against the server.
   const std::optional<net::Error>& failure() const noexcept { return failure_; }
 
  private:
@@ -61,7 +64,7 @@ class BenchLoop {
     TimePoint wake_at = TimePoint::min();
   };
 
-  void watch(std::size_t i, std::uint32_t events);
+  bool watch(std::size_t i, std::uint32_t events, bool add = false);
   void open(std::size_t i, TimePoint now);
   void connected(std::size_t i, TimePoint now);
   void issue(std::size_t i, TimePoint now);
@@ -81,7 +84,7 @@ class BenchLoop {
   const BenchConfig& config_;
   const Exchange& x_;
   const std::string& batch_;
-  net::Fd epoll_;
+  net::Epoll epoll_;
   BenchWindow window_;
   std::size_t depth_;
   std::vector<std::byte> buffer_;
