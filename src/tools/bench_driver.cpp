@@ -1,38 +1,18 @@
 #include "tools/bench_driver.hpp"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <memory>
-#include <queue>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "net/fd.hpp"
-#include "net/io.hpp"
-#include "net/options.hpp"
-#include "net/socket.hpp"
-#include "tools/bench_schedule.hpp"
+#include "net/epoll.hpp"
+#include "tools/bench_loop.hpp"
 
 namespace sockit::tools {
 namespace {
 
-using std::chrono::nanoseconds;
-using TimePoint = BenchClock::time_point;
-
-constexpr auto kRetryDelay = std::chrono::milliseconds(10);
-constexpr std::size_t kReadBuffer = 64 * 1024;
 constexpr std::size_t kMaxBatch = 256 * 1024;
-constexpr int kMaxEvents = 256;
-
-struct Window {
-  TimePoint start, measure_from, end;
-  bool measuring(TimePoint now) const noexcept { return now >= measure_from && now < end; }
-};
 
 // `pipeline` copies of the request back to back, so that pipelined requests leave in one
 // send() (as redis-benchmark -P does); one copy when that would be large.
@@ -41,333 +21,6 @@ std::string make_batch(const std::string& request, unsigned pipeline) {
   for (unsigned i = 1; i < pipeline && batch.size() + request.size() <= kMaxBatch; ++i) batch += request;
   return batch;
 }
-
-// One thread's event loop and its connections. Everything here runs on that thread only.
-class Worker {
- public:
-  Worker(const BenchConfig& config, const std::string& batch, net::Fd epoll, Window window,
-         std::vector<unsigned> ids)
-      : config_(config), x_(config.exchange), batch_(batch), epoll_(std::move(epoll)), window_(window),
-        depth_(x_.connection_per_request ? 1 : std::max(1u, config.pipeline)), buffer_(kReadBuffer) {
-    const bool open_loop = config.rate > 0;
-    const auto interval = std::chrono::duration_cast<BenchClock::duration>(
-        std::chrono::duration<double>(open_loop ? config.conns / config.rate : 0.0));
-    connections_.reserve(ids.size());
-    for (unsigned id : ids) {
-      // Spread the first requests over one interval so the connections don't fire together.
-      const auto first = window.start + interval * id / std::max(1u, config.conns);
-      connections_.emplace_back(x_.expect, open_loop ? Pacer::open(std::max(interval, BenchClock::duration(1)), first)
-                                                     : Pacer::closed());
-    }
-  }
-
-  BenchCounters& counters() noexcept { return counters_; }
-  const std::optional<net::Error>& failure() const noexcept { return failure_; }
-
-  void run() {
-    TimePoint now = BenchClock::now();
-    for (std::size_t i = 0; i < connections_.size(); ++i) {
-      if (x_.connection_per_request) issue(i, now);
-      else open(i, now);
-    }
-    const auto scan_every = std::clamp<BenchClock::duration>(config_.timeout / 4, std::chrono::milliseconds(1),
-                                                              std::chrono::milliseconds(50));
-    TimePoint next_scan = now + scan_every;
-    std::array<epoll_event, kMaxEvents> events;
-    for (;;) {
-      now = BenchClock::now();
-      if (now >= window_.end) break;
-      TimePoint wake = std::min(window_.end, next_scan);
-      if (!timers_.empty()) wake = std::min(wake, timers_.top().first);
-      const auto wait = std::max(nanoseconds(0), std::chrono::duration_cast<nanoseconds>(wake - now));
-      timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000), static_cast<long>(wait.count() % 1'000'000'000)};
-      const int n = ::epoll_pwait2(epoll_.get(), events.data(), kMaxEvents, &ts, nullptr);
-      if (n < 0 && errno != EINTR) {
-        failure_ = net::errno_error("epoll_pwait2");
-        return;
-      }
-      now = BenchClock::now();
-      for (int i = 0; i < n; ++i) handle(events[static_cast<std::size_t>(i)], now);
-      while (!timers_.empty() && timers_.top().first <= now) {
-        const auto [when, index] = timers_.top();
-        timers_.pop();
-        if (connections_[index].wake_at != when) continue;  // superseded
-        connections_[index].wake_at = TimePoint::min();
-        wake_up(index, now);
-      }
-      if (now >= next_scan) {
-        expire(now);
-        next_scan = now + scan_every;
-      }
-    }
-  }
-
- private:
-  enum class State { closed, connecting, open };
-
-  struct Connection {
-    Connection(const Expectation& expect, Pacer p) : matcher(expect), pacer(p) {}
-    net::Socket socket;
-    std::uint32_t generation = 0;
-    State state = State::closed;
-    ReplyMatcher matcher;
-    Pacer pacer;
-    InFlight in_flight;
-    std::size_t unsent = 0;       // requests queued and not completely written
-    std::size_t send_offset = 0;  // bytes of the first unsent request already written
-    bool watching_write = false;
-    TimePoint connect_started{};
-    TimePoint retry_at{};
-    TimePoint wake_at = TimePoint::min();
-  };
-
-  static std::uint64_t key(std::size_t index, std::uint32_t generation) {
-    return (std::uint64_t{generation} << 32) | index;
-  }
-
-  void watch(std::size_t i, std::uint32_t events) {
-    Connection& c = connections_[i];
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.u64 = key(i, c.generation);
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.socket.fd(), &ev);
-    c.watching_write = (events & EPOLLOUT) != 0;
-  }
-
-  void open(std::size_t i, TimePoint now) {
-    Connection& c = connections_[i];
-    const int type = (x_.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK;
-    auto socket = net::Socket::create(config_.target.family(), type);
-    if (!socket) return fail(i, classify_errno(socket.error().code().value()), now);
-    c.socket = std::move(*socket);
-    if (!x_.udp && config_.target.is_ip()) (void)net::set_no_delay(c.socket.fd(), true);
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT;
-    ev.data.u64 = key(i, c.generation);
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.socket.fd(), &ev) < 0) return fail(i, ErrorKind::other, now);
-    c.watching_write = true;
-    c.state = State::connecting;
-    c.connect_started = now;
-    // Socket::connect() waits for the outcome; an event loop must not, so the connect is only
-    // started here and its outcome arrives as EPOLLOUT (then SO_ERROR says which).
-    if (::connect(c.socket.fd(), config_.target.get(), config_.target.length()) == 0) return connected(i, now);
-    if (errno != EINPROGRESS && errno != EINTR) fail(i, classify_errno(errno), now);
-  }
-
-  void connected(std::size_t i, TimePoint now) {
-    Connection& c = connections_[i];
-    c.state = State::open;
-    watch(i, EPOLLIN);
-    if (x_.connection_per_request) {
-      c.unsent = x_.request.empty() ? 0 : 1;
-      flush(i, now);
-    } else {
-      issue(i, now);
-    }
-  }
-
-  // Sends whatever requests are due, as far as the pipeline depth allows.
-  void issue(std::size_t i, TimePoint now) {
-    Connection& c = connections_[i];
-    if (x_.connection_per_request) {
-      if (c.state != State::closed) return;
-      if (now < c.retry_at) return schedule(i, c.retry_at);
-      if (auto due = c.pacer.take_due(now)) {
-        c.in_flight.push(*due, now);
-        open(i, now);
-      } else {
-        schedule(i, c.pacer.next_due());
-      }
-      return;
-    }
-    if (c.state != State::open) return;
-    std::size_t added = 0;
-    while (c.in_flight.size() < depth_) {
-      const auto due = c.pacer.take_due(now);
-      if (!due) break;
-      c.in_flight.push(*due, now);
-      ++added;
-    }
-    if (c.pacer.is_open() && c.in_flight.size() < depth_) schedule(i, c.pacer.next_due());
-    if (added && !x_.request.empty()) {
-      c.unsent += added;
-      flush(i, now);
-    }
-  }
-
-  void flush(std::size_t i, TimePoint now) {
-    Connection& c = connections_[i];
-    const std::size_t size = x_.request.size();
-    while (c.unsent > 0) {
-      const char* from = x_.udp ? x_.request.data() : batch_.data() + c.send_offset;
-      const std::size_t want = x_.udp ? size : std::min(c.unsent * size - c.send_offset, batch_.size() - c.send_offset);
-      auto sent = net::try_send(c.socket.fd(), net::as_bytes({from, want}));
-      if (!sent) return fail(i, classify_errno(sent.error().code().value()), now);
-      if (!*sent) {
-        if (!c.watching_write) watch(i, EPOLLIN | EPOLLOUT);
-        return;
-      }
-      if (window_.measuring(now)) counters_.bytes_sent += **sent;
-      if (x_.udp) {
-        --c.unsent;
-        continue;
-      }
-      c.send_offset += **sent;
-      c.unsent -= c.send_offset / size;
-      c.send_offset %= size;
-    }
-    if (c.watching_write) watch(i, EPOLLIN);
-  }
-
-  void handle(const epoll_event& ev, TimePoint now) {
-    const auto i = static_cast<std::size_t>(ev.data.u64 & 0xffffffff);
-    const auto generation = static_cast<std::uint32_t>(ev.data.u64 >> 32);
-    Connection& c = connections_[i];
-    if (c.generation != generation || c.state == State::closed) return;  // an event of a closed socket
-    if (c.state == State::connecting) {
-      const auto err = c.socket.pending_error();
-      if (!err) return fail(i, ErrorKind::other, now);
-      if (*err != 0) return fail(i, classify_errno(*err), now);
-      return connected(i, now);
-    }
-    if ((ev.events & EPOLLOUT) && c.unsent > 0) {
-      flush(i, now);
-      if (c.generation != generation) return;
-    }
-    if (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) receive(i, now);
-  }
-
-  // One recv per readiness (level-triggered: the loop comes back if more is waiting), more
-  // only while the buffer fills up: that spares the EAGAIN call that would follow.
-  void receive(std::size_t i, TimePoint now) {
-    Connection& c = connections_[i];
-    const std::uint32_t generation = c.generation;
-    for (int rounds = 0; rounds < 4 && c.generation == generation; ++rounds) {
-      auto got = net::try_recv(c.socket.fd(), buffer_);
-      if (!got) return fail(i, classify_errno(got.error().code().value()), now);
-      if (!*got) return;
-      if (**got == 0) return end_of_stream(i, now);
-      if (window_.measuring(now)) counters_.bytes_received += **got;
-      const net::ConstBytes bytes(buffer_.data(), **got);
-      if (x_.udp) return datagram(i, bytes, now);
-      consume(i, bytes, now);
-      if (**got < buffer_.size()) return;
-    }
-  }
-
-  void consume(std::size_t i, net::ConstBytes bytes, TimePoint now) {
-    Connection& c = connections_[i];
-    const std::uint32_t generation = c.generation;
-    while (!bytes.empty()) {
-      if (c.in_flight.empty()) return fail(i, ErrorKind::wrong_reply, now);  // bytes nobody asked for
-      const auto step = c.matcher.feed(bytes);
-      bytes = bytes.subspan(step.used);
-      if (step.status == ReplyStatus::wrong) return fail(i, ErrorKind::wrong_reply, now);
-      if (step.status == ReplyStatus::matched) {
-        complete(i, now);
-        if (c.generation != generation) break;
-      }
-    }
-    // Refilled once per read, not once per reply: the replies to a pipeline usually arrive
-    // together, and their successors then leave in one send() (as redis-benchmark -P does).
-    issue(i, now);
-  }
-
-  void datagram(std::size_t i, net::ConstBytes bytes, TimePoint now) {
-    Connection& c = connections_[i];
-    if (c.in_flight.empty()) return;  // a late answer to a request that timed out
-    const auto step = c.matcher.feed(bytes);
-    const auto status = step.used < bytes.size() ? ReplyStatus::wrong
-                        : step.status == ReplyStatus::incomplete ? c.matcher.finish()
-                                                                 : step.status;
-    if (status != ReplyStatus::matched) return fail(i, ErrorKind::wrong_reply, now);
-    complete(i, now);
-    issue(i, now);
-  }
-
-  void end_of_stream(std::size_t i, TimePoint now) {
-    Connection& c = connections_[i];
-    if (x_.connection_per_request && !c.in_flight.empty()) {
-      if (c.matcher.finish() == ReplyStatus::matched) {
-        complete(i, now);
-        return issue(i, now);
-      }
-      return fail(i, c.matcher.progress() ? ErrorKind::wrong_reply : ErrorKind::closed, now);
-    }
-    fail(i, ErrorKind::closed, now);
-  }
-
-  void complete(std::size_t i, TimePoint now) {
-    Connection& c = connections_[i];
-    const auto latency = c.in_flight.complete(now);
-    if (window_.measuring(now)) {
-      ++counters_.requests;
-      counters_.latency_ns.record(static_cast<std::uint64_t>(std::max<std::int64_t>(
-          0, std::chrono::duration_cast<nanoseconds>(latency).count())));
-    }
-    c.matcher.reset();
-    if (x_.connection_per_request) close(i);
-  }
-
-  void close(std::size_t i) {
-    Connection& c = connections_[i];
-    c.socket.close();  // close() also takes it out of the epoll set
-    ++c.generation;
-    c.state = State::closed;
-    c.in_flight.clear();
-    c.unsent = 0;
-    c.send_offset = 0;
-    c.watching_write = false;
-    c.matcher.reset();
-  }
-
-  void fail(std::size_t i, ErrorKind kind, TimePoint now) {
-    if (window_.measuring(now)) counters_.count_error(kind);
-    close(i);
-    connections_[i].retry_at = now + kRetryDelay;
-    schedule(i, connections_[i].retry_at);
-  }
-
-  void wake_up(std::size_t i, TimePoint now) {
-    Connection& c = connections_[i];
-    if (!x_.connection_per_request && c.state == State::closed) {
-      if (now >= c.retry_at) return open(i, now);
-      return schedule(i, c.retry_at);
-    }
-    issue(i, now);
-  }
-
-  // At most one live timer per connection: the earliest wanted.
-  void schedule(std::size_t i, TimePoint when) {
-    Connection& c = connections_[i];
-    if (c.wake_at != TimePoint::min() && c.wake_at <= when) return;
-    c.wake_at = when;
-    timers_.emplace(when, i);
-  }
-
-  void expire(TimePoint now) {
-    for (std::size_t i = 0; i < connections_.size(); ++i) {
-      const Connection& c = connections_[i];
-      const bool connect_late = c.state == State::connecting && now - c.connect_started > config_.timeout;
-      const bool reply_late = c.state == State::open && !c.in_flight.empty() &&
-                              now - c.in_flight.oldest().started > config_.timeout;
-      if (connect_late || reply_late) fail(i, ErrorKind::timeout, now);
-    }
-  }
-
-  const BenchConfig& config_;
-  const Exchange& x_;
-  const std::string& batch_;
-  net::Fd epoll_;
-  Window window_;
-  std::size_t depth_;
-  std::vector<std::byte> buffer_;
-  std::vector<Connection> connections_;
-  using Timer = std::pair<TimePoint, std::size_t>;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
-  BenchCounters counters_;
-  std::optional<net::Error> failure_;
-};
 
 }  // namespace
 
@@ -383,14 +36,14 @@ net::Result<BenchResult> run_bench(const BenchConfig& config) {
   }
 
   const auto start = BenchClock::now();
-  const Window window{start, start + config.warmup, start + config.warmup + config.duration};
-  std::vector<std::unique_ptr<Worker>> workers;
+  const BenchWindow window{start, start + config.warmup, start + config.warmup + config.duration};
+  std::vector<std::unique_ptr<BenchLoop>> workers;
   for (unsigned t = 0; t < threads; ++t) {
-    net::Fd epoll(::epoll_create1(EPOLL_CLOEXEC));
-    if (!epoll) return net::errno_error("epoll_create1");
+    auto epoll = net::Epoll::create();
+    if (!epoll) return epoll.error();
     std::vector<unsigned> ids;
     for (unsigned id = t; id < conns; id += threads) ids.push_back(id);
-    workers.push_back(std::make_unique<Worker>(config, batch, std::move(epoll), window, std::move(ids)));
+    workers.push_back(std::make_unique<BenchLoop>(config, batch, std::move(*epoll), window, std::move(ids)));
   }
 
   std::vector<std::thread> running;

@@ -38,7 +38,8 @@ struct BenchResult {
 /// Runs the load: `threads` non-blocking epoll loops, each driving its share of connections,
 /// for warmup + duration. Blocks that long (plus a few milliseconds). A failed request counts
 /// by kind, closes its connection, and the connection is opened again 10 ms later.
-/// Errors: creating the epoll instance or threads, or a server PID that cannot be read.
+/// Errors: creating the epoll instance or threads, epoll failing to wait or to watch a socket
+/// (see BenchLoop::failure()), or a server PID that cannot be read.
 net::Result<BenchResult> run_bench(const BenchConfig& config);
 
 }  // namespace sockit::tools

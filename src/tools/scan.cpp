@@ -1,13 +1,11 @@
 #include "tools/scan.hpp"
 
-#include <sys/epoll.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <map>
 
-#include "net/fd.hpp"
+#include "net/epoll.hpp"
 #include "tools/scan_probe.hpp"
 
 namespace sockit::tools {
@@ -33,7 +31,7 @@ struct Waiting {
 // The scan's state: ports still to probe, probes in flight (a slot each), results.
 class Scanner {
  public:
-  Scanner(const net::Address& target, ScanProtocol protocol, const ScanOptions& options, net::Fd epoll)
+  Scanner(const net::Address& target, ScanProtocol protocol, const ScanOptions& options, net::Epoll epoll)
       : target_(target), protocol_(protocol), options_(options), epoll_(std::move(epoll)),
         slots_(static_cast<std::size_t>(std::max(1, options.parallel))) {
     for (auto port : options.ports) todo_.push_back({port, 1});
@@ -92,10 +90,8 @@ class Scanner {
       free_.pop_back();
       Probe& probe = slots_[slot];
       probe = Probe{std::move(launch.socket), todo.port, todo.attempt, ++serial_, true};
-      epoll_event event{};
-      event.events = launch.events;
-      event.data.u64 = slot;
-      if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, probe.socket.fd(), &event) < 0) return net::errno_error("epoll_ctl");
+      if (auto added = epoll_.add(probe.socket.fd(), launch.events, slot); !added)
+        return net::Error(added.error().call(), added.error().code(), address.to_string());
       waiting_.push_back({now + options_.timeout, slot, probe.serial});
       ++in_flight_;
     }
@@ -114,14 +110,10 @@ class Scanner {
   }
 
   Result<void> wait_and_collect() {
-    epoll_event events[256];
-    int n = ::epoll_wait(epoll_.get(), events, 256, wait_ms());
-    if (n < 0) {
-      if (errno == EINTR) return {};
-      return net::errno_error("epoll_wait");
-    }
-    for (int i = 0; i < n; ++i) {
-      const auto slot = static_cast<std::size_t>(events[i].data.u64);
+    auto ready = epoll_.wait(wait_ms());
+    if (!ready) return ready.error();
+    for (const epoll_event& event : *ready) {
+      const auto slot = static_cast<std::size_t>(event.data.u64);
       Probe& probe = slots_[slot];
       if (!probe.live) continue;
       auto verdict = protocol_ == ScanProtocol::tcp ? finish_tcp_probe(probe.socket) : finish_udp_probe(probe.socket);
@@ -170,7 +162,7 @@ class Scanner {
   net::Address target_;
   ScanProtocol protocol_;
   const ScanOptions& options_;
-  net::Fd epoll_;
+  net::Epoll epoll_;
   std::vector<Probe> slots_;
   std::vector<std::size_t> free_;
   std::deque<Todo> todo_;
@@ -198,9 +190,9 @@ std::string_view state_name(PortState state) {
 std::string_view protocol_name(ScanProtocol protocol) { return protocol == ScanProtocol::tcp ? "tcp" : "udp"; }
 
 Result<ScanReport> scan(const net::Address& target, ScanProtocol protocol, const ScanOptions& options) {
-  int fd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (fd < 0) return net::errno_error("epoll_create1");
-  Scanner scanner(target, protocol, options, net::Fd(fd));
+  auto epoll = net::Epoll::create();
+  if (!epoll) return epoll.error();
+  Scanner scanner(target, protocol, options, std::move(*epoll));
   return scanner.run();
 }
 

@@ -1,5 +1,4 @@
 #include <sys/epoll.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 
@@ -46,25 +45,24 @@ Verdict opened(const net::Socket& socket) {
 
 Launch start_tcp_probe(const net::Address& target) {
   Launch launch;
-  auto socket = net::Socket::create(target.family(), SOCK_STREAM | SOCK_NONBLOCK);
-  if (!socket) {
-    if (out_of_resources(socket.error().code().value())) launch.busy = true;
-    else launch.verdict = verdict_for(socket.error().code().value());
+  auto started = net::start_connect(target);
+  if (!started) {
+    // Out of sockets or ports (from socket() or connect()), or refused inside connect() itself.
+    const int err = started.error().code().value();
+    if (out_of_resources(err)) launch.busy = true;
+    else launch.verdict = verdict_for(err);
     return launch;
   }
-  if (::connect(socket->fd(), target.get(), target.length()) == 0) {
-    launch.verdict = opened(*socket);
-  } else if (errno == EINPROGRESS || errno == EINTR) {
+  net::Socket& socket = started->socket;
+  if (started->connected) {
+    launch.verdict = opened(socket);
+  } else if (auto err = socket.pending_error(); err && *err != 0) {
     // Over loopback the RST often arrives within connect() itself: ask before involving epoll.
-    if (auto err = socket->pending_error(); err && *err != 0) launch.verdict = verdict_for(*err);
-    else launch.events = EPOLLOUT;
-  } else if (out_of_resources(errno)) {
-    launch.busy = true;
-    return launch;
+    launch.verdict = verdict_for(*err);
   } else {
-    launch.verdict = verdict_for(errno);
+    launch.events = EPOLLOUT;
   }
-  launch.socket = std::move(*socket);
+  launch.socket = std::move(socket);
   return launch;
 }
 

@@ -27,9 +27,11 @@ Launch start_udp_probe(const net::Address& target) {
     launch.busy = true;
     return launch;
   }
-  // Connected, so ICMP port unreachable comes back to this socket as ECONNREFUSED.
-  if (::connect(socket->fd(), target.get(), target.length()) < 0) {
-    if (errno == EMFILE || errno == ENFILE || errno == EADDRNOTAVAIL || errno == EAGAIN) launch.busy = true;
+  // Connected, so ICMP port unreachable comes back to this socket as ECONNREFUSED. A datagram
+  // socket's connect only fixes the peer: it never waits.
+  if (auto connected = socket->connect(target); !connected) {
+    const int err = connected.error().code().value();
+    if (err == EMFILE || err == ENFILE || err == EADDRNOTAVAIL || err == EAGAIN) launch.busy = true;
     else launch.verdict = Verdict{PortState::filtered, "connect-error"};
     return launch;
   }
