@@ -1,7 +1,8 @@
 // The peer's download side: one event loop (net::Epoll) over non-blocking connections to peers
-// (PeerConnection) and to the tracker (TrackerExchange); a BlockPicker per file says what to ask
-// whom. This file only schedules: when to ask the tracker, which peers to connect to, when a
-// connection has stalled, and what a verified block means for a file.
+// (PeerConnection) and to the tracker (TrackerExchange). Each file is a Swarm (which blocks to ask
+// whom, its peers, what a verified block means); this file only plumbs events: it dispatches
+// readiness, schedules tracker exchanges and connections, times them out, and closes
+// connections at one safe point after each dispatch.
 #include "cascade/downloader.hpp"
 
 #include <sys/epoll.h>
@@ -12,8 +13,7 @@
 #include <optional>
 #include <random>
 
-#include "cascade/block_picker.hpp"
-#include "cascade/hashing.hpp"
+#include "cascade/downloader_swarm.hpp"
 #include "cascade/peer_connection.hpp"
 #include "cascade/tracker_exchange.hpp"
 #include "net/epoll.hpp"
@@ -25,9 +25,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kLackRetry{1000};  // ask a peer again for a block it lacked
-constexpr milliseconds kMissPause{250};   // a peer that lacks everything we ask for
-constexpr int kTickMs = 100;              // timeouts and retries are checked this often
+constexpr milliseconds kMissPause{250};  // a peer that lacks everything we ask for
+constexpr int kTickMs = 100;             // timeouts and retries are checked this often
 
 // What an epoll tag points at (tag 0 is the stop signal).
 struct Watched {
@@ -37,57 +36,33 @@ struct Watched {
   std::uint32_t registered = 0;  // the events epoll watches for now
 };
 
-struct Swarm;
+struct Download;
 
 struct Conn : Watched {
-  Conn(Swarm& s, PeerConnection l) : Watched(Kind::peer), swarm(&s), link(std::move(l)) {}
-  Swarm* swarm;
+  Conn(Download& d, PeerConnection l) : Watched(Kind::peer), download(&d), link(std::move(l)) {}
+  Download* download;
   PeerConnection link;
   std::size_t misses = 0;  // status-2 answers in a row
   Clock::time_point pause_until{};
 };
 
 struct TrackerSlot : Watched {
-  explicit TrackerSlot(Swarm& s) : Watched(Kind::tracker), swarm(&s) {}
-  Swarm* swarm;
+  explicit TrackerSlot(Download& d) : Watched(Kind::tracker), download(&d) {}
+  Download* download;
   std::optional<TrackerExchange> exchange;  // at most one exchange per file at a time
   Clock::time_point deadline{};
   bool closing = false;
 };
 
-struct PeerState {
-  bool connected = false;
-  int failures = 0;
-  Clock::time_point retry_at{};
-};
-
-struct Swarm {
-  Swarm(std::shared_ptr<SharedFile> f, std::uint64_t seed)
-      : file(std::move(f)), picker(held_blocks(*file), seed, {.lack_retry = kLackRetry}), tracker(*this) {}
-
-  static std::vector<bool> held_blocks(const SharedFile& file) {
-    std::vector<bool> held(file.description().block_count());
-    for (std::uint64_t i = 0; i < held.size(); ++i) held[i] = file.has(i);
-    return held;
-  }
-
-  std::shared_ptr<SharedFile> file;
-  FileReport report;
-  BlockPicker picker;
-  std::map<Endpoint, PeerState> peers;
-  std::size_t connections = 0;
-  std::size_t depth = 2;  // requests in flight per connection
+// One file: its swarm and its tracker exchange.
+struct Download {
+  Download(std::shared_ptr<SharedFile> file, std::uint64_t seed, std::size_t depth)
+      : swarm(std::move(file), seed, depth), tracker(*this) {}
+  Swarm swarm;
   TrackerSlot tracker;
-  Clock::time_point next_list{};
-  Clock::time_point next_subscribe{};
-  bool done = false;
 };
 
 std::uint64_t tag_of(Watched& watched) { return reinterpret_cast<std::uint64_t>(&watched); }
-
-milliseconds backoff(int failures) {
-  return std::min<milliseconds>(milliseconds(30000), milliseconds(250L << std::min(failures, 7)));
-}
 
 class Loop {
  public:
@@ -101,24 +76,20 @@ class Loop {
     std::random_device entropy;
     for (const auto& file : files) {
       const std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
-      auto swarm = std::make_unique<Swarm>(file, seed);
       const auto& d = file->description();
-      swarm->report.path = file->path();
-      swarm->report.blocks = d.block_count();
-      swarm->report.resumed = file->held();
-      swarm->depth =
+      const auto depth =
           std::clamp<std::size_t>(options_.bytes_in_flight / std::max<std::uint64_t>(1, d.block_size), 2, 32);
-      if (swarm->report.resumed > 0)
-        say(fmt::format("{}: {} of {} blocks already valid", file->path(), swarm->report.resumed, d.block_count()));
-      swarms_.push_back(std::move(swarm));
+      if (file->held() > 0)
+        say(fmt::format("{}: {} of {} blocks already valid", file->path(), file->held(), d.block_count()));
+      downloads_.push_back(std::make_unique<Download>(file, seed, depth));
     }
-    for (auto& swarm : swarms_)
-      if (swarm->file->complete() && !finish(*swarm)) return *fatal_;
+    for (auto& download : downloads_)
+      if (download->swarm.file().complete() && !finish(*download)) return *fatal_;
 
     // Bounded by `stop` and by the files: each pass waits at most kTickMs.
     auto last_progress = Clock::now();
     while (!fatal_ && !stop.requested() &&
-           !std::all_of(swarms_.begin(), swarms_.end(), [](const auto& s) { return s->done; })) {
+           !std::all_of(downloads_.begin(), downloads_.end(), [](const auto& d) { return d->swarm.done(); })) {
       tick(Clock::now());
       reap();
       auto ready = epoll_.wait(kTickMs);
@@ -135,7 +106,7 @@ class Loop {
     report_progress(Clock::now() - last_progress);
     if (fatal_) return *fatal_;
     std::vector<FileReport> reports;
-    for (const auto& swarm : swarms_) reports.push_back(swarm->report);
+    for (const auto& download : downloads_) reports.push_back(download->swarm.report());
     return reports;
   }
 
@@ -165,63 +136,21 @@ class Loop {
     if (!conn.link.closing()) on_peer(conn, events);
   }
 
-  // ---- the tracker ----
-
-  void start_exchange(Swarm& swarm, TrackerCommand command, Clock::time_point now) {
-    swarm.next_list = now + options_.list_interval;
-    if (command == TrackerCommand::subscribe) swarm.next_subscribe = now + options_.resubscribe_interval;
-    auto exchange = TrackerExchange::start(options_.tracker, command, swarm.file->description().cascade_hash, self_);
-    if (!exchange) {
-      say(fmt::format("tracker {}: {}", options_.tracker.to_string(), exchange.error().what()));
-      return;
-    }
-    auto& slot = swarm.tracker;
-    slot.exchange.emplace(std::move(*exchange));
-    slot.deadline = now + options_.tracker_timeout;
-    watch(slot, slot.exchange->fd(), slot.exchange->wants_write() ? EPOLLOUT : EPOLLIN);
-  }
-
-  void on_tracker(TrackerSlot& slot, std::uint32_t events) {
-    auto outcome = slot.exchange->advance(events);
-    if (!outcome) {
-      rewatch(slot, slot.exchange->fd(), slot.exchange->wants_write() ? EPOLLOUT : EPOLLIN);
-      return;
-    }
-    self_ = slot.exchange->self();
-    slot.closing = true;
-    if (!*outcome) {
-      say(fmt::format("tracker {}: {}", options_.tracker.to_string(), outcome->error().what()));
-      return;
-    }
-    auto& swarm = *slot.swarm;
-    std::size_t fresh = 0;
-    for (const auto& entry : **outcome) {
-      if (entry.endpoint == self_ || entry.endpoint.port == 0) continue;
-      fresh += swarm.peers.try_emplace(entry.endpoint).second ? 1 : 0;
-    }
-    say(fmt::format("tracker: {} peers for {} ({} new)", (*outcome)->size(), swarm.file->path(), fresh));
-  }
-
   // ---- scheduling: runs between dispatches ----
 
   void tick(Clock::time_point now) {
-    for (auto& swarm : swarms_) {
-      if (swarm->done) continue;
-      auto& slot = swarm->tracker;
+    for (auto& download : downloads_) {
+      auto& swarm = download->swarm;
+      if (swarm.done()) continue;
+      auto& slot = download->tracker;
       if (slot.exchange && !slot.closing && now >= slot.deadline) {
         say(fmt::format("tracker {}: no answer within {} ms", options_.tracker.to_string(),
                         options_.tracker_timeout.count()));
         slot.closing = true;
       }
-      if (!slot.exchange) {
-        if (now >= swarm->next_subscribe) start_exchange(*swarm, TrackerCommand::subscribe, now);
-        else if (now >= swarm->next_list) start_exchange(*swarm, TrackerCommand::list, now);
-      }
-      for (auto& [endpoint, state] : swarm->peers) {
-        if (swarm->connections >= options_.max_peers) break;
-        if (state.connected || state.retry_at > now || swarm->picker.banned(endpoint)) continue;
-        open(*swarm, endpoint, state, now);
-      }
+      if (!slot.exchange)
+        if (auto command = swarm.tracker_due(now, options_)) start_exchange(*download, *command, now);
+      for (const auto& peer : swarm.peers_to_connect(now, options_.max_peers)) open(*download, peer, now);
     }
     for (auto& conn : conns_) {
       auto& link = conn->link;
@@ -236,35 +165,47 @@ class Loop {
     }
   }
 
-  void open(Swarm& swarm, const Endpoint& endpoint, PeerState& state, Clock::time_point now) {
-    auto link = PeerConnection::open(endpoint, now);
-    if (!link) {
-      state.failures++;
-      state.retry_at = now + backoff(state.failures);
-      say(fmt::format("peer {}: connect failed: {}", endpoint.to_string(), link.error().code().message()));
+  void start_exchange(Download& download, TrackerCommand command, Clock::time_point now) {
+    const auto& hash = download.swarm.file().description().cascade_hash;
+    auto exchange = TrackerExchange::start(options_.tracker, command, hash, self_);
+    if (!exchange) {
+      say(fmt::format("tracker {}: {}", options_.tracker.to_string(), exchange.error().what()));
       return;
     }
-    auto& conn = *conns_.emplace_back(std::make_unique<Conn>(swarm, std::move(*link)));
-    state.connected = true;
-    swarm.connections++;
+    auto& slot = download.tracker;
+    slot.exchange.emplace(std::move(*exchange));
+    slot.deadline = now + options_.tracker_timeout;
+    watch(slot, slot.exchange->fd(), slot.exchange->wants_write() ? EPOLLOUT : EPOLLIN);
+  }
+
+  void open(Download& download, const Endpoint& peer, Clock::time_point now) {
+    auto& swarm = download.swarm;
+    auto link = PeerConnection::open(peer, now);
+    if (!link) {
+      swarm.connect_failed(peer, now);
+      say(fmt::format("peer {}: connect failed: {}", peer.to_string(), link.error().code().message()));
+      return;
+    }
+    auto& conn = *conns_.emplace_back(std::make_unique<Conn>(download, std::move(*link)));
+    swarm.opened(peer);
     watch(conn, conn.link.fd(), conn.link.interest());
     if (!conn.link.connecting()) connected(conn, now);
   }
 
   void connected(Conn& conn, Clock::time_point now) {
-    conn.swarm->peers[conn.link.peer()].failures = 0;
+    conn.download->swarm.connected(conn.link.peer());
     say(fmt::format("connected to peer {}", conn.link.peer().to_string()));
     refill(conn, now);
   }
 
   // Asks the connection's peer for blocks until `depth` are in flight, and sends the requests.
   void refill(Conn& conn, Clock::time_point now) {
-    auto& swarm = *conn.swarm;
+    auto& swarm = conn.download->swarm;
     auto& link = conn.link;
-    if (link.connecting() || link.closing() || swarm.done || now < conn.pause_until) return;
-    const auto& d = swarm.file->description();
-    while (link.in_flight() < swarm.depth) {
-      auto index = swarm.picker.pick(link.peer(), now);
+    if (link.connecting() || link.closing() || swarm.done() || now < conn.pause_until) return;
+    const auto& d = swarm.file().description();
+    while (link.in_flight() < swarm.depth()) {
+      auto index = swarm.picker().pick(link.peer(), now);
       if (!index) break;
       link.request(*index, d.block_length(*index), d.cascade_hash, now);
     }
@@ -272,7 +213,18 @@ class Loop {
     if (!link.closing()) rewatch(conn, link.fd(), link.interest());
   }
 
-  // ---- a connection's events ----
+  // ---- events ----
+
+  void on_tracker(TrackerSlot& slot, std::uint32_t events) {
+    auto outcome = slot.exchange->advance(events);
+    if (!outcome) return rewatch(slot, slot.exchange->fd(), slot.exchange->wants_write() ? EPOLLOUT : EPOLLIN);
+    self_ = slot.exchange->self();
+    slot.closing = true;
+    if (!*outcome) return say(fmt::format("tracker {}: {}", options_.tracker.to_string(), outcome->error().what()));
+    auto& swarm = slot.download->swarm;
+    const auto fresh = swarm.add_peers(**outcome, self_);
+    say(fmt::format("tracker: {} peers for {} ({} new)", (*outcome)->size(), swarm.file().path(), fresh));
+  }
 
   void on_peer(Conn& conn, std::uint32_t events) {
     auto& link = conn.link;
@@ -290,12 +242,13 @@ class Loop {
   }
 
   void answered(Conn& conn, const PeerConnection::Answer& answer, Clock::time_point now) {
-    auto& swarm = *conn.swarm;
+    auto& download = *conn.download;
+    auto& swarm = download.swarm;
     auto& link = conn.link;
     const auto& peer = link.peer();
     if (answer.status == static_cast<std::uint8_t>(BlockStatus::missing)) {
-      swarm.picker.lacks(peer, answer.index, now);
-      if (++conn.misses >= swarm.depth) {
+      swarm.picker().lacks(peer, answer.index, now);
+      if (++conn.misses >= swarm.depth()) {
         conn.misses = 0;
         conn.pause_until = now + kMissPause;
       }
@@ -304,29 +257,20 @@ class Loop {
     if (answer.status != 0)
       return link.close_later(fmt::format("status {}: {}", answer.status, net::as_text(answer.body)));
     conn.misses = 0;
-    auto& file = *swarm.file;
-    // On the loop: about a millisecond per MiB with the CPU's SHA extensions (OpenSSL).
-    if (sha256(answer.body) != file.description().block_hashes[answer.index]) {
-      swarm.report.bad_blocks++;
-      return link.close_later(fmt::format("block {} failed its SHA-256 check", answer.index), true);
-    }
-    if (swarm.picker.held(answer.index)) {
-      swarm.picker.delivered(peer, answer.index);
-      swarm.report.duplicates++;
-      return refill(conn, now);
-    }
-    if (auto written = file.write_block(answer.index, answer.body); !written) {
-      fatal_ = written.error();
+    auto arrival = swarm.arrived(peer, answer.index, answer.body);
+    if (!arrival) {
+      fatal_ = arrival.error();
       return link.close_later("");
     }
-    swarm.picker.delivered(peer, answer.index);
-    swarm.report.fetched++;
-    swarm.report.blocks_from[peer]++;
-    bytes_fetched_ += answer.body.size();
-    say(fmt::format("block {} from {}", answer.index, peer.to_string()));
-    if (swarm.picker.complete()) {
-      finish(swarm);
-      return;
+    if (*arrival == Swarm::Arrival::bad)
+      return link.close_later(fmt::format("block {} failed its SHA-256 check", answer.index), true);
+    if (*arrival == Swarm::Arrival::fresh) {
+      bytes_fetched_ += answer.body.size();
+      say(fmt::format("block {} from {}", answer.index, peer.to_string()));
+      if (swarm.picker().complete()) {
+        finish(download);
+        return;
+      }
     }
     refill(conn, now);
   }
@@ -337,69 +281,48 @@ class Loop {
   // set) and draws the consequences: blocks back to the pool, the peer banned or retried later.
   void reap() {
     const auto now = Clock::now();
-    for (auto& swarm : swarms_) {
-      auto& slot = swarm->tracker;
+    for (auto& download : downloads_) {
+      auto& slot = download->tracker;
       if (!slot.closing) continue;
       slot.exchange.reset();
       slot.closing = false;
     }
     std::erase_if(conns_, [&](const std::unique_ptr<Conn>& conn) {
-      auto& link = conn->link;
+      const auto& link = conn->link;
       if (!link.closing()) return false;
-      auto& swarm = *conn->swarm;
-      const auto& peer = link.peer();
-      auto& state = swarm.peers[peer];
-      if (link.ban()) {
-        swarm.picker.ban(peer);
-        swarm.report.dropped.push_back(peer);
-        say(fmt::format("dropped peer {}: {}", peer.to_string(), link.close_reason()));
-      } else {
-        swarm.picker.lost(peer);
-        if (!link.close_reason().empty()) {
-          state.failures++;
-          state.retry_at = now + backoff(state.failures);
-          say(fmt::format("lost peer {}: {}", peer.to_string(), link.close_reason()));
-        }
-      }
-      state.connected = false;
-      swarm.connections--;
+      const bool quiet = link.close_reason().empty();
+      conn->download->swarm.closed(link.peer(), link.ban(), quiet, now);
+      if (!quiet)
+        say(fmt::format("{} peer {}: {}", link.ban() ? "dropped" : "lost", link.peer().to_string(), link.close_reason()));
       return true;
     });
   }
 
-  // Every block is held: close the swarm's connections (at the safe point), check the whole file
-  // against the target hash. False on a fatal error.
-  bool finish(Swarm& swarm) {
-    swarm.done = true;
+  // Every block is held: close the file's connections and tracker exchange (at the safe point),
+  // check the whole file against the target hash. False on a fatal error.
+  bool finish(Download& download) {
     for (auto& conn : conns_)
-      if (conn->swarm == &swarm) conn->link.close_later("");
-    if (swarm.tracker.exchange) swarm.tracker.closing = true;
-    const auto& d = swarm.file->description();
-    auto target = hash_file_prefix(swarm.file->fd(), d.target_size);
-    if (!target) {
-      fatal_ = target.error();
+      if (conn->download == &download) conn->link.close_later("");
+    if (download.tracker.exchange) download.tracker.closing = true;
+    auto& swarm = download.swarm;
+    if (auto checked = swarm.finish(); !checked) {
+      fatal_ = checked.error();
       return false;
     }
-    if (*target != d.target_hash) {
-      fatal_ = net::Error("check target hash", net::Errc::protocol, swarm.file->path(),
-                          "every block matches but the whole file does not: the cascade file is inconsistent");
-      return false;
-    }
-    swarm.report.complete = true;
-    swarm.report.target_verified = true;
-    say(fmt::format("complete: {} ({} blocks, target hash verified)", swarm.file->path(), d.block_count()));
+    say(fmt::format("complete: {} ({} blocks, target hash verified)", swarm.file().path(), swarm.report().blocks));
     return true;
   }
 
   void report_progress(Clock::duration elapsed) {
     if (!progress_) return;
     Progress p;
-    for (const auto& swarm : swarms_) {
-      const auto& d = swarm->file->description();
+    for (const auto& download : downloads_) {
+      const auto& file = download->swarm.file();
+      const auto& d = file.description();
       p.blocks_total += d.block_count();
-      p.blocks_held += swarm->file->held();
+      p.blocks_held += file.held();
       p.bytes_total += d.target_size;
-      p.bytes_held += std::min<std::uint64_t>(d.target_size, swarm->file->held() * d.block_size);
+      p.bytes_held += std::min<std::uint64_t>(d.target_size, file.held() * d.block_size);
     }
     p.peers = conns_.size();
     const double seconds = std::chrono::duration<double>(elapsed).count();
@@ -415,7 +338,7 @@ class Loop {
   const std::function<void(const std::string&)>& event_;
   const std::function<void(const Progress&)>& progress_;
   net::Epoll epoll_;
-  std::vector<std::unique_ptr<Swarm>> swarms_;
+  std::vector<std::unique_ptr<Download>> downloads_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::optional<net::Error> fatal_;
   std::uint64_t bytes_fetched_ = 0;
