@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <utility>
 
 #include "cascade/downloader_swarm.hpp"
 #include "cascade/peer_connection.hpp"
@@ -84,7 +85,9 @@ class Loop {
       downloads_.push_back(std::make_unique<Download>(file, seed, depth));
     }
     for (auto& download : downloads_)
-      if (download->swarm.file().complete() && !finish(*download)) return *fatal_;
+      if (download->swarm.file().complete()) finish(*download);
+    verify_finished();
+    if (fatal_) return *fatal_;
 
     // Bounded by `stop` and by the files: each pass waits at most kTickMs.
     auto last_progress = Clock::now();
@@ -97,6 +100,7 @@ class Loop {
       for (const auto& event : *ready)
         if (event.data.u64 != 0) dispatch(*reinterpret_cast<Watched*>(event.data.u64), event.events);
       reap();  // the safe point: nothing of this dispatch refers to a connection any more
+      verify_finished();
       const auto now = Clock::now();
       if (now - last_progress >= options_.progress_interval) {
         report_progress(now - last_progress);
@@ -267,10 +271,7 @@ class Loop {
     if (*arrival == Swarm::Arrival::fresh) {
       bytes_fetched_ += answer.body.size();
       say(fmt::format("block {} from {}", answer.index, peer.to_string()));
-      if (swarm.picker().complete()) {
-        finish(download);
-        return;
-      }
+      if (swarm.picker().complete()) return finish(download);
     }
     refill(conn, now);
   }
@@ -298,19 +299,25 @@ class Loop {
     });
   }
 
-  // Every block is held: close the file's connections and tracker exchange (at the safe point),
-  // check the whole file against the target hash. False on a fatal error.
-  bool finish(Download& download) {
+  // Every block is held: the file's connections and tracker exchange close at the safe point,
+  // after which verify_finished() checks the whole file (with their buffers freed).
+  void finish(Download& download) {
     for (auto& conn : conns_)
       if (conn->download == &download) conn->link.close_later("");
     if (download.tracker.exchange) download.tracker.closing = true;
-    auto& swarm = download.swarm;
-    if (auto checked = swarm.finish(); !checked) {
-      fatal_ = checked.error();
-      return false;
+    finished_.push_back(&download);
+  }
+
+  // Reads each finished file back for its target hash (blocks the loop while it reads).
+  void verify_finished() {
+    for (auto* download : std::exchange(finished_, {})) {
+      auto& swarm = download->swarm;
+      if (auto checked = swarm.finish(); !checked) {
+        fatal_ = checked.error();
+        return;
+      }
+      say(fmt::format("complete: {} ({} blocks, target hash verified)", swarm.file().path(), swarm.report().blocks));
     }
-    say(fmt::format("complete: {} ({} blocks, target hash verified)", swarm.file().path(), swarm.report().blocks));
-    return true;
   }
 
   void report_progress(Clock::duration elapsed) {
@@ -340,6 +347,7 @@ class Loop {
   net::Epoll epoll_;
   std::vector<std::unique_ptr<Download>> downloads_;
   std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<Download*> finished_;  // complete, target hash not checked yet
   std::optional<net::Error> fatal_;
   std::uint64_t bytes_fetched_ = 0;
   std::uint64_t bytes_at_last_ = 0;

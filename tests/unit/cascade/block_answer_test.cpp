@@ -12,10 +12,12 @@ using sockit::testing::bytes_of;
 using sockit::testing::text_of;
 
 std::vector<std::byte> frame(std::uint8_t status, std::string_view body, std::optional<std::uint64_t> length = {}) {
+  // Sized once and filled: g++ 12 -O3 sees a false out-of-bounds in insert() after a 9-byte start.
   const auto header = encode_block_header(static_cast<BlockStatus>(status), length.value_or(body.size()));
-  std::vector<std::byte> out(header.begin(), header.end());
+  std::vector<std::byte> out(header.size() + body.size());
+  std::copy(header.begin(), header.end(), out.begin());
   auto bytes = bytes_of(body);
-  out.insert(out.end(), bytes.begin(), bytes.end());
+  std::copy(bytes.begin(), bytes.end(), out.begin() + static_cast<std::ptrdiff_t>(header.size()));
   return out;
 }
 
