@@ -1,28 +1,24 @@
-// The peer's download side (cascade-protocol.md §3, client): one epoll loop over non-blocking
-// connections. Every request is sent with its own send() (the course peer reads one request per
-// recv); every answer is read as exactly 9 + length bytes.
+// The peer's download side: one event loop (net::Epoll) over non-blocking connections to peers
+// (PeerConnection) and to the tracker (TrackerExchange). Each file is a Swarm (which blocks to ask
+// whom, its peers, what a verified block means); this file only plumbs events: it dispatches
+// readiness, schedules tracker exchanges and connections, times them out, and closes
+// connections at one safe point after each dispatch.
 #include "cascade/downloader.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <deque>
 #include <optional>
 #include <random>
-#include <set>
+#include <utility>
 
-#include "cascade/hashing.hpp"
-#include "cascade/tracker_client.hpp"
-#include "net/byte_order.hpp"
-#include "net/fd.hpp"
+#include "cascade/downloader_swarm.hpp"
+#include "cascade/peer_connection.hpp"
+#include "cascade/tracker_exchange.hpp"
+#include "net/epoll.hpp"
 #include "net/io.hpp"
-#include "net/socket.hpp"
 
 namespace sockit::cascade {
 namespace {
@@ -30,111 +26,81 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::uint64_t kStopId = 0;
-constexpr std::uint64_t kMaxMessage = 64 * 1024;  // longest error message we accept from a peer
-constexpr milliseconds kLackRetry{1000};           // ask a peer again for a block it lacked
-constexpr milliseconds kMissPause{250};            // a peer that lacks everything we ask for
-constexpr int kReadsPerEvent = 16;                  // recv calls on one connection per wake-up
+constexpr milliseconds kMissPause{250};  // a peer that lacks everything we ask for
+constexpr int kTickMs = 100;             // timeouts and retries are checked this often
 
-struct Swarm;
+// What an epoll tag points at (tag 0 is the stop signal).
+struct Watched {
+  enum class Kind { peer, tracker };
+  explicit Watched(Kind k) : kind(k) {}
+  Kind kind;
+  std::uint32_t registered = 0;  // the events epoll watches for now
+};
 
-struct Conn {
-  std::uint64_t id = 0;
-  Swarm* swarm = nullptr;
-  Endpoint peer;
-  net::Socket socket;
-  bool connecting = true;
-  Clock::time_point started;
-  Clock::time_point last_progress;
-  std::deque<std::uint64_t> inflight;  // requested blocks, in the order the answers come
-  std::vector<std::byte> outbuf;       // whole requests not yet sent
-  std::size_t out_sent = 0;
-  std::array<std::byte, kBlockHeaderSize> header{};
-  std::size_t header_got = 0;
-  bool in_body = false;
-  bool stray = false;  // reading a status-4 message that answers no request of ours
-  std::vector<std::byte> body;
-  std::size_t body_got = 0;
-  std::size_t scan = 0;                                 // where this connection looks in swarm->order
-  std::map<std::uint64_t, Clock::time_point> lacks;     // block -> when to ask this peer again
-  std::size_t misses = 0;
+struct Download;
+
+struct Conn : Watched {
+  Conn(Download& d, PeerConnection l) : Watched(Kind::peer), download(&d), link(std::move(l)) {}
+  Download* download;
+  PeerConnection link;
+  std::size_t misses = 0;  // status-2 answers in a row
   Clock::time_point pause_until{};
-  std::uint32_t interest = 0;
 };
 
-struct PeerState {
-  bool banned = false;
-  bool connected = false;
-  int failures = 0;
-  Clock::time_point retry_at{};
+struct TrackerSlot : Watched {
+  explicit TrackerSlot(Download& d) : Watched(Kind::tracker), download(&d) {}
+  Download* download;
+  std::optional<TrackerExchange> exchange;  // at most one exchange per file at a time
+  Clock::time_point deadline{};
+  bool closing = false;
 };
 
-struct Swarm {
-  std::shared_ptr<SharedFile> file;
-  FileReport report;
-  std::vector<std::uint8_t> copies;  // requests in flight per block
-  std::set<std::uint64_t> requested;  // blocks not held with copies > 0
-  std::vector<std::uint64_t> order;   // the blocks still missing, in random order
-  std::map<Endpoint, PeerState> peers;
-  std::size_t connections = 0;
-  std::size_t depth = 2;
-  Clock::time_point next_list{};
-  Clock::time_point next_subscribe{};
-  bool done = false;
+// One file: its swarm and its tracker exchange.
+struct Download {
+  Download(std::shared_ptr<SharedFile> file, std::uint64_t seed, std::size_t depth)
+      : swarm(std::move(file), seed, depth), tracker(*this) {}
+  Swarm swarm;
+  TrackerSlot tracker;
 };
+
+std::uint64_t tag_of(Watched& watched) { return reinterpret_cast<std::uint64_t>(&watched); }
 
 class Loop {
  public:
   Loop(const DownloadOptions& options, const std::function<void(const std::string&)>& event,
-       const std::function<void(const Progress&)>& progress)
-      : options_(options), self_(options.self), event_(event), progress_(progress) {}
+       const std::function<void(const Progress&)>& progress, net::Epoll epoll)
+      : options_(options), self_(options.self), event_(event), progress_(progress), epoll_(std::move(epoll)) {}
 
   net::Result<std::vector<FileReport>> run(const std::vector<std::shared_ptr<SharedFile>>& files,
                                            serve::StopSignal& stop) {
-    epoll_ = net::Fd(::epoll_create1(EPOLL_CLOEXEC));
-    if (!epoll_) return net::errno_error("epoll_create1");
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = kStopId;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop.fd(), &ev) < 0) return net::errno_error("epoll_ctl");
-
-    std::mt19937_64 random(std::random_device{}());
+    if (auto watched = epoll_.add(stop.fd(), EPOLLIN, 0); !watched) return watched.error();
+    std::random_device entropy;
     for (const auto& file : files) {
-      auto swarm = std::make_unique<Swarm>();
-      swarm->file = file;
+      const std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
       const auto& d = file->description();
-      swarm->report.path = file->path();
-      swarm->report.blocks = d.block_count();
-      swarm->report.resumed = file->held();
-      swarm->copies.assign(d.block_count(), 0);
-      for (std::uint64_t i = 0; i < d.block_count(); ++i)
-        if (!file->has(i)) swarm->order.push_back(i);
-      std::shuffle(swarm->order.begin(), swarm->order.end(), random);
-      swarm->depth = std::clamp<std::size_t>(options_.bytes_in_flight / std::max<std::uint64_t>(1, d.block_size), 2, 32);
-      if (swarm->report.resumed > 0)
-        say(fmt::format("{}: {} of {} blocks already valid", file->path(), swarm->report.resumed, d.block_count()));
-      swarms_.push_back(std::move(swarm));
+      const auto depth =
+          std::clamp<std::size_t>(options_.bytes_in_flight / std::max<std::uint64_t>(1, d.block_size), 2, 32);
+      if (file->held() > 0)
+        say(fmt::format("{}: {} of {} blocks already valid", file->path(), file->held(), d.block_count()));
+      downloads_.push_back(std::make_unique<Download>(file, seed, depth));
     }
-    for (auto& swarm : swarms_) {
-      if (swarm->file->complete()) {
-        if (!finish(*swarm)) return *fatal_;
-      } else {
-        ask_tracker_for(*swarm, TrackerCommand::subscribe);
-      }
-    }
+    for (auto& download : downloads_)
+      if (download->swarm.file().complete()) finish(*download);
+    verify_finished();
+    if (fatal_) return *fatal_;
 
-    std::array<epoll_event, 64> events{};
+    // Bounded by `stop` and by the files: each pass waits at most kTickMs.
     auto last_progress = Clock::now();
     while (!fatal_ && !stop.requested() &&
-           !std::all_of(swarms_.begin(), swarms_.end(), [](const auto& s) { return s->done; })) {
-      tick();
-      const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 100);
-      if (n < 0 && errno != EINTR) return net::errno_error("epoll_wait");
-      for (int i = 0; i < n; ++i) {
-        if (events[i].data.u64 == kStopId) continue;
-        auto found = conns_.find(events[i].data.u64);
-        if (found != conns_.end()) handle(*found->second, events[i].events);
-      }
+           !std::all_of(downloads_.begin(), downloads_.end(), [](const auto& d) { return d->swarm.done(); })) {
+      tick(Clock::now());
+      reap();
+      auto ready = epoll_.wait(kTickMs);
+      if (!ready) return ready.error();
+      for (const auto& event : *ready)
+        if (event.data.u64 != 0) dispatch(*reinterpret_cast<Watched*>(event.data.u64), event.events);
+      reap();  // the safe point: nothing of this dispatch refers to a connection any more
+      verify_finished();
       const auto now = Clock::now();
       if (now - last_progress >= options_.progress_interval) {
         report_progress(now - last_progress);
@@ -142,10 +108,9 @@ class Loop {
       }
     }
     report_progress(Clock::now() - last_progress);
-    while (!conns_.empty()) close(*conns_.begin()->second);
     if (fatal_) return *fatal_;
     std::vector<FileReport> reports;
-    for (const auto& swarm : swarms_) reports.push_back(swarm->report);
+    for (const auto& download : downloads_) reports.push_back(download->swarm.report());
     return reports;
   }
 
@@ -154,383 +119,217 @@ class Loop {
     if (event_) event_(line);
   }
 
-  // ---- tracker and connections ----
-
-  void ask_tracker_for(Swarm& swarm, TrackerCommand command) {
-    const auto now = Clock::now();
-    auto answer = ask_tracker(options_.tracker, command, swarm.file->description().cascade_hash, self_,
-                              options_.tracker_timeout);
-    swarm.next_list = now + options_.list_interval;
-    if (command == TrackerCommand::subscribe) swarm.next_subscribe = now + options_.resubscribe_interval;
-    if (!answer) {
-      say(fmt::format("tracker {}: {}", options_.tracker.to_string(), answer.error().what()));
-      return;
-    }
-    std::size_t fresh = 0;
-    for (const auto& entry : *answer) {
-      if (entry.endpoint == self_ || entry.endpoint.port == 0) continue;
-      fresh += swarm.peers.try_emplace(entry.endpoint).second ? 1 : 0;
-    }
-    say(fmt::format("tracker: {} peers for {} ({} new)", answer->size(), swarm.file->path(), fresh));
+  void watch(Watched& watched, int fd, std::uint32_t events) {
+    if (auto added = epoll_.add(fd, events, tag_of(watched)); !added) fatal_ = added.error();
+    watched.registered = events;
   }
 
-  void tick() {
-    const auto now = Clock::now();
-    for (auto& swarm : swarms_) {
-      if (swarm->done) continue;
-      if (now >= swarm->next_subscribe) ask_tracker_for(*swarm, TrackerCommand::subscribe);
-      else if (now >= swarm->next_list) ask_tracker_for(*swarm, TrackerCommand::list);
-      for (auto& [endpoint, state] : swarm->peers) {
-        if (swarm->connections >= options_.max_peers) break;
-        if (state.banned || state.connected || state.retry_at > now) continue;
-        open(*swarm, endpoint, state);
+  void rewatch(Watched& watched, int fd, std::uint32_t events) {
+    if (events == watched.registered) return;
+    if (auto changed = epoll_.modify(fd, events, tag_of(watched)); !changed) fatal_ = changed.error();
+    watched.registered = events;
+  }
+
+  void dispatch(Watched& watched, std::uint32_t events) {
+    if (watched.kind == Watched::Kind::tracker) {
+      auto& slot = static_cast<TrackerSlot&>(watched);
+      if (!slot.closing && slot.exchange) on_tracker(slot, events);
+      return;
+    }
+    auto& conn = static_cast<Conn&>(watched);
+    if (!conn.link.closing()) on_peer(conn, events);
+  }
+
+  // ---- scheduling: runs between dispatches ----
+
+  void tick(Clock::time_point now) {
+    for (auto& download : downloads_) {
+      auto& swarm = download->swarm;
+      if (swarm.done()) continue;
+      auto& slot = download->tracker;
+      if (slot.exchange && !slot.closing && now >= slot.deadline) {
+        say(fmt::format("tracker {}: no answer within {} ms", options_.tracker.to_string(),
+                        options_.tracker_timeout.count()));
+        slot.closing = true;
+      }
+      if (!slot.exchange)
+        if (auto command = swarm.tracker_due(now, options_)) start_exchange(*download, *command, now);
+      for (const auto& peer : swarm.peers_to_connect(now, options_.max_peers)) open(*download, peer, now);
+    }
+    for (auto& conn : conns_) {
+      auto& link = conn->link;
+      if (link.closing()) continue;
+      if (link.connecting()) {
+        if (now - link.started() > options_.connect_timeout) link.close_later("connect timed out");
+      } else if (link.in_flight() > 0) {
+        if (now - link.last_progress() > options_.stall_timeout) link.close_later("stalled");
+      } else {
+        refill(*conn, now);  // idle: blocks lacked a while ago may be asked again
       }
     }
-    std::vector<std::uint64_t> expired, idle;
-    for (auto& [id, conn] : conns_) {
-      if (conn->connecting && now - conn->started > options_.connect_timeout) expired.push_back(id);
-      else if (!conn->connecting && !conn->inflight.empty() && now - conn->last_progress > options_.stall_timeout)
-        expired.push_back(id);
-      else if (!conn->connecting && conn->inflight.empty()) idle.push_back(id);
-    }
-    // Looked up again: failing one connection never frees another, but stay safe.
-    for (auto id : expired)
-      if (auto found = conns_.find(id); found != conns_.end())
-        fail(*found->second, found->second->connecting ? "connect timed out" : "stalled", false);
-    for (auto id : idle)
-      if (auto found = conns_.find(id); found != conns_.end()) refill(*found->second);
   }
 
-  void open(Swarm& swarm, Endpoint endpoint, PeerState& state) {
-    const auto now = Clock::now();
-    auto socket = net::Socket::create(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
-    if (!socket) {
-      fatal_ = socket.error();
+  void start_exchange(Download& download, TrackerCommand command, Clock::time_point now) {
+    const auto& hash = download.swarm.file().description().cascade_hash;
+    auto exchange = TrackerExchange::start(options_.tracker, command, hash, self_);
+    if (!exchange) {
+      say(fmt::format("tracker {}: {}", options_.tracker.to_string(), exchange.error().what()));
       return;
     }
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(endpoint.port);
-    to.sin_addr.s_addr = htonl(endpoint.ip);
-    if (::connect(socket->fd(), reinterpret_cast<sockaddr*>(&to), sizeof to) < 0 && errno != EINPROGRESS) {
-      state.failures++;
-      state.retry_at = now + backoff(state.failures);
-      say(fmt::format("peer {}: connect failed: {}", endpoint.to_string(), std::strerror(errno)));
+    auto& slot = download.tracker;
+    slot.exchange.emplace(std::move(*exchange));
+    slot.deadline = now + options_.tracker_timeout;
+    watch(slot, slot.exchange->fd(), slot.exchange->wants_write() ? EPOLLOUT : EPOLLIN);
+  }
+
+  void open(Download& download, const Endpoint& peer, Clock::time_point now) {
+    auto& swarm = download.swarm;
+    auto link = PeerConnection::open(peer, now);
+    if (!link) {
+      swarm.connect_failed(peer, now);
+      say(fmt::format("peer {}: connect failed: {}", peer.to_string(), link.error().code().message()));
       return;
     }
-    auto conn = std::make_unique<Conn>();
-    conn->id = ++next_id_;
-    conn->swarm = &swarm;
-    conn->peer = endpoint;
-    conn->socket = std::move(*socket);
-    conn->started = now;
-    conn->last_progress = now;
-    conn->scan = static_cast<std::size_t>(conn->id * 7919) % std::max<std::size_t>(1, swarm.order.size());
-    epoll_event ev{};
-    ev.events = EPOLLOUT | EPOLLIN;
-    ev.data.u64 = conn->id;
-    conn->interest = ev.events;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, conn->socket.fd(), &ev) < 0) {
-      fatal_ = net::errno_error("epoll_ctl");
-      return;
-    }
-    state.connected = true;
-    swarm.connections++;
-    conns_.emplace(conn->id, std::move(conn));
+    auto& conn = *conns_.emplace_back(std::make_unique<Conn>(download, std::move(*link)));
+    swarm.opened(peer);
+    watch(conn, conn.link.fd(), conn.link.interest());
+    if (!conn.link.connecting()) connected(conn, now);
   }
 
-  static milliseconds backoff(int failures) {
-    return std::min<milliseconds>(milliseconds(30000), milliseconds(250L << std::min(failures, 7)));
+  void connected(Conn& conn, Clock::time_point now) {
+    conn.download->swarm.connected(conn.link.peer());
+    say(fmt::format("connected to peer {}", conn.link.peer().to_string()));
+    refill(conn, now);
   }
 
-  // Forgets the connection: its blocks go back to the pool. `ban` keeps the peer away for the
-  // rest of the run (it sent a bad block); otherwise it may be tried again after a back-off.
-  void fail(Conn& conn, const std::string& reason, bool ban) {
-    auto& state = conn.swarm->peers[conn.peer];
-    if (ban) {
-      state.banned = true;
-      say(fmt::format("dropped peer {}: {}", conn.peer.to_string(), reason));
-    } else {
-      state.failures++;
-      state.retry_at = Clock::now() + backoff(state.failures);
-      say(fmt::format("lost peer {}: {}", conn.peer.to_string(), reason));
-    }
-    close(conn);
-  }
-
-  void close(Conn& conn) {
-    auto& swarm = *conn.swarm;
-    for (auto index : conn.inflight) release(swarm, index);
-    swarm.peers[conn.peer].connected = false;
-    swarm.connections--;
-    conns_.erase(conn.id);  // closing the socket takes it out of the epoll set
-  }
-
-  // ---- requests ----
-
-  void release(Swarm& swarm, std::uint64_t index) {
-    if (swarm.copies[index] > 0 && --swarm.copies[index] == 0) swarm.requested.erase(index);
-  }
-
-  bool lacked(Conn& conn, std::uint64_t index, Clock::time_point now) {
-    auto found = conn.lacks.find(index);
-    if (found == conn.lacks.end()) return false;
-    if (found->second > now) return true;
-    conn.lacks.erase(found);
-    return false;
-  }
-
-  bool asked(const Conn& conn, std::uint64_t index) const {
-    return std::find(conn.inflight.begin(), conn.inflight.end(), index) != conn.inflight.end();
-  }
-
-  std::optional<std::uint64_t> pick(Conn& conn, Clock::time_point now) {
-    auto& swarm = *conn.swarm;
-    const auto& file = *swarm.file;
-    for (int pass = 0; pass < 2; ++pass) {
-      const auto size = swarm.order.size();
-      for (std::size_t step = 0; step < size; ++step) {
-        conn.scan = (conn.scan + 1) % size;
-        const auto index = swarm.order[conn.scan];
-        if (!file.has(index) && swarm.copies[index] == 0 && !lacked(conn, index, now)) return index;
-      }
-      if (pass == 0) {  // nothing fresh: drop the held blocks from the order and look once more
-        std::erase_if(swarm.order, [&](std::uint64_t i) { return file.has(i); });
-        if (swarm.order.size() == size) break;
-      }
-    }
-    // End-game: every missing block is requested somewhere; ask a second peer for the ones
-    // still in flight so that one slow peer cannot hold up the end.
-    const auto missing = file.description().block_count() - file.held();
-    if (missing > swarm.requested.size()) return std::nullopt;
-    for (auto index : swarm.requested)
-      if (swarm.copies[index] < 2 && !file.has(index) && !asked(conn, index) && !lacked(conn, index, now)) return index;
-    return std::nullopt;
-  }
-
-  void refill(Conn& conn) {
-    auto& swarm = *conn.swarm;
-    const auto now = Clock::now();
-    if (conn.connecting || swarm.done || now < conn.pause_until) return;
-    const bool was_idle = conn.inflight.empty();
-    while (conn.inflight.size() < swarm.depth) {
-      auto index = pick(conn, now);
+  // Asks the connection's peer for blocks until `depth` are in flight, and sends the requests.
+  void refill(Conn& conn, Clock::time_point now) {
+    auto& swarm = conn.download->swarm;
+    auto& link = conn.link;
+    if (link.connecting() || link.closing() || swarm.done() || now < conn.pause_until) return;
+    const auto& d = swarm.file().description();
+    while (link.in_flight() < swarm.depth()) {
+      auto index = swarm.picker().pick(link.peer(), now);
       if (!index) break;
-      if (swarm.copies[*index]++ == 0) swarm.requested.insert(*index);
-      conn.inflight.push_back(*index);
-      const auto request = encode_block_request({*index, swarm.file->description().cascade_hash});
-      conn.outbuf.insert(conn.outbuf.end(), request.begin(), request.end());
+      link.request(*index, d.block_length(*index), d.cascade_hash, now);
     }
-    if (was_idle && !conn.inflight.empty()) conn.last_progress = now;
-    flush(conn);
+    link.flush();
+    if (!link.closing()) rewatch(conn, link.fd(), link.interest());
   }
 
-  // Sends pending requests, each with its own send(): never two requests, or half a request,
-  // in one call.
-  bool flush(Conn& conn) {
-    while (conn.out_sent < conn.outbuf.size()) {
-      const auto room = kBlockRequestSize - conn.out_sent % kBlockRequestSize;
-      auto sent = net::try_send(conn.socket.fd(), std::span(conn.outbuf).subspan(conn.out_sent, room));
-      if (!sent) {
-        fail(conn, sent.error().what(), false);
-        return false;
-      }
-      if (!*sent) break;
-      conn.out_sent += **sent;
-    }
-    if (conn.out_sent == conn.outbuf.size()) {
-      conn.outbuf.clear();
-      conn.out_sent = 0;
-    }
-    return update_interest(conn);
+  // ---- events ----
+
+  void on_tracker(TrackerSlot& slot, std::uint32_t events) {
+    auto outcome = slot.exchange->advance(events);
+    if (!outcome) return rewatch(slot, slot.exchange->fd(), slot.exchange->wants_write() ? EPOLLOUT : EPOLLIN);
+    self_ = slot.exchange->self();
+    slot.closing = true;
+    if (!*outcome) return say(fmt::format("tracker {}: {}", options_.tracker.to_string(), outcome->error().what()));
+    auto& swarm = slot.download->swarm;
+    const auto fresh = swarm.add_peers(**outcome, self_);
+    say(fmt::format("tracker: {} peers for {} ({} new)", (*outcome)->size(), swarm.file().path(), fresh));
   }
 
-  bool update_interest(Conn& conn) {
-    const std::uint32_t want = EPOLLIN | (conn.connecting || !conn.outbuf.empty() ? EPOLLOUT : 0u);
-    if (want == conn.interest) return true;
-    epoll_event ev{};
-    ev.events = want;
-    ev.data.u64 = conn.id;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, conn.socket.fd(), &ev) < 0) {
-      fatal_ = net::errno_error("epoll_ctl");
-      return false;
-    }
-    conn.interest = want;
-    return true;
-  }
-
-  // ---- answers ----
-
-  void handle(Conn& conn, std::uint32_t events) {
-    if (conn.connecting) {
+  void on_peer(Conn& conn, std::uint32_t events) {
+    auto& link = conn.link;
+    const auto now = Clock::now();
+    if (link.connecting()) {
       if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-      auto error = conn.socket.pending_error();
-      if (!error || *error != 0) {
-        fail(conn, fmt::format("connect failed: {}", std::strerror(error ? *error : errno)), false);
-        return;
-      }
-      conn.connecting = false;
-      conn.swarm->peers[conn.peer].failures = 0;
-      const int one = 1;
-      ::setsockopt(conn.socket.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      say(fmt::format("connected to peer {}", conn.peer.to_string()));
-      refill(conn);
-      return;
+      if (auto done = link.finish_connect(now); !done)
+        return link.close_later(fmt::format("connect failed: {}", done.error().code().message()));
+      return connected(conn, now);
     }
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-      if (!read(conn)) return;
-    if (events & EPOLLOUT) flush(conn);
+      link.read_some(now, [&](const PeerConnection::Answer& answer) { answered(conn, answer, now); });
+    if (events & EPOLLOUT) link.flush();
+    if (!link.closing()) rewatch(conn, link.fd(), link.interest());
   }
 
-  // Reads what has arrived, up to kReadsPerEvent recv calls so that one fast peer cannot
-  // starve the others (epoll is level-triggered: the rest is reported again). False when the
-  // connection is gone.
-  bool read(Conn& conn) {
-    for (int reads = 0; reads < kReadsPerEvent;) {
-      std::span<std::byte> into = conn.in_body ? std::span(conn.body).subspan(conn.body_got)
-                                               : std::span(conn.header).subspan(conn.header_got);
-      if (into.empty()) {  // a zero-length body
-        if (!answered(conn)) return false;
-        continue;
-      }
-      auto got = net::try_recv(conn.socket.fd(), into);
-      ++reads;
-      if (!got) {
-        fail(conn, got.error().what(), false);
-        return false;
-      }
-      if (!*got) return true;
-      if (**got == 0) {
-        fail(conn, conn.in_body ? "closed the connection in the middle of a block" : "closed the connection", false);
-        return false;
-      }
-      conn.last_progress = Clock::now();
-      if (conn.in_body) {
-        conn.body_got += **got;
-        if (conn.body_got == conn.body.size() && !answered(conn)) return false;
-      } else {
-        conn.header_got += **got;
-        if (conn.header_got == kBlockHeaderSize && !start_body(conn)) return false;
-      }
-    }
-    return true;
-  }
-
-  bool start_body(Conn& conn) {
-    const auto status = std::to_integer<unsigned>(conn.header[0]);
-    const auto length = net::load_u64(conn.header.data() + 1);
-    conn.header_got = 0;
-    if (conn.inflight.empty()) {
-      // The course peer sends one stray status-4 message after a close: read it, ignore it.
-      if (status != static_cast<unsigned>(BlockStatus::malformed) || length > kMaxMessage) {
-        fail(conn, fmt::format("answer (status {}) to no request", status), false);
-        return false;
-      }
-      conn.stray = true;
-    } else if (status == 0) {
-      const auto expected = conn.swarm->file->description().block_length(conn.inflight.front());
-      if (length != expected) {
-        fail(conn, fmt::format("block {} of {} bytes (expected {})", conn.inflight.front(), length, expected), true);
-        return false;
-      }
-    } else if (length > kMaxMessage) {
-      fail(conn, fmt::format("status {} with a {}-byte message", status, length), false);
-      return false;
-    }
-    conn.body.resize(length);
-    conn.body_got = 0;
-    conn.in_body = true;
-    return true;
-  }
-
-  // A whole answer (header and body) has arrived.
-  bool answered(Conn& conn) {
-    const auto id = conn.id;  // `conn` may be gone after refill()
-    conn.in_body = false;
-    auto& swarm = *conn.swarm;
-    const auto status = std::to_integer<unsigned>(conn.header[0]);
-    if (conn.stray) {
-      conn.stray = false;
-      return true;
-    }
-    const auto index = conn.inflight.front();
-    conn.inflight.pop_front();
-    release(swarm, index);
-    if (status == static_cast<unsigned>(BlockStatus::missing)) {
-      conn.lacks[index] = Clock::now() + kLackRetry;
-      if (++conn.misses >= swarm.depth) {
+  void answered(Conn& conn, const PeerConnection::Answer& answer, Clock::time_point now) {
+    auto& download = *conn.download;
+    auto& swarm = download.swarm;
+    auto& link = conn.link;
+    const auto& peer = link.peer();
+    if (answer.status == static_cast<std::uint8_t>(BlockStatus::missing)) {
+      swarm.picker().lacks(peer, answer.index, now);
+      if (++conn.misses >= swarm.depth()) {
         conn.misses = 0;
-        conn.pause_until = Clock::now() + kMissPause;
+        conn.pause_until = now + kMissPause;
       }
-      refill(conn);
-      return conns_.contains(id);
+      return refill(conn, now);
     }
-    if (status != 0) {
-      fail(conn, fmt::format("status {}: {}", status, net::as_text(conn.body)), false);
-      return false;
-    }
+    if (answer.status != 0)
+      return link.close_later(fmt::format("status {}: {}", answer.status, net::as_text(answer.body)));
     conn.misses = 0;
-    auto& file = *swarm.file;
-    if (sha256(conn.body) != file.description().block_hashes[index]) {
-      swarm.report.bad_blocks++;
-      swarm.report.dropped.push_back(conn.peer);
-      fail(conn, fmt::format("block {} failed its SHA-256 check", index), true);
-      return false;
+    auto arrival = swarm.arrived(peer, answer.index, answer.body);
+    if (!arrival) {
+      fatal_ = arrival.error();
+      return link.close_later("");
     }
-    if (file.has(index)) {
-      swarm.report.duplicates++;
-    } else {
-      if (auto written = file.write_block(index, conn.body); !written) {
-        fatal_ = written.error();
-        return false;
-      }
-      swarm.report.fetched++;
-      swarm.report.blocks_from[conn.peer]++;
-      bytes_fetched_ += conn.body.size();
-      say(fmt::format("block {} from {}", index, conn.peer.to_string()));
-      if (file.complete()) {
-        finish(swarm);
-        return false;
-      }
+    if (*arrival == Swarm::Arrival::bad)
+      return link.close_later(fmt::format("block {} failed its SHA-256 check", answer.index), true);
+    if (*arrival == Swarm::Arrival::fresh) {
+      bytes_fetched_ += answer.body.size();
+      say(fmt::format("block {} from {}", answer.index, peer.to_string()));
+      if (swarm.picker().complete()) return finish(download);
     }
-    refill(conn);
-    return conns_.contains(id);
+    refill(conn, now);
   }
 
-  // Every block is held: check the whole file against the target hash, close the swarm's
-  // connections. False on a fatal error.
-  bool finish(Swarm& swarm) {
-    swarm.done = true;
-    std::vector<Conn*> mine;
-    for (auto& [id, conn] : conns_)
-      if (conn->swarm == &swarm) mine.push_back(conn.get());
-    for (auto* conn : mine) close(*conn);
-    const auto& d = swarm.file->description();
-    auto target = hash_file_prefix(swarm.file->fd(), d.target_size);
-    if (!target) {
-      fatal_ = target.error();
-      return false;
+  // ---- the safe point ----
+
+  // Destroys what was closed since the last call (closing a socket takes it out of the epoll
+  // set) and draws the consequences: blocks back to the pool, the peer banned or retried later.
+  void reap() {
+    const auto now = Clock::now();
+    for (auto& download : downloads_) {
+      auto& slot = download->tracker;
+      if (!slot.closing) continue;
+      slot.exchange.reset();
+      slot.closing = false;
     }
-    if (*target != d.target_hash) {
-      fatal_ = net::Error("check target hash", net::Errc::protocol, swarm.file->path(),
-                          "every block matches but the whole file does not: the cascade file is inconsistent");
-      return false;
+    std::erase_if(conns_, [&](const std::unique_ptr<Conn>& conn) {
+      const auto& link = conn->link;
+      if (!link.closing()) return false;
+      const bool quiet = link.close_reason().empty();
+      conn->download->swarm.closed(link.peer(), link.ban(), quiet, now);
+      if (!quiet)
+        say(fmt::format("{} peer {}: {}", link.ban() ? "dropped" : "lost", link.peer().to_string(), link.close_reason()));
+      return true;
+    });
+  }
+
+  // Every block is held: the file's connections and tracker exchange close at the safe point,
+  // after which verify_finished() checks the whole file (with their buffers freed).
+  void finish(Download& download) {
+    for (auto& conn : conns_)
+      if (conn->download == &download) conn->link.close_later("");
+    if (download.tracker.exchange) download.tracker.closing = true;
+    finished_.push_back(&download);
+  }
+
+  // Reads each finished file back for its target hash (blocks the loop while it reads).
+  void verify_finished() {
+    for (auto* download : std::exchange(finished_, {})) {
+      auto& swarm = download->swarm;
+      if (auto checked = swarm.finish(); !checked) {
+        fatal_ = checked.error();
+        return;
+      }
+      say(fmt::format("complete: {} ({} blocks, target hash verified)", swarm.file().path(), swarm.report().blocks));
     }
-    swarm.report.complete = true;
-    swarm.report.target_verified = true;
-    say(fmt::format("complete: {} ({} blocks, target hash verified)", swarm.file->path(), d.block_count()));
-    return true;
   }
 
   void report_progress(Clock::duration elapsed) {
     if (!progress_) return;
     Progress p;
-    for (const auto& swarm : swarms_) {
-      const auto& d = swarm->file->description();
+    for (const auto& download : downloads_) {
+      const auto& file = download->swarm.file();
+      const auto& d = file.description();
       p.blocks_total += d.block_count();
-      p.blocks_held += swarm->file->held();
+      p.blocks_held += file.held();
       p.bytes_total += d.target_size;
-      p.bytes_held += std::min<std::uint64_t>(d.target_size, swarm->file->held() * d.block_size);
+      p.bytes_held += std::min<std::uint64_t>(d.target_size, file.held() * d.block_size);
     }
     p.peers = conns_.size();
     const double seconds = std::chrono::duration<double>(elapsed).count();
@@ -545,10 +344,10 @@ class Loop {
   Endpoint self_;
   const std::function<void(const std::string&)>& event_;
   const std::function<void(const Progress&)>& progress_;
-  net::Fd epoll_;
-  std::vector<std::unique_ptr<Swarm>> swarms_;
-  std::map<std::uint64_t, std::unique_ptr<Conn>> conns_;
-  std::uint64_t next_id_ = 0;
+  net::Epoll epoll_;
+  std::vector<std::unique_ptr<Download>> downloads_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<Download*> finished_;  // complete, target hash not checked yet
   std::optional<net::Error> fatal_;
   std::uint64_t bytes_fetched_ = 0;
   std::uint64_t bytes_at_last_ = 0;
@@ -563,7 +362,9 @@ Downloader::Downloader(DownloadOptions options, std::function<void(const std::st
 
 net::Result<std::vector<FileReport>> Downloader::run(const std::vector<std::shared_ptr<SharedFile>>& files,
                                                      serve::StopSignal& stop) {
-  Loop loop(options_, event_, progress_);
+  auto epoll = net::Epoll::create(64);
+  if (!epoll) return epoll.error();
+  Loop loop(options_, event_, progress_, std::move(*epoll));
   return loop.run(files, stop);
 }
 

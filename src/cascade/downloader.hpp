@@ -25,7 +25,7 @@ struct DownloadOptions {
   std::chrono::milliseconds resubscribe_interval{std::chrono::minutes(10)};
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(3)};
-  std::chrono::milliseconds tracker_timeout{std::chrono::seconds(3)};
+  std::chrono::milliseconds tracker_timeout{std::chrono::seconds(3)};  ///< one exchange, connect included
   std::chrono::milliseconds progress_interval{std::chrono::milliseconds(250)};
 };
 
@@ -53,12 +53,15 @@ struct FileReport {
   bool target_verified = false;
 };
 
-/// The peer's download side: one thread, one epoll loop, non-blocking persistent connections to
-/// up to max_peers peers per file, several requests in flight on each. Every block is checked
-/// against its SHA-256 before it is written (pwrite); a block answered 2, or lost with its
-/// peer, is asked elsewhere; a peer that sends a bad block is dropped for the rest of the run;
-/// once every block is requested, the last ones are asked from a second peer (end-game). Talks
-/// to the tracker (blocking, up to tracker_timeout) from the loop thread.
+/// The peer's download side: one thread, one event loop (net::Epoll), non-blocking persistent
+/// connections to up to max_peers peers per file, several requests in flight on each. Every
+/// block is checked against its SHA-256 before it is written (pwrite); a block answered 2, or
+/// lost with its peer, is asked elsewhere; a peer that sends a bad block is dropped for the rest
+/// of the run; once every block is requested, the last ones are asked from a second peer
+/// (end-game). The tracker exchanges (subscribe, then list every list_interval) are
+/// non-blocking connections of the same loop, each given up after tracker_timeout: a slow or
+/// silent tracker never holds up transfers. Memory per connection: one block buffer and its
+/// queued requests, whatever the peer sends.
 class Downloader {
  public:
   /// `event` gets one line per event (connected, block from, dropped, tracker); `progress`

@@ -33,10 +33,10 @@ def tracker(*extra):
     return Server("cascade", "tracker", "--listen", "127.0.0.1:0", "--allow-any", *extra)
 
 
-def peer(cascade, tracker_address, output, *extra, ready=r"listening on (\S+)"):
+def peer(cascade, tracker_address, output, *extra, ready=r"listening on (\S+)", list_interval="1"):
     host, port = tracker_address
     return Server("cascade", "peer", cascade, "--tracker", f"{host}:{port}", "--listen", "127.0.0.1:0",
-                  "-o", output, "--list-interval", "1", *extra, ready=ready)
+                  "-o", output, "--list-interval", list_interval, *extra, ready=ready)
 
 
 def tracker_request(address, command, cascade_hash, ip="127.0.0.1", port=0):
@@ -117,3 +117,87 @@ class PyPeer:
     def stop(self):
         self.stopped = True
         self.listener.close()
+
+
+class PyTracker:
+    """A test-only tracker (cascade-protocol.md §2) in threads: subscribe registers, both commands
+    answer with every registered peer but the requester. After go_silent_after(n) it answers n
+    more requests, then accepts, reads the request and never answers: it holds those connections
+    open until stop(). `silenced` counts the requests left unanswered. `peers` ("ip:port" texts)
+    are registered from the start."""
+
+    def __init__(self, peers=()):
+        self.lock = threading.Lock()
+        self.peers = {}  # (ip bytes, port) -> registered at (time)
+        for text in peers:
+            ip, _, port = text.rpartition(":")
+            self.peers[(socket.inet_aton(ip), int(port))] = time.time()
+        self.answers_left = None  # None: answer every request
+        self.answered = 0
+        self.silenced = 0
+        self.held = []
+        self.stopped = False
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def address(self):
+        return self.listener.getsockname()
+
+    def go_silent_after(self, n):
+        with self.lock:
+            self.answers_left = n
+
+    def registered(self):
+        with self.lock:
+            return len(self.peers)
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        conn.settimeout(10)
+        try:
+            request = recv_exact(conn, 54)
+        except (OSError, AssertionError):
+            conn.close()
+            return
+        command = struct.unpack("!I", request[8:12])[0]
+        requester = (request[48:52], struct.unpack("!H", request[52:54])[0])
+        with self.lock:
+            if self.answers_left == 0:
+                self.silenced += 1
+                self.held.append(conn)  # accepted, read, never answered
+                return
+            if self.answers_left is not None:
+                self.answers_left -= 1
+            self.answered += 1
+            if command == 2:
+                self.peers[requester] = time.time()
+            body = b"".join(ip + struct.pack("!HIBB", port, int(seen), 0, 0)
+                            for (ip, port), seen in self.peers.items() if (ip, port) != requester)
+        try:
+            conn.sendall(bytes([0]) + struct.pack("!I", len(body)) + body)
+        except OSError:
+            pass
+        conn.close()
+
+    def stop(self):
+        self.stopped = True
+        self.listener.close()
+        with self.lock:
+            for conn in self.held:
+                conn.close()
+            self.held.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
