@@ -1,6 +1,8 @@
 #include "net/epoll.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <string>
 
 #include "net/error.hpp"
@@ -35,6 +37,15 @@ Result<std::span<const epoll_event>> Epoll::wait(int timeout_ms) {
   if (n >= 0) return std::span<const epoll_event>(ready_.data(), static_cast<std::size_t>(n));
   if (errno == EINTR) return std::span<const epoll_event>();
   return errno_error("epoll_wait");
+}
+
+Result<std::span<const epoll_event>> Epoll::wait(std::chrono::nanoseconds timeout) {
+  const auto ns = std::max<std::int64_t>(0, timeout.count());
+  const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  const int n = ::epoll_pwait2(fd_.get(), ready_.data(), static_cast<int>(ready_.size()), &ts, nullptr);
+  if (n >= 0) return std::span<const epoll_event>(ready_.data(), static_cast<std::size_t>(n));
+  if (errno == EINTR) return std::span<const epoll_event>();
+  return errno_error("epoll_pwait2");
 }
 
 }  // namespace sockit::net

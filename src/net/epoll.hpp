@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -33,6 +34,9 @@ class Epoll {
   /// Blocks up to `timeout_ms` (-1: until something is ready; 0: never) and returns what is
   /// ready, valid until the next wait(). An interrupted wait (EINTR) returns nothing.
   Result<std::span<const epoll_event>> wait(int timeout_ms);
+  /// The same to the nanosecond (epoll_pwait2, Linux 5.11): for timers finer than a millisecond,
+  /// such as an open-loop load schedule.
+  Result<std::span<const epoll_event>> wait(std::chrono::nanoseconds timeout);
 
  private:
   Epoll(Fd fd, std::size_t max_events) : fd_(std::move(fd)), ready_(max_events) {}

@@ -16,7 +16,6 @@ using std::chrono::nanoseconds;
 
 constexpr auto kRetryDelay = std::chrono::milliseconds(10);
 constexpr std::size_t kReadBuffer = 64 * 1024;
-constexpr int kMaxEvents = 256;
 
 std::uint64_t key(std::size_t index, std::uint32_t generation) {
   return (std::uint64_t{generation} << 32) | index;
@@ -49,24 +48,19 @@ void BenchLoop::run() {
   const auto scan_every = std::clamp<BenchClock::duration>(config_.timeout / 4, std::chrono::milliseconds(1),
                                                             std::chrono::milliseconds(50));
   TimePoint next_scan = now + scan_every;
-  std::array<epoll_event, kMaxEvents> events;
   for (;;) {
     if (failure_) return;
     now = BenchClock::now();
     if (now >= window_.end) break;
     TimePoint wake = std::min(window_.end, next_scan);
     if (!timers_.empty()) wake = std::min(wake, timers_.top().first);
-    const auto wait = std::max(nanoseconds(0), std::chrono::duration_cast<nanoseconds>(wake - now));
-    timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000), static_cast<long>(wait.count() % 1'000'000'000)};
-    // Not net::Epoll::wait(), which counts in milliseconds: an open-loop schedule (--rate) needs
-    // its timers to the microsecond, or every request would leave up to 1 ms late.
-    const int n = ::epoll_pwait2(epoll_.fd(), events.data(), kMaxEvents, &ts, nullptr);
-    if (n < 0 && errno != EINTR) {
-      failure_ = net::errno_error("epoll_pwait2");
+    auto ready = epoll_.wait(std::chrono::duration_cast<nanoseconds>(wake - now));
+    if (!ready) {
+      failure_ = ready.error();
       return;
     }
     now = BenchClock::now();
-    for (int i = 0; i < n; ++i) handle(events[static_cast<std::size_t>(i)], now);
+    for (const auto& event : *ready) handle(event, now);
     while (!timers_.empty() && timers_.top().first <= now) {
       const auto [when, index] = timers_.top();
       timers_.pop();
