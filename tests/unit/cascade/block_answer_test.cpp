@@ -3,23 +3,17 @@
 #include <deque>
 
 #include "cascade/block_answer.hpp"
+#include "block_frames.hpp"
 #include "test_support.hpp"
 
 namespace sockit::cascade {
 namespace {
 
+using testing::block_answer;
+
 using sockit::testing::bytes_of;
 using sockit::testing::text_of;
 
-std::vector<std::byte> frame(std::uint8_t status, std::string_view body, std::optional<std::uint64_t> length = {}) {
-  // Sized once and filled: g++ 12 -O3 sees a false out-of-bounds in insert() after a 9-byte start.
-  const auto header = encode_block_header(static_cast<BlockStatus>(status), length.value_or(body.size()));
-  std::vector<std::byte> out(header.size() + body.size());
-  std::copy(header.begin(), header.end(), out.begin());
-  auto bytes = bytes_of(body);
-  std::copy(bytes.begin(), bytes.end(), out.begin() + static_cast<std::ptrdiff_t>(header.size()));
-  return out;
-}
 
 struct Seen {
   unsigned status;
@@ -56,7 +50,7 @@ struct Reader {
 // Block 0 (20 bytes), "lacks" for block 1, block 2 (the 7-byte trail block).
 std::vector<std::byte> three_answers() {
   std::vector<std::byte> stream;
-  for (const auto& f : {frame(0, "twenty bytes of data"), frame(2, "lacks"), frame(0, "trail!!")})
+  for (const auto& f : {block_answer(0, "twenty bytes of data"), block_answer(2, "lacks"), block_answer(0, "trail!!")})
     stream.insert(stream.end(), f.begin(), f.end());
   return stream;
 }
@@ -96,7 +90,7 @@ TEST(BlockAnswerParser, FeedNeverTakesBytesPastTheAnswer) {
 
 TEST(BlockAnswerParser, AnEmptyMessageIsCompleteWithItsHeader) {
   BlockAnswerParser parser;
-  auto fed = parser.feed(frame(2, ""), 1024);
+  auto fed = parser.feed(block_answer(2, ""), 1024);
   ASSERT_TRUE(std::holds_alternative<BlockAnswer>(fed.step));
   EXPECT_EQ(std::get<BlockAnswer>(fed.step).status, 2u);
   EXPECT_TRUE(parser.idle());
@@ -105,7 +99,7 @@ TEST(BlockAnswerParser, AnEmptyMessageIsCompleteWithItsHeader) {
 TEST(BlockAnswerParser, WrongBlockLengthIsRefusedBeforeAnyBody) {
   for (std::uint64_t lie : {0ull, 19ull, 21ull, 1ull << 40, ~0ull}) {
     BlockAnswerParser parser;
-    auto fed = parser.feed(frame(0, "", lie), 20);
+    auto fed = parser.feed(block_answer(0, "", lie), 20);
     ASSERT_TRUE(std::holds_alternative<BadAnswer>(fed.step)) << lie;
     EXPECT_EQ(std::get<BadAnswer>(fed.step).kind, BadAnswer::Kind::wrong_block_length);
     EXPECT_NE(std::get<BadAnswer>(fed.step).message.find("expected 20"), std::string::npos);
@@ -116,8 +110,8 @@ TEST(BlockAnswerParser, WrongBlockLengthIsRefusedBeforeAnyBody) {
 
 TEST(BlockAnswerParser, AMessageAboveTheBoundIsRefused) {
   BlockAnswerParser parser(100);
-  EXPECT_TRUE(std::holds_alternative<BlockAnswer>(parser.feed(frame(2, std::string(100, 'x')), 20).step));
-  auto fed = parser.feed(frame(3, "", 101), 20);
+  EXPECT_TRUE(std::holds_alternative<BlockAnswer>(parser.feed(block_answer(2, std::string(100, 'x')), 20).step));
+  auto fed = parser.feed(block_answer(3, "", 101), 20);
   ASSERT_TRUE(std::holds_alternative<BadAnswer>(fed.step));
   EXPECT_EQ(std::get<BadAnswer>(fed.step).kind, BadAnswer::Kind::message_too_long);
   EXPECT_LE(parser.buffered(), 100u);
@@ -126,19 +120,19 @@ TEST(BlockAnswerParser, AMessageAboveTheBoundIsRefused) {
 TEST(BlockAnswerParser, MemoryStaysOneBlockWhateverThePeerSends) {
   BlockAnswerParser parser;
   const std::string block(4096, 'b');
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(std::holds_alternative<BlockAnswer>(parser.feed(frame(0, block), 4096).step));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(std::holds_alternative<BlockAnswer>(parser.feed(block_answer(0, block), 4096).step));
   EXPECT_EQ(parser.buffered(), 4096u);
-  auto fed = parser.feed(frame(2, "", 1ull << 62), 4096);
+  auto fed = parser.feed(block_answer(2, "", 1ull << 62), 4096);
   EXPECT_TRUE(std::holds_alternative<BadAnswer>(fed.step));
   EXPECT_EQ(parser.buffered(), 4096u);
 }
 
 TEST(BlockAnswerParser, OneStrayStatus4MessageWithNoRequestIsSkipped) {
   Reader r;
-  r.feed(frame(4, "malformed request"));
+  r.feed(block_answer(4, "malformed request"));
   ASSERT_FALSE(r.bad);
   EXPECT_EQ(r.seen, (std::vector<Seen>{{4, "malformed request", true}}));
-  r.feed(frame(4, "again"));
+  r.feed(block_answer(4, "again"));
   ASSERT_TRUE(r.bad);
   EXPECT_EQ(r.bad->kind, BadAnswer::Kind::unrequested);
 }
@@ -146,14 +140,14 @@ TEST(BlockAnswerParser, OneStrayStatus4MessageWithNoRequestIsSkipped) {
 TEST(BlockAnswerParser, AnythingElseWithNoRequestIsRefused) {
   for (auto [status, length] : {std::pair{0, 5ull}, {2, 5ull}, {4, BlockAnswerParser::kMaxMessage + 1}}) {
     BlockAnswerParser parser;
-    auto fed = parser.feed(frame(static_cast<std::uint8_t>(status), "", length), std::nullopt);
+    auto fed = parser.feed(block_answer(static_cast<std::uint8_t>(status), "", length), std::nullopt);
     ASSERT_TRUE(std::holds_alternative<BadAnswer>(fed.step)) << status;
     EXPECT_EQ(std::get<BadAnswer>(fed.step).kind, BadAnswer::Kind::unrequested);
   }
 }
 
 TEST(BlockAnswerParser, AHeaderSplitAnywhereIsCheckedOnlyWhenWhole) {
-  const auto bad = frame(0, "", 21);
+  const auto bad = block_answer(0, "", 21);
   for (std::size_t cut = 1; cut < kBlockHeaderSize; ++cut) {
     BlockAnswerParser parser;
     auto fed = parser.feed(std::span(bad).subspan(0, cut), 20);

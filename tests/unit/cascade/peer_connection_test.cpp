@@ -11,10 +11,13 @@
 #include "net/byte_order.hpp"
 #include "net/io.hpp"
 #include "net/socket.hpp"
+#include "block_frames.hpp"
 #include "test_support.hpp"
 
 namespace sockit::cascade {
 namespace {
+
+using testing::block_answer;
 
 using namespace std::chrono_literals;
 using sockit::testing::bytes_of;
@@ -34,15 +37,6 @@ struct Listener {
   Endpoint endpoint;
 };
 
-std::vector<std::byte> answer(std::uint8_t status, std::string_view body, std::optional<std::uint64_t> length = {}) {
-  // Sized once and filled: g++ 12 -O3 sees a false out-of-bounds in insert() after a 9-byte start.
-  const auto header = encode_block_header(static_cast<BlockStatus>(status), length.value_or(body.size()));
-  std::vector<std::byte> out(header.size() + body.size());
-  std::copy(header.begin(), header.end(), out.begin());
-  auto bytes = bytes_of(body);
-  std::copy(bytes.begin(), bytes.end(), out.begin() + static_cast<std::ptrdiff_t>(header.size()));
-  return out;
-}
 
 struct Got {
   std::uint64_t index;
@@ -93,7 +87,7 @@ TEST(PeerConnection, SendsRequestsAndHandsAnswersOutInRequestOrder) {
   EXPECT_EQ(requests[2].index, 7u);
   EXPECT_EQ(requests[1].cascade_hash, kHash);
   std::vector<std::byte> all;
-  for (const auto& a : {answer(0, "ten bytes!"), answer(2, "lacks"), answer(0, "end")}) all.insert(all.end(), a.begin(), a.end());
+  for (const auto& a : {block_answer(0, "ten bytes!"), block_answer(2, "lacks"), block_answer(0, "end")}) all.insert(all.end(), a.begin(), a.end());
   net::send_all(server.fd(), all).value();
   auto got = drive(link, [](const auto& g) { return g.size() == 3; });
   ASSERT_EQ(got.size(), 3u) << link.close_reason();
@@ -109,7 +103,7 @@ TEST(PeerConnection, ABlockOfTheWrongLengthClosesItAndBansThePeer) {
   auto link = PeerConnection::open(peer.endpoint, Clock::now()).value();
   auto server = peer.accept();
   link.request(3, 1024, kHash, Clock::now());
-  net::send_all(server.fd(), answer(0, "junk!")).value();
+  net::send_all(server.fd(), block_answer(0, "junk!")).value();
   drive(link, [](const auto&) { return false; });
   ASSERT_TRUE(link.closing());
   EXPECT_TRUE(link.ban());
@@ -122,7 +116,7 @@ TEST(PeerConnection, AResetInTheMiddleOfABlockClosesItWithoutBan) {
   {
     auto server = peer.accept();
     link.request(0, 1024, kHash, Clock::now());
-    auto half = answer(0, std::string(100, 'x'), 1024);
+    auto half = block_answer(0, std::string(100, 'x'), 1024);
     net::send_all(server.fd(), half).value();
   }
   auto got = drive(link, [](const auto&) { return false; });
@@ -137,7 +131,7 @@ TEST(PeerConnection, BytesAnsweringNoRequestCloseIt) {
   auto link = PeerConnection::open(peer.endpoint, Clock::now()).value();
   auto server = peer.accept();
   // A peer that sends blocks nobody asked for, forever: read until refused, never buffered.
-  const auto unasked = answer(0, std::string(1000, 'y'));
+  const auto unasked = block_answer(0, std::string(1000, 'y'));
   for (int i = 0; i < 10; ++i) net::send_all(server.fd(), unasked).value();
   drive(link, [](const auto&) { return false; });
   ASSERT_TRUE(link.closing());
