@@ -52,20 +52,18 @@ Acceptor::Acceptor(const net::Socket& listener, DescriptorSpell& spell, ModelLog
   if (auto local = listener.local_address()) local_ = local->to_string();
 }
 
-Client Acceptor::client_of(net::Fd fd, const net::Address& peer) {
+Client Acceptor::client_of(net::Fd fd, const net::Address* peer) {
   // Replies leave as soon as they are written: Nagle's algorithm would hold a small one back
   // until the previous one is acknowledged (Redis and nginx turn it off too). A Unix socket
   // refuses the option, harmlessly.
   (void)net::set_no_delay(fd.get(), true);
-  return Client{net::Socket(std::move(fd)), peer.unmapped().to_string()};
+  return Client{net::Socket(std::move(fd)), peer ? peer->unmapped().to_string() : std::string("?")};
 }
 
 Client Acceptor::adopt(net::Fd fd) {
   net::Address peer;
-  if (::getpeername(fd.get(), peer.get(), peer.length_pointer()) == 0) return client_of(std::move(fd), peer);
-  auto client = client_of(std::move(fd), peer);
-  client.peer = "?";  // gone already
-  return client;
+  const bool known = ::getpeername(fd.get(), peer.get(), peer.length_pointer()) == 0;  // else gone already
+  return client_of(std::move(fd), known ? &peer : nullptr);
 }
 
 Acceptor::Outcome Acceptor::accept_one(Client& client) {
@@ -76,7 +74,7 @@ Acceptor::Outcome Acceptor::accept_one(Client& client) {
   if (fd < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? Outcome::drained : failed(errno);
   if (spell_.accepted(DescriptorSpell::Clock::now())) log_.notice(fmt::format("accepting on {} again", local_));
   if (!reserve_) reserve_ = open_reserve();
-  client = client_of(net::Fd(fd), peer);
+  client = client_of(net::Fd(fd), &peer);
   return Outcome::accepted;
 }
 

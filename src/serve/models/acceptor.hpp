@@ -65,7 +65,8 @@ class Acceptor {
   static Client adopt(net::Fd fd);
 
  private:
-  static Client client_of(net::Fd fd, const net::Address& peer);
+  /// `peer` nullptr: unknown (the client is gone already), shown as "?".
+  static Client client_of(net::Fd fd, const net::Address* peer);
   bool shed();
 
   const net::Socket& listener_;
