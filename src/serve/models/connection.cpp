@@ -175,7 +175,7 @@ void Connection::report_complaints() {
 
 void Connection::refill() {
   if (!sending_.empty()) return;
-  sending_.splice(pending_);
+  if (!pending_.empty()) sending_.splice(pending_);
   // An endless producer (chargen) makes more only once everything before has been sent: its
   // output is bounded by what the client takes.
   if (sending_.empty() && producer_ && !closing_ && !failed_ && !busy_) {
