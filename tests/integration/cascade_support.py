@@ -33,10 +33,12 @@ def tracker(*extra):
     return Server("cascade", "tracker", "--listen", "127.0.0.1:0", "--allow-any", *extra)
 
 
-def peer(cascade, tracker_address, output, *extra, ready=r"listening on (\S+)", list_interval="1"):
+def peer(cascade, tracker_address, output, *extra, ready=r"listening on (\S+)", list_interval="1", **server_options):
+    """A `sockit cascade peer` of `cascade` writing (or seeding) `output`; `server_options` go to
+    Server (env, command)."""
     host, port = tracker_address
     return Server("cascade", "peer", cascade, "--tracker", f"{host}:{port}", "--listen", "127.0.0.1:0",
-                  "-o", output, "--list-interval", list_interval, *extra, ready=ready)
+                  "-o", output, "--list-interval", list_interval, *extra, ready=ready, **server_options)
 
 
 def tracker_request(address, command, cascade_hash, ip="127.0.0.1", port=0):

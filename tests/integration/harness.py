@@ -86,12 +86,14 @@ class Server:
     SIGKILL) on exit.
     """
 
-    def __init__(self, *args, ready=r"listening on (\S+)", timeout=20, env=None, preexec_fn=None, command=None):
-        """Runs `sockit ARGS...` (or `command`, a whole argv, e.g. sockit inside `unshare -n`) and,
-        unless `ready` is None, waits for it."""
+    def __init__(self, *args, ready=r"listening on (\S+)", timeout=20, env=None, preexec_fn=None, command=None,
+                 wrapper=()):
+        """Runs `sockit ARGS...` (or `command`, a whole argv, e.g. sockit inside `unshare -n`; or
+        `sockit ARGS...` under `wrapper`, an argv prefix such as strace's) and, unless `ready` is
+        None, waits for it."""
         self.args = args
-        self.proc = subprocess.Popen(command or [SOCKIT, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, bufsize=1, env=env, preexec_fn=preexec_fn)
+        self.proc = subprocess.Popen(command or [*wrapper, SOCKIT, *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1, env=env, preexec_fn=preexec_fn)
         self._output = LineFollower(self.proc.stdout)
         self.lines = self._output.lines
         try:
@@ -404,3 +406,81 @@ def free_port(kind=socket.SOCK_STREAM):
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# ---- a server's footprint: memory and CPU of it and of the processes it forked ----
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name (field 3, the state, is [0])."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    return stat[stat.rfind(")") + 2:].split()
+
+
+def _kib_fields(path, names):
+    """Sum of the `Name:  N kB` lines of `path` (/proc/PID/status, smaps_rollup) named in `names`."""
+    total = 0
+    with open(path) as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            if name in names:
+                total += int(rest.split()[0])
+    return total
+
+
+class ProcessTree:
+    """Memory and CPU of a server process and of the children it forked (the fork model's
+    connections). A process that has ended counts as nothing; a child that ends between two
+    readings is missed for one reading at most.
+    """
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def memory_kib(self):
+        """The server's VmRSS plus what each child holds privately (smaps_rollup Private_*): a
+        forked child shares its parent's pages copy-on-write, so its VmRSS would count the whole
+        parent again per child."""
+        try:
+            total = _kib_fields(f"/proc/{self.pid}/status", {"VmRSS"})
+        except OSError:
+            return 0
+        for child, _ in children(self.pid):
+            try:
+                total += _kib_fields(f"/proc/{child}/smaps_rollup", {"Private_Clean", "Private_Dirty"})
+            except OSError:
+                pass
+        return total
+
+    def cpu_seconds(self):
+        """utime+stime of the server (all its threads) and its live children, plus cutime+cstime:
+        the time of children it has already reaped."""
+        try:
+            fields = _stat_fields(self.pid)
+        except OSError:
+            return 0.0
+        ticks = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        for child, _ in children(self.pid):
+            try:
+                ticks += sum(int(v) for v in _stat_fields(child)[11:13])
+            except OSError:
+                pass
+        return ticks / _CLOCK_TICKS
+
+
+def sanitized():
+    """True when SOCKIT is built with AddressSanitizer: its shadow memory, redzones and
+    quarantine inflate memory, and its checks make CPU-bound work (fib) 50-100x slower."""
+    if "sanitized" not in _cache:
+        found, tail = False, b""
+        with open(SOCKIT, "rb") as f:
+            for piece in iter(lambda: f.read(1 << 20), b""):
+                if b"__asan_init" in tail + piece:
+                    found = True
+                    break
+                tail = piece[-16:]
+        _cache["sanitized"] = found
+    return _cache["sanitized"]
