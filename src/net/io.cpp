@@ -12,23 +12,19 @@ namespace {
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
-// Runs `attempt` (a send or recv returning ssize_t) until it succeeds or fails for real, waiting
-// for `events` whenever the socket would block and a deadline is set or the fd is non-blocking.
+// Runs `attempt` (a send or recv that never waits: MSG_DONTWAIT) until it succeeds or fails for
+// real, waiting for `events` up to `deadline` whenever the socket would block. Try first, then
+// wait for the time left (Redis's syncio.c): waiting for readiness and then calling a blocking
+// send() can still block for good, since writable promises room for one byte, not for all.
 template <typename Attempt>
 Result<std::size_t> retry(int fd, short events, Deadline deadline, const char* call, Attempt attempt) {
   for (;;) {
-    if (!deadline.is_never()) {
-      auto ready = wait_ready(fd, events, deadline, call);
-      if (!ready) return Error(call, ready.error().code(), peer_text(fd));
-    }
-    ssize_t n = attempt();
+    const ssize_t n = attempt();
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno == EINTR) continue;
     if (!would_block(errno)) return errno_error(call, peer_text(fd));
-    if (deadline.is_never()) {
-      auto ready = wait_ready(fd, events, deadline, call);
-      if (!ready) return Error(call, ready.error().code(), peer_text(fd));
-    }
+    auto ready = wait_ready(fd, events, deadline, call);
+    if (!ready) return Error(call, ready.error().code(), peer_text(fd));
   }
 }
 
@@ -48,7 +44,7 @@ std::string peer_text(int fd) {
 
 Result<std::size_t> send_some(int fd, ConstBytes data, Deadline deadline) {
   return retry(fd, POLLOUT, deadline, "send",
-               [&] { return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL); });
+               [&] { return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT); });
 }
 
 Result<void> send_all(int fd, ConstBytes data, Deadline deadline) {
@@ -61,7 +57,7 @@ Result<void> send_all(int fd, ConstBytes data, Deadline deadline) {
 }
 
 Result<std::size_t> recv_some(int fd, MutableBytes buffer, Deadline deadline) {
-  return retry(fd, POLLIN, deadline, "recv", [&] { return ::recv(fd, buffer.data(), buffer.size(), 0); });
+  return retry(fd, POLLIN, deadline, "recv", [&] { return ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT); });
 }
 
 Result<void> recv_exact(int fd, MutableBytes buffer, Deadline deadline) {
@@ -120,7 +116,7 @@ Result<std::size_t> send_to(int fd, ConstBytes datagram, const Address& to) {
 Result<std::size_t> recv_from(int fd, MutableBytes buffer, Address& from, Deadline deadline) {
   return retry(fd, POLLIN, deadline, "recvfrom", [&] {
     *from.length_pointer() = Address::capacity();
-    return ::recvfrom(fd, buffer.data(), buffer.size(), 0, from.get(), from.length_pointer());
+    return ::recvfrom(fd, buffer.data(), buffer.size(), MSG_DONTWAIT, from.get(), from.length_pointer());
   });
 }
 

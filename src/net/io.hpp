@@ -22,9 +22,10 @@ inline std::string_view as_text(ConstBytes bytes) noexcept {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-// Every call here restarts after EINTR, never raises SIGPIPE (MSG_NOSIGNAL), and on a
-// non-blocking descriptor waits with poll() instead of failing, up to `deadline`. Errors name
-// the peer's address when the socket has one.
+// Every call here restarts after EINTR, never raises SIGPIPE (MSG_NOSIGNAL), tries first
+// without waiting (MSG_DONTWAIT) and then waits with poll() up to `deadline`, on a blocking
+// descriptor as on a non-blocking one: the deadline is the only timeout (SO_RCVTIMEO and
+// SO_SNDTIMEO do not apply). Errors name the peer's address when the socket has one.
 
 /// Sends what the kernel takes now (at least one byte, waiting for room if there is none).
 Result<std::size_t> send_some(int fd, ConstBytes data, Deadline deadline = Deadline::never());

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <cstdlib>
 #include <numeric>
 #include <thread>
@@ -46,6 +47,22 @@ TEST(SendAll, SurvivesPartialWritesToASlowReader) {
   slow.join();
   ASSERT_TRUE(sent) << sent.error().what();
   EXPECT_EQ(received, data);
+}
+
+TEST(SendAll, ABlockingSocketWhosePeerStopsReadingTimesOutInsteadOfBlocking) {
+  // Writable means room for one byte, not for all of them: a blocking send() after poll() would
+  // sleep in the kernel, deadline or not.
+  auto [writer, reader] = socket_pair().value();
+  const std::vector<std::byte> data(16 << 20);
+  auto sending = std::async(std::launch::async, [&, fd = writer.fd()] {
+    return send_all(fd, data, Deadline::after(300ms));
+  });
+  const bool returned = sending.wait_for(5s) == std::future_status::ready;
+  if (!returned) reader.close();  // unblocks the sender, so that the test can end
+  ASSERT_TRUE(returned) << "send_all blocked past its deadline";
+  auto sent = sending.get();
+  ASSERT_FALSE(sent);
+  EXPECT_TRUE(sent.error().timed_out()) << sent.error().what();
 }
 
 TEST(SendAll, ToAClosedPeerIsAnErrorNotSigpipe) {
