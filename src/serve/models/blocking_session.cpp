@@ -29,7 +29,9 @@ class BlockingConnection {
       : socket_(socket), peer_(std::move(peer)), limits_(limits), stop_(stop), log_(log) {}
 
   void serve(Session& session, bool producer) {
-    Output out(limits_.high_water);
+    // Everything is sent before the session is offered more, so a batch of low_water (not
+    // high_water) keeps the pipe as full and holds a quarter of the memory per thread.
+    Output out(std::min(limits_.high_water, limits_.low_water));
     std::optional<Verdict> verdict = call([&] { return session.open(out); });
     bool eof = false;
     while (verdict && flush(session, out) && *verdict == Verdict::keep_going) {

@@ -13,10 +13,10 @@ namespace sockit::serve::models::blocking {
 /// open(), then read whatever arrives (64 KiB at a time, never byte by byte) and offer it to
 /// receive(), send everything the session put in its Output before offering or reading again,
 /// feed endless producers (chargen) whenever the socket has room, and end_of_input() on EOF.
-/// The session's budget is Limits::high_water: what it leaves of a read (Session's contract) is
-/// offered again once its output has gone out, before anything more is read. So the thread
-/// holds one read buffer and at most about one budget of output, and stops working while the
-/// client does not read. File ranges go out with sendfile().
+/// The session's budget is Limits::low_water (at most high_water): what it leaves of a read
+/// (Session's contract) is offered again once its output has gone out, before anything more is
+/// read. So the thread holds one read buffer and at most about one budget of output, and stops
+/// working while the client does not read. File ranges go out with sendfile().
 ///
 /// Blocks, but never forever: waiting for input gives up after limits.idle_timeout, and so does
 /// a send the client does not read. When `stop` fires the connection is closed as soon as the
