@@ -19,6 +19,7 @@
 # removed at the end unless KEEP=1; needs ~600 MB), FETCH_TIMEOUT (s per fetch, default 120).
 # Loopback only; every port is picked by the kernel (port 0) except socat's, taken from a probe.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 repo=$PWD
 
@@ -45,20 +46,7 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-# wait_for FILE REGEX: until FILE has a line matching REGEX, at most 20 s.
-wait_for() {
-  for _ in $(seq 400); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for /$2/ in $1:" >&2
-  cat "$1" >&2
-  return 1
-}
 
 # Sum of utime+stime (ticks) over the given pids.
 ticks() { for pid in "$@"; do cut -d' ' -f14,15 "/proc/$pid/stat"; done | awk '{t += $1 + $2} END {print t + 0}'; }

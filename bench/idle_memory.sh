@@ -16,6 +16,7 @@
 # KINDS (default "fresh used"). Raises `ulimit -n` for itself and its children. Loopback only,
 # port 0; every wait is bounded; the server and the client are killed on exit.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 old=$(realpath "${1:?usage: bench/idle_memory.sh OLD_SOCKIT NEW_SOCKIT}")
@@ -34,16 +35,6 @@ cleanup() {
 trap 'cleanup; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-# wait_for FILE REGEX: until FILE has a line matching REGEX, at most 30 s.
-wait_for() {
-  for _ in $(seq 600); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for /$2/ in $1:" >&2
-  cat "$1" >&2
-  return 1
-}
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
@@ -86,7 +77,7 @@ measure() {
     >"$work/server.log" 2>&1 &
   server=$!
   pids+=("$server")
-  wait_for "$work/server.log" 'listening on 127\.0\.0\.1:[0-9]+'
+  wait_for "$work/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 30
   port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$work/server.log" | head -1 | cut -d: -f2)
   sleep 0.3
   base=$(fds "$server")
@@ -96,7 +87,7 @@ measure() {
   python3 "$work/client.py" "$port" "$conns" "$kind" <"$work/hold" >"$work/client.log" 2>&1 &
   pids+=($!)
   exec {hold}>"$work/hold"
-  wait_for "$work/client.log" '^ready'
+  wait_for "$work/client.log" '^ready' 30
   for _ in $(seq 200); do (($(fds "$server") >= base + conns)) && break; sleep 0.05; done
   (($(fds "$server") >= base + conns)) || { echo "$label $model: server holds $(fds "$server") fds, wanted $((base + conns))" >&2; exit 1; }
   sleep 0.5

@@ -51,7 +51,31 @@ def tracker_request(address, command, cascade_hash, ip="127.0.0.1", port=0):
         return status, recv_exact(s, length)
 
 
-class PyPeer:
+class ThreadedListener:
+    """A loopback listener whose every connection is served by `self._serve(conn)` on a thread of
+    its own, until stop()."""
+
+    def __init__(self):
+        self.stopped = False
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def stop(self):
+        self.stopped = True
+        self.listener.close()
+
+
+class PyPeer(ThreadedListener):
     """A test-only peer: serves the blocks of `data` for `cascade_hash`, every `corrupt_every`-th
     block served with one byte flipped, each block after `delay` seconds. Registers with the
     tracker. Runs in threads; stop() closes everything."""
@@ -65,27 +89,14 @@ class PyPeer:
         self.delay = delay
         self.served = 0
         self.lock = threading.Lock()
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
+        super().__init__()
         self.port = self.listener.getsockname()[1]
-        self.stopped = False
-        self.threads = [threading.Thread(target=self._accept, daemon=True)]
-        self.threads[0].start()
         status, _ = tracker_request(tracker_address, 2, cascade_hash, "127.0.0.1", self.port)
         assert status == 0
 
     @property
     def endpoint(self):
         return f"127.0.0.1:{self.port}"
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
         conn.settimeout(30)
@@ -116,12 +127,9 @@ class PyPeer:
         finally:
             conn.close()
 
-    def stop(self):
-        self.stopped = True
-        self.listener.close()
 
 
-class PyTracker:
+class PyTracker(ThreadedListener):
     """A test-only tracker (cascade-protocol.md §2) in threads: subscribe registers, both commands
     answer with every registered peer but the requester. After go_silent_after(n) it answers n
     more requests, then accepts, reads the request and never answers: it holds those connections
@@ -138,11 +146,7 @@ class PyTracker:
         self.answered = 0
         self.silenced = 0
         self.held = []
-        self.stopped = False
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
     def address(self):
         return self.listener.getsockname()
@@ -154,14 +158,6 @@ class PyTracker:
     def registered(self):
         with self.lock:
             return len(self.peers)
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
         conn.settimeout(10)
@@ -191,8 +187,7 @@ class PyTracker:
         conn.close()
 
     def stop(self):
-        self.stopped = True
-        self.listener.close()
+        super().stop()
         with self.lock:
             for conn in self.held:
                 conn.close()
