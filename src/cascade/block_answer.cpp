@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "net/byte_order.hpp"
+#include "net/text.hpp"
 
 namespace sockit::cascade {
 
@@ -34,12 +35,12 @@ AnswerStep BlockAnswerParser::start_body(std::optional<std::uint64_t> expected) 
     // The course peer sends one status-4 message after a close; anything else answers nothing.
     if (status_ != static_cast<std::uint8_t>(BlockStatus::malformed) || stray_seen_ || length > max_message_)
       return BadAnswer{BadAnswer::Kind::unrequested,
-                       fmt::format("answer (status {}, {} bytes) to no request", status_, length)};
+                       fmt::format("answer (status {}, {}) to no request", status_, net::counted(length, "byte"))};
     stray_ = stray_seen_ = true;
   } else if (status_ == static_cast<std::uint8_t>(BlockStatus::ok)) {
     if (length != *expected)
       return BadAnswer{BadAnswer::Kind::wrong_block_length,
-                       fmt::format("a block of {} bytes (expected {})", length, *expected)};
+                       fmt::format("a block of {} (expected {})", net::counted(length, "byte"), *expected)};
   } else if (length > max_message_) {
     return BadAnswer{BadAnswer::Kind::message_too_long,
                      fmt::format("status {} with a {}-byte message (at most {})", status_, length, max_message_)};

@@ -11,7 +11,7 @@ namespace {
 
 class BlockSession : public serve::Session {
  public:
-  BlockSession(const BlockProvider& provider, std::string peer) : provider_(provider), peer_(std::move(peer)) {}
+  explicit BlockSession(const BlockProvider& provider) : provider_(provider) {}
 
   serve::Taken receive(std::span<const std::byte> in, serve::Output& out) override {
     std::size_t taken = 0;
@@ -61,14 +61,14 @@ class BlockSession : public serve::Session {
   }
 
   serve::Verdict message(BlockStatus status, const std::string& text, serve::Output& out) {
-    if (status != BlockStatus::missing) complaints().push_back(fmt::format("block request from {}: {}", peer_, text));
+    // The model logs a complaint after the peer's address: "127.0.0.1:5000: block request: ...".
+    if (status != BlockStatus::missing) complaints().push_back(fmt::format("block request: {}", text));
     out.append(encode_block_header(status, text.size()));
     out.append(text);
     return status == BlockStatus::missing ? serve::Verdict::keep_going : serve::Verdict::close;
   }
 
   const BlockProvider& provider_;
-  std::string peer_;
   std::array<std::byte, kBlockRequestSize> pending_{};  // the request so far
   std::size_t pending_size_ = 0;
   std::size_t requests_ = 0;
@@ -76,8 +76,8 @@ class BlockSession : public serve::Session {
 
 }  // namespace
 
-std::unique_ptr<serve::Session> BlockService::new_session(const serve::SessionContext& context) const {
-  return std::make_unique<BlockSession>(*provider_, context.peer);
+std::unique_ptr<serve::Session> BlockService::new_session(const serve::SessionContext&) const {
+  return std::make_unique<BlockSession>(*provider_);
 }
 
 }  // namespace sockit::cascade

@@ -1,16 +1,17 @@
 #include "cascade/cascade_file.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cerrno>
 
+#include "cascade/regular_file.hpp"
 #include "net/byte_order.hpp"
-#include "net/fd.hpp"
 #include "net/io.hpp"
+#include "net/text.hpp"
 
 namespace sockit::cascade {
 namespace {
@@ -56,8 +57,10 @@ net::Result<CascadeFile> parse_cascade(std::span<const std::byte> bytes, std::st
   const auto count = file.block_count();
   const auto available = (bytes.size() - CascadeFile::kHeaderSize) / 32;
   if (available < count)
-    return format_error(name, fmt::format("{} block hashes for {} blocks ({} bytes in blocks of {})", available,
-                                          count, file.target_size, file.block_size));
+    return format_error(name, fmt::format("{} for {} ({} in blocks of {})",
+                                          net::counted(available, "block hash", "block hashes"),
+                                          net::counted(count, "block"), net::counted(file.target_size, "byte"),
+                                          file.block_size));
   file.block_hashes.resize(count);
   for (std::uint64_t i = 0; i < count; ++i)
     std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(CascadeFile::kHeaderSize + 32 * i), 32,
@@ -67,37 +70,31 @@ net::Result<CascadeFile> parse_cascade(std::span<const std::byte> bytes, std::st
 }
 
 net::Result<CascadeFile> load_cascade(const std::string& path) {
-  net::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return net::errno_error("open", path);
-  struct stat info {};
-  if (::fstat(fd.get(), &info) < 0) return net::errno_error("fstat", path);
   // A cascade file holds 32 bytes per block: even 1 TiB in 1 KiB blocks is 32 GiB, so refuse
   // anything that cannot be a sane hash list before reading it into memory.
-  if (info.st_size > (std::int64_t{1} << 32)) return format_error(path, "file too large for a cascade file");
-  std::vector<std::byte> bytes(static_cast<std::size_t>(info.st_size));
-  std::size_t got = 0;
-  while (got < bytes.size()) {
-    const ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return net::errno_error("read", path);
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  bytes.resize(got);
-  return parse_cascade(bytes, path);
+  auto bytes = read_regular_file(path, std::uint64_t{1} << 32);
+  if (!bytes) return bytes.error();
+  return parse_cascade(*bytes, path);
 }
 
-net::Result<void> save_cascade(CascadeFile& file, const std::string& path) {
+net::Result<void> save_cascade(CascadeFile& file, const std::string& path, std::span<const FileId> inputs) {
   const auto bytes = file.serialize();
-  net::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) return net::errno_error("open", path);
+  auto opened = open_regular(path, O_WRONLY | O_CREAT);
+  if (!opened) return opened.error();
+  // Checked on the descriptor before a byte changes: a hard link or symlink to the data file
+  // is the data file.
+  if (std::find(inputs.begin(), inputs.end(), file_id(opened->info)) != inputs.end())
+    return net::Error("write cascade file", net::Errc::file_in_use, path, "it is the data file it describes");
+  NewFile created = opened->created ? NewFile(path, file_id(opened->info)) : NewFile();
+  if (::ftruncate(opened->fd.get(), 0) < 0) return net::errno_error("ftruncate", path);
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+    const ssize_t n = ::write(opened->fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return net::errno_error("write", path);
     done += static_cast<std::size_t>(n);
   }
+  created.keep();
   file.cascade_hash = sha256(bytes);
   return {};
 }

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cascade/regular_file.hpp"
 #include "cascade/sha256.hpp"
 #include "net/result.hpp"
 
@@ -37,10 +38,14 @@ struct CascadeFile {
 /// wrong: short header, bad magic, block size 0, too few hashes. Bytes after the last hash are
 /// ignored, as the course's reader does, but count in the cascade hash.
 net::Result<CascadeFile> parse_cascade(std::span<const std::byte> bytes, std::string_view name = "cascade file");
-/// Reads and parses `path`. Blocks on the file system.
+/// Reads and parses `path`, which must be a regular file (a FIFO is refused, never waited on).
+/// Blocks on the file system.
 net::Result<CascadeFile> load_cascade(const std::string& path);
-/// Writes `file.serialize()` to `path` (replacing it); sets file.cascade_hash.
-net::Result<void> save_cascade(CascadeFile& file, const std::string& path);
+/// Writes `file.serialize()` to `path` (replacing what it holds); sets file.cascade_hash.
+/// Refuses, before changing anything, a `path` that is not a regular file or that is one of
+/// `inputs` (Errc::file_in_use: the data file, also through a link). A file it created is
+/// removed again when the write fails.
+net::Result<void> save_cascade(CascadeFile& file, const std::string& path, std::span<const FileId> inputs = {});
 /// The data file of `x.bin.cascade`: `x.bin` (the path without `.cascade`).
 std::string default_data_path(std::string_view cascade_path);
 

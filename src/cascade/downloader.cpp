@@ -19,6 +19,7 @@
 #include "cascade/tracker_exchange.hpp"
 #include "net/epoll.hpp"
 #include "net/io.hpp"
+#include "net/text.hpp"
 
 namespace sockit::cascade {
 namespace {
@@ -81,7 +82,8 @@ class Loop {
       const auto depth =
           std::clamp<std::size_t>(options_.bytes_in_flight / std::max<std::uint64_t>(1, d.block_size), 2, 32);
       if (file->held() > 0)
-        say(fmt::format("{}: {} of {} blocks already valid", file->path(), file->held(), d.block_count()));
+        say(fmt::format("{}: {} of {} already valid", file->path(), file->held(),
+                        net::counted(d.block_count(), "block")));
       downloads_.push_back(std::make_unique<Download>(file, seed, depth));
     }
     for (auto& download : downloads_)
@@ -173,7 +175,7 @@ class Loop {
     const auto& hash = download.swarm.file().description().cascade_hash;
     auto exchange = TrackerExchange::start(options_.tracker, command, hash, self_);
     if (!exchange) {
-      say(fmt::format("tracker {}: {}", options_.tracker.to_string(), exchange.error().what()));
+      say(tracker_failure(options_.tracker, exchange.error()));
       return;
     }
     auto& slot = download.tracker;
@@ -224,10 +226,11 @@ class Loop {
     if (!outcome) return rewatch(slot, slot.exchange->fd(), slot.exchange->wants_write() ? EPOLLOUT : EPOLLIN);
     self_ = slot.exchange->self();
     slot.closing = true;
-    if (!*outcome) return say(fmt::format("tracker {}: {}", options_.tracker.to_string(), outcome->error().what()));
+    if (!*outcome) return say(tracker_failure(options_.tracker, outcome->error()));
     auto& swarm = slot.download->swarm;
     const auto fresh = swarm.add_peers(**outcome, self_);
-    say(fmt::format("tracker: {} peers for {} ({} new)", (*outcome)->size(), swarm.file().path(), fresh));
+    say(fmt::format("tracker: {} for {} ({} new)", net::counted((*outcome)->size(), "peer"), swarm.file().path(),
+                    fresh));
   }
 
   void on_peer(Conn& conn, std::uint32_t events) {
@@ -259,7 +262,7 @@ class Loop {
       return refill(conn, now);
     }
     if (answer.status != 0)
-      return link.close_later(fmt::format("status {}: {}", answer.status, net::as_text(answer.body)));
+      return link.close_later(fmt::format("status {}: {}", answer.status, net::printable(net::as_text(answer.body))));
     conn.misses = 0;
     auto arrival = swarm.arrived(peer, answer.index, answer.body);
     if (!arrival) {
@@ -316,7 +319,8 @@ class Loop {
         fatal_ = checked.error();
         return;
       }
-      say(fmt::format("complete: {} ({} blocks, target hash verified)", swarm.file().path(), swarm.report().blocks));
+      say(fmt::format("complete: {} ({}, target hash verified)", swarm.file().path(),
+                      net::counted(swarm.report().blocks, "block")));
     }
   }
 

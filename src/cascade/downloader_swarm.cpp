@@ -37,7 +37,9 @@ std::optional<TrackerCommand> Swarm::tracker_due(Clock::time_point now, const Do
 std::size_t Swarm::add_peers(const std::vector<PeerEntry>& entries, const Endpoint& self) {
   std::size_t fresh = 0;
   for (const auto& entry : entries) {
-    if (entry.endpoint == self || entry.endpoint.port == 0) continue;
+    // A tracker may hand out anything: 0.0.0.0 would connect to this very host, broadcast and
+    // multicast nowhere useful, port 0 nowhere at all.
+    if (entry.endpoint == self || unusable_endpoint(entry.endpoint)) continue;
     fresh += peers_.try_emplace(entry.endpoint).second ? 1 : 0;
   }
   return fresh;
@@ -103,7 +105,7 @@ net::Result<Swarm::Arrival> Swarm::arrived(const Endpoint& peer, std::uint64_t i
 net::Result<void> Swarm::finish() {
   done_ = true;
   const auto& d = file_->description();
-  auto target = hash_file_prefix(file_->fd(), d.target_size);
+  auto target = hash_file_prefix(file_->fd(), file_->path(), d.target_size);
   if (!target) return target.error();
   if (*target != d.target_hash)
     return net::Error("check target hash", net::Errc::protocol, file_->path(),

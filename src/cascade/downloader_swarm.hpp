@@ -39,7 +39,8 @@ class Swarm {
   /// The tracker request due at `now`, if any, counted as made: the next list is due
   /// list_interval later, the next subscribe resubscribe_interval later. The first is a subscribe.
   std::optional<TrackerCommand> tracker_due(Clock::time_point now, const DownloadOptions& options);
-  /// Adds the peers of a tracker answer, leaving out `self` and port 0; returns how many are new.
+  /// Adds the peers of a tracker answer, leaving out `self` and what unusable_endpoint() refuses
+  /// (port 0, 0.0.0.0/8, broadcast, multicast); returns how many are new.
   std::size_t add_peers(const std::vector<PeerEntry>& entries, const Endpoint& self);
 
   // ---- peers and their connections ----

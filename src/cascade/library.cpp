@@ -1,19 +1,23 @@
 #include "cascade/library.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <system_error>
 
 #include "cascade/hashing.hpp"
+#include "cascade/regular_file.hpp"
 
 namespace sockit::cascade {
 
-SharedFile::SharedFile(CascadeFile description, std::string path, net::Fd data, const std::vector<bool>& have)
+SharedFile::SharedFile(CascadeFile description, std::string path, net::Fd data, const std::vector<bool>& have,
+                       NewFile created)
     : description_(std::move(description)),
       path_(std::move(path)),
       data_(std::make_shared<const net::Fd>(std::move(data))),
-      have_(std::make_unique<std::atomic<bool>[]>(description_.block_count())) {
+      have_(std::make_unique<std::atomic<bool>[]>(description_.block_count())),
+      created_(std::move(created)) {
   std::uint64_t held = 0;
   for (std::uint64_t i = 0; i < description_.block_count(); ++i) {
     const bool h = i < have.size() && have[i];
@@ -21,6 +25,10 @@ SharedFile::SharedFile(CascadeFile description, std::string path, net::Fd data, 
     held += h ? 1 : 0;
   }
   held_ = held;
+}
+
+SharedFile::~SharedFile() {
+  if (held() > 0 || complete()) created_.keep();
 }
 
 net::Result<void> SharedFile::write_block(std::uint64_t index, std::span<const std::byte> bytes) {
@@ -43,27 +51,30 @@ std::optional<serve::FileRange> SharedFile::block_range(std::uint64_t index) con
 
 net::Result<std::shared_ptr<SharedFile>> open_shared_file(CascadeFile description, const std::string& path,
                                                           unsigned threads) {
-  net::Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  auto opened = open_regular(path, O_RDWR | O_CREAT);
   // A seed may share a file it cannot write (read-only mount, someone else's file): fine as
   // long as it is complete, since nothing will be written; write_block() reports it otherwise.
-  if (!fd && (errno == EACCES || errno == EROFS)) fd = net::Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return net::errno_error("open", path);
-  struct stat info {};
-  if (::fstat(fd.get(), &info) < 0) return net::errno_error("fstat", path);
-  const bool was_empty = info.st_size == 0;
-  const auto size = static_cast<std::uint64_t>(info.st_size);
+  if (!opened && (opened.error().code() == std::errc::permission_denied ||
+                  opened.error().code() == std::errc::read_only_file_system))
+    opened = open_regular(path, O_RDONLY);
+  if (!opened) return opened.error();
+  // Removed again if anything below fails: a failed start leaves no empty file behind.
+  NewFile created = opened->created ? NewFile(path, file_id(opened->info)) : NewFile();
+  const int fd = opened->fd.get();
+  const bool was_empty = opened->info.st_size == 0;
+  const auto size = static_cast<std::uint64_t>(opened->info.st_size);
   // Exactly the target size: a leecher's output must end up byte-exact. A read-only seed with
   // trailing bytes keeps them (they are never served).
-  if (size != description.target_size && ::ftruncate(fd.get(), static_cast<off_t>(description.target_size)) < 0 &&
+  if (size != description.target_size && ::ftruncate(fd, static_cast<off_t>(description.target_size)) < 0 &&
       size < description.target_size)
     return net::errno_error("ftruncate", path);
   std::vector<bool> have(description.block_count(), false);
   if (!was_empty || description.target_size == 0) {
-    auto valid = valid_blocks(fd.get(), description, threads);
+    auto valid = valid_blocks(fd, path, description, threads);
     if (!valid) return valid.error();
     have = std::move(*valid);
   }
-  return std::make_shared<SharedFile>(std::move(description), path, std::move(fd), have);
+  return std::make_shared<SharedFile>(std::move(description), path, std::move(opened->fd), have, std::move(created));
 }
 
 void Library::add(std::shared_ptr<SharedFile> file) {

@@ -11,6 +11,7 @@
 
 #include "cascade/block_server.hpp"
 #include "cascade/cascade_file.hpp"
+#include "cascade/regular_file.hpp"
 #include "net/fd.hpp"
 #include "net/result.hpp"
 #include "serve/output.hpp"
@@ -18,10 +19,16 @@
 namespace sockit::cascade {
 
 /// One file a peer shares: its description, its data file and which blocks it holds.
-/// has()/read_block() may be called from any thread while one thread writes blocks.
+/// has()/block_range() may be called from any thread while one thread writes blocks.
+/// A data file that `created` names (one this run made) is removed again when the SharedFile
+/// goes while it holds no verified block: a failed or interrupted first run leaves nothing behind.
 class SharedFile {
  public:
-  SharedFile(CascadeFile description, std::string path, net::Fd data, const std::vector<bool>& have);
+  SharedFile(CascadeFile description, std::string path, net::Fd data, const std::vector<bool>& have,
+             NewFile created = {});
+  ~SharedFile();
+  SharedFile(const SharedFile&) = delete;
+  SharedFile& operator=(const SharedFile&) = delete;
 
   const CascadeFile& description() const noexcept { return description_; }
   const std::string& path() const noexcept { return path_; }
@@ -42,11 +49,14 @@ class SharedFile {
   std::shared_ptr<const net::Fd> data_;  // shared with block ranges still being sent
   std::unique_ptr<std::atomic<bool>[]> have_;
   std::atomic<std::uint64_t> held_{0};
+  NewFile created_;
 };
 
 /// Opens (creating it if need be) the data file of `description` at `path` (read-only when it
 /// cannot be written), sets its size to the target size, and finds which blocks it already
-/// holds intact (a new file holds none).
+/// holds intact (a new file holds none). Only a regular file is opened (a FIFO or device is
+/// refused, never waited on: Errc::not_regular_file); a file it created is removed again when it
+/// fails, and when the SharedFile goes without a verified block. Errors name the path.
 /// Blocks while it hashes what is there.
 net::Result<std::shared_ptr<SharedFile>> open_shared_file(CascadeFile description, const std::string& path,
                                                           unsigned threads = 0);

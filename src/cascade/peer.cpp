@@ -2,9 +2,13 @@
 
 #include <fmt/core.h>
 #include <poll.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 
 #include "cascade/cascade_file.hpp"
 #include "cascade/tracker_client.hpp"
+#include "cascade/tracker_exchange.hpp"
 #include "net/deadline.hpp"
 #include "net/socket.hpp"
 
@@ -24,6 +28,7 @@ serve::Limits block_server_limits() {
 
 Peer::Peer(const PeerConfig& config, PeerCallbacks callbacks)
     : options_(config.download), callbacks_(std::move(callbacks)), blocks_(library_) {
+  check_peer_files(config.files).value();
   if (config.listen.family() != AF_INET)
     throw net::Error("listen", net::Errc::bad_address, config.listen.to_string(),
                      "the block server needs an IPv4 address (the tracker stores IPv4)");
@@ -31,8 +36,17 @@ Peer::Peer(const PeerConfig& config, PeerCallbacks callbacks)
   auto listener = net::listen_on(config.listen).value();
   address_ = listener.local_address().value();
   options_.self = Endpoint{parse_ipv4(address_.host()).value_or(0), address_.port()};
+  std::vector<FileId> opened;
   for (const auto& f : config.files) {
-    files_.push_back(open_shared_file(load_cascade(f.cascade_path).value(), f.data_path).value());
+    auto file = open_shared_file(load_cascade(f.cascade_path).value(), f.data_path).value();
+    // check_peer_files compared the names; this compares what was opened, which also catches a
+    // dangling symlink to another data path that the first open created.
+    struct stat info {};
+    if (::fstat(file->fd(), &info) < 0) throw net::errno_error("fstat", f.data_path);
+    if (std::find(opened.begin(), opened.end(), file_id(info)) != opened.end())
+      throw net::Error("open data file", net::Errc::file_in_use, f.data_path, "it is also another file's data file");
+    opened.push_back(file_id(info));
+    files_.push_back(std::move(file));
     library_->add(files_.back());
   }
   server_ = std::make_unique<BackgroundServer>(std::move(listener), blocks_, block_server_limits(), config.log);
@@ -55,7 +69,7 @@ void Peer::seed(serve::StopSignal& stop) {
       if (stop.requested()) return;
       auto answer = ask_tracker(options_.tracker, TrackerCommand::subscribe, file->description().cascade_hash,
                                 options_.self, options_.tracker_timeout);
-      if (!answer) event(fmt::format("tracker {}: {}", options_.tracker.to_string(), answer.error().what()));
+      if (!answer) event(tracker_failure(options_.tracker, answer.error()));
     }
     // Times out unless stop fires: both mean the wait is over.
     [[maybe_unused]] auto fired =

@@ -8,6 +8,7 @@
 #include "cascade/block_server.hpp"
 #include "cascade/downloader.hpp"
 #include "cascade/library.hpp"
+#include "cascade/peer_files.hpp"
 #include "cascade/serving.hpp"
 #include "net/address.hpp"
 #include "net/result.hpp"
@@ -15,12 +16,6 @@
 #include "serve/stop_signal.hpp"
 
 namespace sockit::cascade {
-
-/// One file a peer fetches and shares.
-struct PeerFile {
-  std::string cascade_path;
-  std::string data_path;  ///< created if missing; the verified blocks it already holds are kept
-};
 
 struct PeerConfig {
   std::vector<PeerFile> files;
@@ -39,10 +34,13 @@ struct PeerCallbacks {
 /// destruction, fetches what they lack (download), then keeps the tracker told (seed).
 class Peer {
  public:
-  /// Binds the block server, opens every file (blocking while it hashes what the data files
-  /// hold), then starts serving on a thread of its own. Throws net::Error: a listen address that
-  /// is not IPv4 or cannot be bound, a cascade file that cannot be read or parsed, a data file
-  /// that cannot be opened (the error names the address or path).
+  /// Checks the files (check_peer_files: no data file is a cascade file, another data file or
+  /// not a regular file), binds the block server, opens every file (blocking while it hashes
+  /// what the data files hold), then starts serving on a thread of its own. Throws net::Error: a
+  /// data path refused, a listen address that is not IPv4 or cannot be bound, a cascade file
+  /// that cannot be read or parsed, a data file that cannot be opened (the error names the
+  /// address or path). Data files it created are removed again when it throws, and when the
+  /// Peer goes while they hold no verified block.
   Peer(const PeerConfig& config, PeerCallbacks callbacks);
   /// Stops the block server and waits for it.
   ~Peer();

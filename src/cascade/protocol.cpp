@@ -44,6 +44,16 @@ bool is_private_ipv4(std::uint32_t ip) noexcept {
          in(0xac100000, 12) || in(0xc0a80000, 16) || in(0x64400000, 10);
 }
 
+std::optional<std::string_view> unusable_endpoint(const Endpoint& endpoint) noexcept {
+  const auto ip = endpoint.ip;
+  if (ip == 0xffffffff) return "the broadcast address";
+  if ((ip >> 24) == 0) return "an address of 0.0.0.0/8, which is not routable";
+  if ((ip >> 28) == 0xe) return "a multicast address";
+  if ((ip >> 28) == 0xf) return "a reserved address (240.0.0.0/4)";
+  if (endpoint.port == 0) return "port 0";
+  return std::nullopt;
+}
+
 std::array<std::byte, kTrackerRequestSize> encode_tracker_request(const TrackerRequest& request) {
   std::array<std::byte, kTrackerRequestSize> out{};
   put_text(out.data(), kTrackerMagic);

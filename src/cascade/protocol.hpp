@@ -30,6 +30,10 @@ std::optional<std::uint32_t> parse_ipv4(std::string_view text);
 std::string ipv4_text(std::uint32_t ip);
 /// RFC 1918, loopback, link-local, CGNAT, "this network": what ban-private refuses.
 bool is_private_ipv4(std::uint32_t ip) noexcept;
+/// Why `endpoint` cannot be where a peer listens, or nullopt when it can be: port 0, an address
+/// of 0.0.0.0/8 ("this network": connecting to it reaches the connecting host itself), multicast
+/// (224.0.0.0/4), the limited broadcast 255.255.255.255 and the rest of 240.0.0.0/4 (reserved).
+std::optional<std::string_view> unusable_endpoint(const Endpoint& endpoint) noexcept;
 
 // ---- tracker (§2) ----
 

@@ -10,8 +10,8 @@
 namespace sockit::cascade {
 namespace {
 
-net::Error config_error(std::string detail) {
-  return net::Error("parse tracker config", net::Errc::protocol, "", std::move(detail));
+net::Error config_error(std::string_view name, std::string detail) {
+  return net::Error("parse tracker config", net::Errc::protocol, std::string(name), std::move(detail));
 }
 
 std::span<const std::byte> text_bytes(std::string_view text) {
@@ -20,34 +20,34 @@ std::span<const std::byte> text_bytes(std::string_view text) {
 
 }  // namespace
 
-net::Result<TrackerConfig> parse_tracker_config(std::string_view text) {
+net::Result<TrackerConfig> parse_tracker_config(std::string_view text, std::string_view name) {
   auto json = nlohmann::json::parse(text, nullptr, false);
-  if (json.is_discarded() || !json.is_object()) return config_error("not a JSON object");
+  if (json.is_discarded() || !json.is_object()) return config_error(name, "not a JSON object");
   TrackerConfig config;
   if (json.contains("port")) {
     const auto& port = json["port"];
     if (!port.is_number_unsigned() || port.get<std::uint64_t>() > 65535)
-      return config_error("\"port\" must be a number from 0 to 65535");
+      return config_error(name, "\"port\" must be a number from 0 to 65535");
     config.port = port.get<std::uint16_t>();
   }
   if (json.contains("allowedhashes")) {
-    if (!json["allowedhashes"].is_array()) return config_error("\"allowedhashes\" must be a list of hex hashes");
+    if (!json["allowedhashes"].is_array()) return config_error(name, "\"allowedhashes\" must be a list of hex hashes");
     for (const auto& item : json["allowedhashes"]) {
       auto digest = item.is_string() ? digest_from_hex(item.get<std::string>()) : std::nullopt;
-      if (!digest) return config_error(fmt::format("\"allowedhashes\": {} is not 64 hex digits", item.dump()));
+      if (!digest) return config_error(name, fmt::format("\"allowedhashes\": {} is not 64 hex digits", item.dump()));
       config.allowed.insert(*digest);
     }
   }
   if (json.contains("good-ips")) {
-    if (!json["good-ips"].is_array()) return config_error("\"good-ips\" must be a list of IPv4 addresses");
+    if (!json["good-ips"].is_array()) return config_error(name, "\"good-ips\" must be a list of IPv4 addresses");
     for (const auto& item : json["good-ips"]) {
       auto ip = item.is_string() ? parse_ipv4(item.get<std::string>()) : std::nullopt;
-      if (!ip) return config_error(fmt::format("\"good-ips\": {} is not an IPv4 address", item.dump()));
+      if (!ip) return config_error(name, fmt::format("\"good-ips\": {} is not an IPv4 address", item.dump()));
       config.good_ips.insert(*ip);
     }
   }
   if (json.contains("ban-private")) {
-    if (!json["ban-private"].is_boolean()) return config_error("\"ban-private\" must be true or false");
+    if (!json["ban-private"].is_boolean()) return config_error(name, "\"ban-private\" must be true or false");
     config.ban_private = json["ban-private"].get<bool>();
   }
   return config;
@@ -125,7 +125,7 @@ class TrackerSession : public serve::Session {
   }
 
   serve::Verdict refuse(const std::string& message, serve::Output& out) {
-    complaints().push_back(fmt::format("tracker request from {} refused: {}", context_.peer, message));
+    complaints().push_back(fmt::format("tracker request refused: {}", message));  // the model adds the peer
     out.append(encode_tracker_response(1, text_bytes(message)));
     answered_ = true;
     return serve::Verdict::close;
@@ -137,6 +137,11 @@ class TrackerSession : public serve::Session {
       return refuse(fmt::format("untracked cascade hash {}", to_hex(request.cascade_hash)), out);
     if (config.ban_private && is_private_ipv4(request.requester.ip))
       return refuse(fmt::format("private address {} refused (ban-private)", ipv4_text(request.requester.ip)), out);
+    // Only what a peer can be reached at is stored and handed out: the others would send every
+    // downloader to itself (0.0.0.0), to everyone (broadcast, multicast) or nowhere (port 0).
+    if (request.command == TrackerCommand::subscribe)
+      if (auto unusable = unusable_endpoint(request.requester))
+        return refuse(fmt::format("cannot register {}: {}", request.requester.to_string(), *unusable), out);
     const auto now = context_.now();
     if (request.command == TrackerCommand::subscribe) {
       // "good": on the good list and registered from that very address, not on someone's behalf.

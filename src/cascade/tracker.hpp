@@ -29,8 +29,9 @@ struct TrackerConfig {
   std::size_t max_entries = 20;
 };
 
-/// Parses the course tracker's JSON configuration. Errors name the bad key.
-net::Result<TrackerConfig> parse_tracker_config(std::string_view json);
+/// Parses the course tracker's JSON configuration; `name` (its path) is for messages. Errors
+/// name the file and the bad key.
+net::Result<TrackerConfig> parse_tracker_config(std::string_view json, std::string_view name = {});
 
 /// Who is registered for which hash. Thread-safe (one mutex): models call sessions from many
 /// threads.

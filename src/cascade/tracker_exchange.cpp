@@ -6,6 +6,7 @@
 
 #include "net/byte_order.hpp"
 #include "net/io.hpp"
+#include "net/text.hpp"
 
 namespace sockit::cascade {
 
@@ -70,7 +71,9 @@ std::optional<TrackerExchange::Outcome> TrackerExchange::receive() {
     auto into = in_body ? std::span(body_).subspan(body_got_) : std::span(header_).subspan(header_got_);
     if (in_body && into.empty()) {
       const auto status = std::to_integer<unsigned>(header_[0]);
-      if (status != 0) return Outcome(protocol_error(fmt::format("status {}: {}", status, net::as_text(body_))));
+      // The tracker's text goes to a terminal or a log: printable only, and not too long.
+      if (status != 0)
+        return Outcome(protocol_error(fmt::format("status {}: {}", status, net::printable(net::as_text(body_)))));
       return Outcome(decode_peer_entries(body_));
     }
     auto got = net::try_recv(socket_.fd(), into);
@@ -92,6 +95,13 @@ std::optional<TrackerExchange::Outcome> TrackerExchange::receive() {
     if (length > kMaxBody) return Outcome(protocol_error(fmt::format("an answer of {} bytes (at most {})", length, kMaxBody)));
     body_.resize(length);
   }
+}
+
+std::string tracker_failure(const net::Address& tracker, const net::Error& error) {
+  const auto where = tracker.to_string();
+  const std::string what = error.what();
+  if (what.find(where) != std::string::npos) return "tracker: " + what;
+  return fmt::format("tracker {}: {}", where, what);
 }
 
 }  // namespace sockit::cascade

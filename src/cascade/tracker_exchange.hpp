@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "cascade/protocol.hpp"
@@ -68,5 +69,10 @@ class TrackerExchange {
   std::vector<std::byte> body_;
   std::size_t body_got_ = 0;
 };
+
+/// A failed exchange as one event line that names the tracker once: "tracker: connect to
+/// 10.0.0.1:8000 failed: ..." when the error says the address already, otherwise
+/// "tracker 10.0.0.1:8000: recv failed: ...".
+std::string tracker_failure(const net::Address& tracker, const net::Error& error);
 
 }  // namespace sockit::cascade

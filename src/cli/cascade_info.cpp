@@ -5,8 +5,9 @@
 
 #include "cascade/cascade_file.hpp"
 #include "cascade/hashing.hpp"
+#include "cascade/regular_file.hpp"
 #include "cli/cascade_commands.hpp"
-#include "net/fd.hpp"
+#include "net/text.hpp"
 
 namespace sockit::cli::cascade_commands {
 namespace {
@@ -16,6 +17,14 @@ struct InfoOptions {
   std::string data;
   bool json = false;
 };
+
+// The block numbers in `which`, for JSON.
+nlohmann::json numbers(const std::vector<bool>& have, bool which) {
+  auto list = nlohmann::json::array();
+  for (std::size_t i = 0; i < have.size(); ++i)
+    if (have[i] == which) list.push_back(i);
+  return list;
+}
 
 // "0-4,7,9-12": the block numbers in `which`, as ranges.
 std::string ranges(const std::vector<bool>& have, bool which) {
@@ -45,26 +54,37 @@ int run_info(const InfoOptions& o) {
                            {"cascade_hash", cascade::to_hex(file.cascade_hash)}};
   if (!o.json) {
     fmt::print("cascade file   {}\n", o.cascade_file);
-    fmt::print("target size    {} bytes\n", file.target_size);
-    fmt::print("block size     {} bytes\n", file.block_size);
-    fmt::print("blocks         {} (last one {} bytes)\n", count, count ? file.block_length(count - 1) : 0);
+    fmt::print("target size    {}\n", net::counted(file.target_size, "byte"));
+    fmt::print("block size     {}\n", net::counted(file.block_size, "byte"));
+    fmt::print("blocks         {} (last one {})\n", count,
+               net::counted(count ? file.block_length(count - 1) : 0, "byte"));
     fmt::print("target hash    {}\n", cascade::to_hex(file.target_hash));
     fmt::print("cascade hash   {}\n", cascade::to_hex(file.cascade_hash));
   }
   int status = 0;
   if (!o.data.empty()) {
-    net::Fd fd(::open(o.data.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) throw net::errno_error("open", o.data);
-    const auto have = cascade::valid_blocks(fd.get(), file).value();
+    const auto data = cascade::open_regular(o.data, O_RDONLY).value();
+    const auto have = cascade::valid_blocks(data.fd.get(), o.data, file).value();
     const auto valid = static_cast<std::uint64_t>(std::count(have.begin(), have.end(), true));
-    report["data"] = {{"path", o.data}, {"valid_blocks", valid}, {"missing", ranges(have, false)}};
+    // Every block valid is not the file: bytes past the target make it another file.
+    const auto size = static_cast<std::uint64_t>(data.info.st_size);
+    const auto extra = size > file.target_size ? size - file.target_size : 0;
+    report["data"] = {{"path", o.data},
+                      {"size", size},
+                      {"valid_blocks", valid},
+                      {"missing", numbers(have, false)},
+                      {"extra_bytes", extra}};
     if (!o.json) {
-      fmt::print("data           {}: {} of {} blocks valid\n", o.data, valid, count);
+      fmt::print("data           {}: {} of {} valid\n", o.data, valid, net::counted(count, "block"));
       fmt::print("missing        {}\n", ranges(have, false));
+      if (extra > 0)
+        fmt::print("longer         by {} than the target size ({} in all)\n", net::counted(extra, "byte"),
+                   net::counted(size, "byte"));
     }
-    status = valid == count ? 0 : 1;
+    status = valid == count && extra == 0 ? 0 : 1;
   }
-  if (o.json) fmt::print("{}\n", report.dump(2));
+  // A path need not be UTF-8: JSON shows what is not as U+FFFD rather than failing.
+  if (o.json) fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   return status;
 }
 
@@ -74,7 +94,7 @@ Command add_info(CLI::App& parent) {
   auto o = std::make_shared<InfoOptions>();
   auto* cmd = parent.add_subcommand("info", "Show a cascade file's sizes and hashes, and which blocks a data file holds");
   cmd->add_option("cascade", o->cascade_file, "the .cascade file")->required();
-  cmd->add_option("--data", o->data, "check this data file's blocks (exit 1 unless all are valid)");
+  cmd->add_option("--data", o->data, "check this data file's blocks (exit 1 unless all are valid and it is no longer)");
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->footer("Example:\n  sockit cascade info movie.mp4.cascade --data movie.mp4");
   return {cmd, [o] { return run_info(*o); }};

@@ -1,16 +1,16 @@
 #include <fmt/core.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
+#include "cascade/allow_dir.hpp"
 #include "cascade/cascade_file.hpp"
 #include "cascade/protocol.hpp"
+#include "cascade/regular_file.hpp"
 #include "cascade/serving.hpp"
 #include "cascade/tracker.hpp"
 #include "cli/cascade_commands.hpp"
 #include "net/address.hpp"
+#include "net/io.hpp"
 #include "net/socket.hpp"
+#include "net/text.hpp"
 
 namespace sockit::cli::cascade_commands {
 namespace {
@@ -29,6 +29,9 @@ struct TrackerOptions {
   bool json_log = false;
 };
 
+constexpr std::uint64_t kMaxConfigSize = 1 << 20;  // the course's config is a few lines
+constexpr std::size_t kShownPath = 8192;            // a path is shown whole, however long
+
 int usage(const std::string& message) {
   fmt::print(stderr, "sockit cascade tracker: {}\n", message);
   return 2;
@@ -37,11 +40,9 @@ int usage(const std::string& message) {
 int run_tracker(const TrackerOptions& o) {
   cascade::TrackerConfig config;
   if (!o.config.empty()) {
-    std::ifstream in(o.config);
-    if (!in) throw net::errno_error("open", o.config);
-    std::stringstream text;
-    text << in.rdbuf();
-    config = cascade::parse_tracker_config(text.str()).value();
+    // A regular file of sane size: --config /dev/zero would be read forever, a FIFO waited on.
+    const auto text = cascade::read_regular_file(o.config, kMaxConfigSize).value();
+    config = cascade::parse_tracker_config(net::as_text(text), o.config).value();
   }
   for (const auto& hex : o.allow) {
     auto digest = cascade::digest_from_hex(hex);
@@ -50,15 +51,14 @@ int run_tracker(const TrackerOptions& o) {
   }
   std::vector<std::string> listed;
   if (!o.allow_dir.empty()) {
-    for (const auto& entry : std::filesystem::directory_iterator(o.allow_dir)) {
-      if (entry.path().extension() != ".cascade") continue;
-      auto file = cascade::load_cascade(entry.path().string());
-      if (!file) {
-        fmt::print(stderr, "sockit cascade tracker: skipping {}\n", file.error().what());
-        continue;
-      }
-      config.allowed.insert(file->cascade_hash);
-      listed.push_back(fmt::format("tracking {} {}", cascade::to_hex(file->cascade_hash), entry.path().string()));
+    // Names found in a directory are shown printable: anyone who can write there chooses them.
+    const auto found = cascade::scan_allow_dir(o.allow_dir).value();
+    for (const auto& why : found.skipped)
+      fmt::print(stderr, "sockit cascade tracker: skipping {}\n", net::printable(why, kShownPath));
+    for (const auto& file : found.tracked) {
+      config.allowed.insert(file.cascade_hash);
+      listed.push_back(
+          fmt::format("tracking {} {}", cascade::to_hex(file.cascade_hash), net::printable(file.path, kShownPath)));
     }
   }
   for (const auto& ip : o.good_ips) {
@@ -89,8 +89,8 @@ int run_tracker(const TrackerOptions& o) {
   serve::StopSignal stop;
   StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
   for (const auto& line : listed) log.notice(line);
-  log.notice(fmt::format("cascade tracker ({} model) listening on {}{}", model->name(), where.to_string(),
-                         config.allow_any ? " (any hash)" : fmt::format(" ({} hashes)", config.allowed.size())));
+  const auto tracked = config.allow_any ? "any hash" : net::counted(config.allowed.size(), "hash", "hashes");
+  log.notice(fmt::format("cascade tracker ({} model) listening on {} ({})", model->name(), where.to_string(), tracked));
   model->run(listener, service, limits, stop);
   log.notice("cascade tracker stopped");
   return 0;

@@ -16,6 +16,9 @@ class SockitCategory : public std::error_category {
       case Errc::line_too_long: return "Line too long";
       case Errc::bad_address: return "Invalid address";
       case Errc::protocol: return "Protocol error";
+      case Errc::not_regular_file: return "Not a regular file";
+      case Errc::file_in_use: return "The file is already given as another input or output";
+      case Errc::file_changed: return "The file changed while it was read";
     }
     return "Unknown error";
   }

@@ -12,6 +12,9 @@ enum class Errc {
   line_too_long,       ///< a line exceeded the reader's limit
   bad_address,         ///< text that is not an address we can parse
   protocol,            ///< the peer broke the protocol
+  not_regular_file,    ///< a FIFO, device, directory or socket where a regular file must be
+  file_in_use,         ///< an output that names a file already given as an input or another output
+  file_changed,        ///< a file's size or content changed while it was read
 };
 
 const std::error_category& sockit_category() noexcept;

@@ -87,10 +87,9 @@ class FaultTest(unittest.TestCase):
                 leecher.wait_for(r"dropped peer", timeout=30)
                 self.assertEqual(leecher.stop(signal.SIGINT, timeout=20), 1)
                 leecher.__exit__()
-                proc = run("cascade", "info", cascade, "--data", self.path("out"), "--json", check=False)
-                self.assertEqual(json.loads(proc.stdout)["data"]["valid_blocks"], 0)
-                with open(self.path("out"), "rb") as f:
-                    self.assertEqual(f.read().strip(b"\0"), b"", "nothing unverified was written")
+                # Nothing verified: the output this run created is removed again (issue 11: a
+                # failed peer leaves no empty file), so no unverified byte can be left in it.
+                self.assertFalse(os.path.exists(self.path("out")), "an output without a verified block was left")
             finally:
                 bad.stop()
 

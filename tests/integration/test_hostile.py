@@ -183,7 +183,7 @@ class Swarm:
         test.addCleanup(self.tracker.close)
         self.seed = peer(self.cascade, self.tracker.address(), self.data, **seed_options)
         test.addCleanup(self.seed.close)
-        self.seed.wait_for(r"seeding 1 files", timeout=60)  # it has checked its blocks: all present
+        self.seed.wait_for(r"seeding 1 files?\b", timeout=60)  # it has checked its blocks: all present
         self.address = self.seed.address()
 
     def leech(self, timeout):

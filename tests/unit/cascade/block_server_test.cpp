@@ -162,6 +162,17 @@ TEST_F(BlockSessionTest, BadMagicIsStatusFourAndCloses) {
   EXPECT_EQ(all[0].status, 4u);
 }
 
+TEST(BlockSessionLog, AComplaintLeavesThePeerToTheModelWhichPrefixesIt) {
+  BlockService service{std::make_shared<MemoryProvider>()};
+  serve::SessionContext context;
+  context.peer = "10.1.2.3:4444";
+  auto session = service.new_session(context);
+  serve::Output out;
+  EXPECT_EQ(offer(*session, encode_block_request({3, kServed}), out), serve::Verdict::close);
+  ASSERT_EQ(session->complaints().size(), 1u);
+  EXPECT_EQ(session->complaints()[0], "block request: block 3 is past the end of the file");
+}
+
 TEST_F(BlockSessionTest, ShortRequestThenEndOfInputIsStatusFour) {
   auto request = encode_block_request({0, kServed});
   EXPECT_EQ(offer(*session_, std::span(request).first(20), out_), serve::Verdict::keep_going);

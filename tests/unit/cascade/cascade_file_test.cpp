@@ -134,6 +134,16 @@ TEST(CascadeFile, TooFewHashesAreRefused) {
       << parsed.error().what();
 }
 
+TEST(CascadeFile, TooFewHashesSaysSoInWordsThatAgreeWithTheCount) {
+  auto bytes = describe(pattern(100), 64).serialize();  // 2 blocks
+  bytes.resize(bytes.size() - 32);
+  auto parsed = parse_cascade(bytes);
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(std::string(parsed.error().what()).find("(1 block hash for 2 blocks (100 bytes in blocks of 64))"),
+            std::string::npos)
+      << parsed.error().what();
+}
+
 TEST(CascadeFile, TargetSizeClaimingMoreBlocksThanHashesIsRefused) {
   auto bytes = describe(pattern(200), 64).serialize();
   net::store_u64(bytes.data() + 16, 64 * 5);  // claims 5 blocks, has 4 hashes
@@ -197,7 +207,7 @@ TEST(Hashing, ValidBlocksFindsCorruptAndMissingBlocks) {
   data.resize(3 * 1024 + 10);  // block 3 partial, block 4 absent
   write_file(dir.file("partial.bin"), data);
   net::Fd fd(::open(dir.file("partial.bin").c_str(), O_RDONLY | O_CLOEXEC));
-  auto valid = valid_blocks(fd.get(), file);
+  auto valid = valid_blocks(fd.get(), dir.file("partial.bin"), file);
   ASSERT_TRUE(valid);
   EXPECT_EQ(*valid, (std::vector<bool>{true, false, true, false, false}));
 }

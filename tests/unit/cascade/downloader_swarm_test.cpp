@@ -106,5 +106,16 @@ TEST_F(SwarmTest, ConnectsToKnownPeersWithinTheLimitAndBacksOffAfterALoss) {
   EXPECT_EQ(swarm.peers_to_connect(now, 8), (std::vector<Endpoint>{kB, kC})) << "a quiet close is no failure";
 }
 
+TEST_F(SwarmTest, PeersNoOneCanReachAreNeverAdded) {
+  Swarm swarm(file_, 4, 2);
+  const std::vector<PeerEntry> unusable{{{0x00000000, 0}, 0, false},     {{0x00000000, 80}, 0, false},
+                                        {{0x00ffffff, 80}, 0, false},    {{0xffffffff, 65535}, 0, false},
+                                        {{0xe0000001, 80}, 0, false},    {{0xefffffff, 80}, 0, false},
+                                        {{0xf0000001, 80}, 0, false},    {{0x7f000001, 0}, 0, false}};
+  EXPECT_EQ(swarm.add_peers(unusable, kSelf), 0u);
+  EXPECT_TRUE(swarm.peers_to_connect(Clock::now(), 8).empty());
+  EXPECT_EQ(swarm.add_peers({{kA, 0, false}}, kSelf), 1u);
+}
+
 }  // namespace
 }  // namespace sockit::cascade

@@ -216,6 +216,20 @@ TEST(TrackerExchange, AnErrorStatusCarriesTheTrackersMessage) {
   EXPECT_NE(std::string(outcome->error().what()).find("status 1: untracked hash"), std::string::npos);
 }
 
+TEST(TrackerExchange, ATrackersMessageIsMadePrintableAndCut) {
+  Listener tracker;
+  auto exchange = TrackerExchange::start(tracker.address, TrackerCommand::list, kHash, {0x7f000001, 4000}).value();
+  auto server = tracker.accept();
+  const std::string hostile = "no\x1b[2J\x1b]0;owned\x07\nsockit: forged line\r" + std::string(5000, 'x');
+  net::send_all(server.fd(), tracker_answer(1, bytes_of(hostile))).value();
+  auto outcome = drive(exchange, 5s);
+  ASSERT_TRUE(outcome && !*outcome);
+  const std::string what = outcome->error().what();
+  EXPECT_NE(what.find("status 1: no?[2J?]0;owned??sockit: forged line?xxx"), std::string::npos) << what;
+  EXPECT_EQ(what.find_first_of("\x1b\x07\n\r"), std::string::npos) << what;
+  EXPECT_LT(what.size(), 400u) << "a 5000-byte message is cut";
+}
+
 TEST(TrackerExchange, ACloseMidAnswerSaysHowMuchArrived) {
   Listener tracker;
   auto exchange = TrackerExchange::start(tracker.address, TrackerCommand::list, kHash, {0x7f000001, 4000}).value();

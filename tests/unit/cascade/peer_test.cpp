@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -177,8 +178,8 @@ TEST_F(PeerTest, SeedReportsATrackerThatRefusesAndTriesAgain) {
   Events events;
   Peer seeder(c, events.callbacks());
   Seeding seeding(seeder);
-  const auto line = fmt::format("tracker {}: connect to {} failed", c.download.tracker.to_string(),
-                                c.download.tracker.to_string());
+  // The error names the tracker; the line does not name it a second time.
+  const auto line = fmt::format("tracker: connect to {} failed", c.download.tracker.to_string());
   EXPECT_TRUE(eventually([&] { return events.count_containing(line) >= 2; }));
   EXPECT_TRUE(seeding.stop_and_wait());
 }
@@ -219,6 +220,26 @@ TEST_F(PeerTest, MissingCascadeFileNamesItsPathAndLeavesNothingOpen) {
     EXPECT_NE(std::string(e.what()).find("missing.cascade"), std::string::npos) << e.what();
   }
   EXPECT_EQ(sockit::testing::open_fd_count(), before) << "the block server's listener must be closed";
+}
+
+TEST_F(PeerTest, ADataFileThatIsTheCascadeFileIsRefusedAndLeftWhole) {
+  const auto size_before = std::filesystem::file_size(cascade_);
+  try {
+    Peer peer(config(cascade_), {});
+    FAIL() << "wrote the download into its own cascade file";
+  } catch (const net::Error& e) {
+    EXPECT_EQ(e.code(), net::Errc::file_in_use) << e.what();
+  }
+  EXPECT_EQ(std::filesystem::file_size(cascade_), size_before);
+  EXPECT_TRUE(load_cascade(cascade_)) << "still a valid cascade file";
+}
+
+TEST_F(PeerTest, AFailedStartRemovesTheDataFilesItCreated) {
+  auto c = config(dir_.file("first.out"));
+  c.files.push_back({dir_.file("missing.cascade"), dir_.file("second.out")});
+  EXPECT_THROW(Peer(c, {}), net::Error);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("first.out"))) << "an empty output was left behind";
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("second.out")));
 }
 
 }  // namespace

@@ -200,6 +200,38 @@ TEST_F(TrackerTest, PrivateAddressIsRefusedWhenBanned) {
   EXPECT_EQ(subscribe({0x08080808, 1}).status, 0);
 }
 
+TEST_F(TrackerTest, AddressesNoOneCanReachAreNeitherStoredNorHandedOut) {
+  const std::vector<std::pair<Endpoint, std::string>> cases{
+      {{0x00000000, 0}, "cannot register 0.0.0.0:0: an address of 0.0.0.0/8, which is not routable"},
+      {{0x00000001, 80}, "cannot register 0.0.0.1:80: an address of 0.0.0.0/8, which is not routable"},
+      {{0xffffffff, 65535}, "cannot register 255.255.255.255:65535: the broadcast address"},
+      {{0xe0000001, 80}, "cannot register 224.0.0.1:80: a multicast address"},
+      {{0xf0000001, 80}, "cannot register 240.0.0.1:80: a reserved address (240.0.0.0/4)"},
+      {{kLocal, 0}, "cannot register 127.0.0.1:0: port 0"},
+  };
+  for (const auto& [who, why] : cases) {
+    auto a = subscribe(who);
+    EXPECT_EQ(a.status, 1) << who.to_string();
+    EXPECT_EQ(a.message, why);
+  }
+  EXPECT_EQ(registry_->size(kTracked), 0u);
+  EXPECT_TRUE(exchange(request(TrackerCommand::list, {kLocal, 1})).peers.empty());
+}
+
+TEST_F(TrackerTest, AComplaintLeavesThePeerToTheModelWhichPrefixesIt) {
+  auto s = service();
+  serve::SessionContext context;
+  context.peer = "10.1.2.3:4444";
+  context.now = [this] { return now_; };
+  auto session = s->new_session(context);
+  serve::Output out;
+  auto bad = request(TrackerCommand::list, {kLocal, 1});
+  bad[0] = std::byte{'X'};
+  EXPECT_EQ(offer(*session, bad, out), serve::Verdict::close);
+  ASSERT_EQ(session->complaints().size(), 1u);
+  EXPECT_EQ(session->complaints()[0], "tracker request refused: wrong magic: a tracker request starts with CASC");
+}
+
 TEST_F(TrackerTest, SilenceBeforeAWholeRequestAnswersNothingYet) {
   auto a = exchange(std::span<const std::byte>(request(TrackerCommand::list, {kLocal, 1})).first(53));
   EXPECT_EQ(a.status, 255);
@@ -223,6 +255,13 @@ TEST(TrackerConfig, BadValuesNameTheKey) {
   EXPECT_NE(std::string(config.error().what()).find("allowedhashes"), std::string::npos);
   EXPECT_FALSE(parse_tracker_config("not json"));
   EXPECT_FALSE(parse_tracker_config(R"({"port": 70000})"));
+}
+
+TEST(TrackerConfig, ErrorsNameTheFile) {
+  auto config = parse_tracker_config("not json", "conf/tracker.json");
+  ASSERT_FALSE(config);
+  EXPECT_STREQ(config.error().what(),
+               "parse tracker config on conf/tracker.json failed: Protocol error (not a JSON object)");
 }
 
 TEST(Protocol, TrackerRequestLayout) {
