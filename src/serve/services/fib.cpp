@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/text.hpp"
 #include "serve/services/services.hpp"
 
 namespace sockit::serve::services {
@@ -80,14 +81,7 @@ std::uint64_t fib_recursive(std::uint64_t n) {
 }
 
 // A bad request as an ERR line and a log line may show it: printable, and not too long.
-std::string shown(std::string_view text) {
-  std::string safe(text.substr(0, kShownMax));
-  for (auto& c : safe) {
-    if (c < ' ' || c > '~') c = '?';
-  }
-  if (text.size() > kShownMax) safe += "...";
-  return safe;
-}
+std::string shown(std::string_view text) { return net::printable(text, kShownMax); }
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
