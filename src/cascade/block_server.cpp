@@ -35,6 +35,11 @@ class BlockSession : public serve::Session {
     return serve::Verdict::close;
   }
 
+  bool mid_request() const noexcept override { return pending_size_ != 0; }
+  void request_timed_out(std::string_view problem, serve::Output& out) override {
+    message(BlockStatus::malformed, std::string(problem), out);
+  }
+
   std::size_t requests() const noexcept override { return requests_; }
 
  private:

@@ -19,6 +19,7 @@ namespace {
 serve::Limits block_server_limits() {
   serve::Limits limits;
   limits.idle_timeout = std::chrono::minutes(2);
+  limits.request_timeout = std::chrono::seconds(10);  // a block request is 64 bytes
   limits.high_water = 8 << 20;
   limits.grace_period = std::chrono::seconds(1);
   return limits;

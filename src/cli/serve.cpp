@@ -32,6 +32,7 @@ struct ServeOptions {
   bool no_offload = false;
   std::size_t max_conns = 10000;
   double idle_timeout = 300;
+  double request_timeout = 30;
   std::size_t max_line = 8192;
   bool quiet = false;
   bool json_log = false;
@@ -103,6 +104,7 @@ serve::ServerConfig configure(const ServeOptions& o, serve::Log& log) {
   // --idle-timeout 0: never (a year is never enough for a test, and still fits a Deadline).
   config.limits.idle_timeout = o.idle_timeout > 0 ? milliseconds_of(o.idle_timeout) : std::chrono::hours(24 * 365);
   config.limits.max_line = o.max_line;
+  config.limits.request_timeout = milliseconds_of(o.request_timeout);
   config.limits.grace_period = milliseconds_of(o.grace);
   config.service_options = {o.format, o.algorithm};
   config.system_ports = o.system_ports;
@@ -181,6 +183,10 @@ Command add_serve(CLI::App& app) {
   cmd->add_option("--max-conns", o->max_conns, "connections served at once; more are accepted and closed")
       ->capture_default_str();
   cmd->add_option("--idle-timeout", o->idle_timeout, "seconds a client may stay silent (0: forever)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--request-timeout", o->request_timeout,
+                  "seconds a request begun (a line, fib; 2 bytes, incr) may take to arrive whole, however it "
+                  "trickles in; then ERR and close (0: no limit)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--max-line", o->max_line, "longest request line of text protocols, in bytes")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))->capture_default_str();

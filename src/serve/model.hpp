@@ -20,6 +20,9 @@ struct Limits {
   std::size_t max_conns = 10000;                          ///< --max-conns: more are accepted and closed at once
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  ///< --idle-timeout: silent clients are closed
   std::size_t max_line = 8192;                            ///< --max-line, handed to sessions
+  /// --request-timeout: a request begun (Session::mid_request) must be complete within this, or
+  /// the session answers its error and the connection closes (slowloris); zero: no limit.
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds grace_period{std::chrono::seconds(5)};  ///< in-flight work after stop
   /// Output budget per connection: a session takes no further request while this much output
   /// (file ranges counted by their length) waits to be sent, and the connection stops reading.

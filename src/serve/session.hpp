@@ -68,6 +68,16 @@ class Session {
     (void)out;
     return Verdict::keep_going;
   }
+  /// True while the session holds part of a request whose rest has not arrived (a line without
+  /// its end, half of a fixed-size request): Limits::request_timeout runs from the moment a
+  /// request began until it is complete, whatever trickles in meanwhile.
+  virtual bool mid_request() const noexcept { return false; }
+  /// The request begun was not complete within Limits::request_timeout (`problem` says so): the
+  /// session may append its protocol's error. The connection closes after sending it.
+  virtual void request_timed_out(std::string_view problem, Output& out) {
+    (void)problem;
+    (void)out;
+  }
   /// True when receive() may take long on the CPU (recursive fib): event models run it on a
   /// worker thread instead of their loop.
   virtual bool cpu_bound() const noexcept { return false; }

@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-enum class Ready { input, room, stop, idle };
+enum class Ready { input, room, stop, idle, request_late };
 
 class BlockingConnection {
  public:
@@ -41,13 +41,22 @@ class BlockingConnection {
         continue;
       }
       if (eof && !producer) break;
-      const Ready ready = wait(/*input=*/!eof, /*room=*/producer);
+      const Ready ready = wait(/*input=*/!eof, /*room=*/producer, request_deadline(session));
       if (ready == Ready::stop) {
         reason_ = "server stopping";
         break;
       }
       if (ready == Ready::idle) {
         reason_ = "idle for " + seconds(limits_.idle_timeout);
+        break;
+      }
+      if (ready == Ready::request_late) {
+        reason_ = "request not complete within " + seconds(limits_.request_timeout);
+        if (call([&] {
+              session.request_timed_out(reason_, out);
+              return Verdict::close;
+            }))
+          flush(session, out);
         break;
       }
       if (ready == Ready::room) {
@@ -66,6 +75,7 @@ class BlockingConnection {
       } else {
         held_begin_ = 0;
         held_end_ = **n;
+        arrived_ = net::Deadline::Clock::now();
         verdict = offer(session, out);
       }
     }
@@ -100,6 +110,7 @@ class BlockingConnection {
       taken = session.receive(in, out);
       return taken.verdict;
     });
+    if (verdict) note_request(session);
     if (!verdict || *verdict == Verdict::close || taken.bytes >= in.size()) {
       held_begin_ = held_end_ = 0;
       return verdict;
@@ -152,9 +163,27 @@ class BlockingConnection {
     (void)net::set_nonblocking(socket_.fd(), true);
   }
 
-  // Waits for input (or EOF), room to write, stop, or the idle timeout; restarts after EINTR.
-  Ready wait(bool input, bool room) {
-    const auto deadline = net::Deadline::after(limits_.idle_timeout);
+  // After the session took input: when its current request began (with the bytes that began it).
+  void note_request(const Session& session) {
+    if (!session.mid_request())
+      request_began_.reset();
+    else if (!request_began_)
+      request_began_ = arrived_;
+  }
+
+  std::optional<net::Deadline> request_deadline(const Session& session) const {
+    if (!request_began_ || !session.mid_request() || limits_.request_timeout <= std::chrono::milliseconds::zero())
+      return std::nullopt;
+    return net::Deadline::at(*request_began_ + limits_.request_timeout);
+  }
+
+  // Waits for input (or EOF), room to write, stop, the idle timeout or the request's deadline,
+  // whichever comes first; restarts after EINTR.
+  Ready wait(bool input, bool room, std::optional<net::Deadline> request) {
+    const auto idle = net::Deadline::after(limits_.idle_timeout);
+    const bool request_first = request && request->when() < idle.when();
+    const auto deadline = request_first ? *request : idle;
+    const Ready timed_out = request_first ? Ready::request_late : Ready::idle;
     for (;;) {
       const short events = static_cast<short>((input ? POLLIN : 0) | (room ? POLLOUT : 0));
       pollfd fds[2] = {{socket_.fd(), events, 0}, {stop_.fd(), POLLIN, 0}};
@@ -163,7 +192,7 @@ class BlockingConnection {
       if (n < 0) return Ready::idle;
       // The eventfd is shared with forked children, whose own `requested()` never changes.
       if (stop_.requested() || fds[1].revents != 0) return Ready::stop;
-      if (n == 0) return Ready::idle;
+      if (n == 0) return timed_out;
       const short got = fds[0].revents;
       if (got & (POLLIN | POLLHUP | POLLERR)) return input ? Ready::input : Ready::room;
       if (got & POLLOUT) return Ready::room;
@@ -181,6 +210,8 @@ class BlockingConnection {
   std::size_t held_begin_ = 0;  // buffer_[held_begin_, held_end_): read, not yet taken
   std::size_t held_end_ = 0;
   std::optional<net::SigpipeBlock> no_sigpipe_;
+  net::Deadline::Clock::time_point arrived_;                       // when the last read returned
+  std::optional<net::Deadline::Clock::time_point> request_began_;  // the session is mid-request since
   std::string reason_;
 };
 

@@ -18,8 +18,9 @@ namespace sockit::serve::models::blocking {
 /// read. So the thread holds one read buffer and at most about one budget of output, and stops
 /// working while the client does not read. File ranges go out with sendfile().
 ///
-/// Blocks, but never forever: waiting for input gives up after limits.idle_timeout, and so does
-/// a send the client does not read. When `stop` fires the connection is closed as soon as the
+/// Blocks, but never forever: waiting for input gives up after limits.idle_timeout, or once a
+/// request begun has not been completed within limits.request_timeout (the session answers its
+/// error first), and a send the client does not read gives up after idle_timeout. When `stop` fires the connection is closed as soon as the
 /// session is waiting for input (work already received is answered first). Client faults (reset,
 /// timeout) and a session that throws end this connection only. Logs `connected ADDR`,
 /// `closed ADDR after N requests` and the session's complaints to `log` (may be nullptr).

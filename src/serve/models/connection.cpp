@@ -78,6 +78,7 @@ std::size_t Connection::offer(net::ConstBytes in) {
     return taken.verdict;
   });
   if (failed_ || closing_) return in.size();  // after "close" further input is ignored
+  note_request();
   taken.bytes = std::min(taken.bytes, in.size());
   if (taken.bytes < in.size() && unsent_size() < limits_.high_water) {
     stalled(taken.bytes, in.size());
@@ -140,6 +141,32 @@ void Connection::tell_end_of_input() {
     // Only an endless producer has anything left to do once the client stopped sending.
     return producer_ ? verdict : Verdict::close;
   });
+}
+
+void Connection::note_request() noexcept {
+  if (!session_->mid_request())
+    request_began_.reset();
+  else if (!request_began_)
+    request_began_ = last_active_;  // the loop's wake-up time, when these bytes came
+}
+
+std::optional<Connection::Clock::time_point> Connection::request_deadline() const noexcept {
+  const auto timeout = limits_.request_timeout;
+  if (!request_began_ || timeout <= std::chrono::milliseconds::zero() || busy_ || failed_ || closing_) return {};
+  return *request_began_ + timeout;
+}
+
+void Connection::request_timed_out() {
+  if (busy_ || failed_ || closing_) return;
+  const auto problem = "request not complete within " + duration_text(limits_.request_timeout.count());
+  set_close_reason(problem);
+  held_.clear();
+  pending_.set_budget(budget());
+  drive([&] {
+    session_->request_timed_out(problem, pending_);
+    return Verdict::close;
+  });
+  settle();
 }
 
 void Connection::input_ended() {
@@ -289,6 +316,7 @@ void Connection::end_offload() {
   }
   pending_.splice(job.output);
   apply(job.verdict);
+  note_request();
   report_complaints();
   refill();
   settle();

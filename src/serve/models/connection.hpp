@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -127,6 +128,13 @@ class Connection {
   /// Loop thread: takes the job's output and verdict, and holds again what it did not take.
   void end_offload();
 
+  /// When the request the session is in the middle of must be complete (Limits::request_timeout),
+  /// if it is in the middle of one and the connection still waits for its client.
+  std::optional<Clock::time_point> request_deadline() const noexcept;
+  /// The request deadline passed: the session answers its error, and the connection closes once
+  /// that is sent.
+  void request_timed_out();
+
   /// When this connection last made progress (for idle timeouts). The loop marks it, with the
   /// time it woke up: one clock read per wake-up rather than several per request.
   Clock::time_point last_active() const noexcept { return last_active_; }
@@ -147,6 +155,8 @@ class Connection {
   void apply(Verdict verdict);
   void report_complaints();
   void refill();
+  /// After the session took input: when its current request began, if it is in one.
+  void note_request() noexcept;
   std::size_t budget() const noexcept;
 
   net::Socket socket_;
@@ -182,6 +192,7 @@ class Connection {
   bool failed_ = false;
   std::string close_reason_;
   Clock::time_point last_active_ = Clock::now();
+  std::optional<Clock::time_point> request_began_;  // the session is in the middle of a request since
 };
 
 }  // namespace sockit::serve::models

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <list>
@@ -13,7 +14,8 @@
 namespace sockit::serve::models {
 
 /// The connections of one event loop (the readiness reactor's or an io_uring ring's), with the
-/// timers every loop keeps for them: the idle timeout and the grace period after stop.
+/// timers every loop keeps for them: the idle timeout, the request deadline and the grace period
+/// after stop.
 ///
 /// Ordered by last activity, least recent first: with one idle timeout for all, the front is
 /// always the next to expire (libev's advice for equal timeouts), so expiry never scans. An
@@ -34,10 +36,13 @@ class ConnectionTable {
   }
   /// Destroys the entry: its connection closes its socket and logs "closed ...".
   void erase(Iterator it) { entries_.erase(it); }
-  /// `it` made progress at `now`: it goes to the back of the idle order.
+  /// `it` made progress at `now`: it goes to the back of the idle order. A request it may begin
+  /// now ends no earlier than one request timeout later: a check is due by then at the latest.
   void touch(Iterator it, Clock::time_point now) {
     it->connection.touch(now);
     entries_.splice(entries_.end(), entries_, it);
+    if (!request_check_ && limits_.request_timeout > std::chrono::milliseconds::zero())
+      request_check_ = now + limits_.request_timeout;
   }
 
   bool empty() const noexcept { return entries_.empty(); }
@@ -63,6 +68,31 @@ class ConnectionTable {
     }
   }
 
+  /// Ends every connection whose request was not complete within Limits::request_timeout: the
+  /// session answers its error, then `settle(it)` lets the loop send it (and erase the entry
+  /// when it is finished). Requests begin at different times, so this scans the table, but only
+  /// when a deadline is due and at most every kRequestCheckEvery: the cost is bounded by
+  /// connections x checks, not by the bytes a slow client trickles in.
+  template <typename Settle>
+  void expire_slow_requests(Clock::time_point now, Settle&& settle) {
+    if (!request_check_ || now < *request_check_) return;
+    request_check_.reset();
+    std::optional<Clock::time_point> earliest;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      const auto next = std::next(it);
+      if (const auto deadline = it->connection.request_deadline()) {
+        if (*deadline <= now) {
+          it->connection.request_timed_out();
+          settle(it);
+        } else if (!earliest || *deadline < *earliest) {
+          earliest = deadline;
+        }
+      }
+      it = next;
+    }
+    if (earliest) request_check_ = std::max(*earliest, now + kRequestCheckEvery);
+  }
+
   /// Stop came at `now`: the connections have the grace period to finish.
   void start_grace(Clock::time_point now) { grace_end_ = now + limits_.grace_period; }
   /// Once the grace period is over, ends every connection through `end(it)` (which may erase
@@ -82,6 +112,7 @@ class ConnectionTable {
   /// When expire_idle() or end_grace() next has work, if ever.
   std::optional<Clock::time_point> next_deadline() const {
     std::optional<Clock::time_point> next = grace_end_;
+    if (request_check_ && (!next || *request_check_ < *next)) next = request_check_;
     if (!entries_.empty() && limits_.idle_timeout > std::chrono::milliseconds::zero()) {
       const auto idle_end = entries_.front().connection.last_active() + limits_.idle_timeout;
       if (!next || idle_end < *next) next = idle_end;
@@ -90,9 +121,12 @@ class ConnectionTable {
   }
 
  private:
+  static constexpr std::chrono::milliseconds kRequestCheckEvery{100};
+
   const Limits& limits_;
   std::list<Entry> entries_;
   std::optional<Clock::time_point> grace_end_;
+  std::optional<Clock::time_point> request_check_;  // when expire_slow_requests() next scans
 };
 
 }  // namespace sockit::serve::models

@@ -114,6 +114,10 @@ void Reactor::run() {
       close(it);
       return true;
     });
+    entries_.expire_slow_requests(woke, [&](Entries::Iterator it) {
+      if (it->connection.wants_output()) it->connection.write_ready();
+      settle(it);
+    });
   }
 }
 

@@ -293,6 +293,7 @@ void Ring::run() {
       it->connection.fail();
       return !pump(*it);
     });
+    entries_.expire_slow_requests(woke_, [&](ConnectionTable<Entry>::Iterator it) { pump(*it); });
   }
 }
 

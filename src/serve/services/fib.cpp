@@ -127,6 +127,9 @@ class FibSession : public Session {
     return Verdict::close;
   }
 
+  bool mid_request() const noexcept override { return !line_.empty() || discarding_; }
+  void request_timed_out(std::string_view problem, Output& out) override { out.append(err_line(problem)); }
+
   bool cpu_bound() const noexcept override { return algorithm_ == Algorithm::recursive; }
   std::size_t requests() const noexcept override { return answered_; }
 
@@ -159,8 +162,10 @@ class FibSession : public Session {
     ++answered_;
   }
 
+  static std::string err_line(std::string_view problem) { return "ERR " + std::string(problem) + "\n"; }
+
   void reject(Output& out, const std::string& problem) {
-    out.append("ERR " + problem + "\n");
+    out.append(err_line(problem));
     complaints().push_back(problem);
     ++answered_;
   }

@@ -42,6 +42,9 @@ class IncrSession : public Session {
     if (pending_size_ != 0) complaints().push_back("incomplete request: 1 byte left at end of input");
     return Verdict::close;
   }
+  // Half a request; its protocol has no error message (every answer is 2 bytes), so a late one
+  // only ends the connection.
+  bool mid_request() const noexcept override { return pending_size_ != 0; }
   std::size_t requests() const noexcept override { return requests_; }
 
  private:

@@ -199,5 +199,17 @@ TEST(Protocol, BlockRequestLayout) {
   EXPECT_TRUE(std::equal(kServed.begin(), kServed.end(), r.begin() + 32));
 }
 
+TEST_F(BlockSessionTest, APartRequestIsMidRequestAndALateOneGetsStatusFour) {
+  const auto request = encode_block_request({0, kServed});
+  EXPECT_FALSE(session_->mid_request());
+  offer(*session_, std::span(request).first(10), out_);
+  EXPECT_TRUE(session_->mid_request());
+  session_->request_timed_out("request not complete within 10 s", out_);
+  auto all = replies(out_);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, 4u);
+  EXPECT_EQ(all[0].body, "request not complete within 10 s");
+}
+
 }  // namespace
 }  // namespace sockit::cascade

@@ -197,5 +197,32 @@ TEST_F(FibSessionTest, RecursiveStopsAt40) {
 
 TEST(FibService, HasNoUdpForm) { EXPECT_EQ(make_udp("fib", {}), nullptr); }
 
+// --request-timeout runs while a line is incomplete, and only then (Session::mid_request).
+TEST_F(FibSessionTest, IsMidRequestFromTheFirstByteOfALineToItsEnd) {
+  EXPECT_FALSE(session_->mid_request());
+  send("1");
+  EXPECT_TRUE(session_->mid_request());
+  send("0\n");
+  EXPECT_FALSE(session_->mid_request());
+  send("7\n2");
+  EXPECT_TRUE(session_->mid_request());
+}
+
+TEST_F(FibSessionTest, ALineTooLongStaysMidRequestWhileItsRestIsDiscarded) {
+  SessionContext context;
+  context.max_line = 4;
+  start({}, context);
+  send("123456789");
+  EXPECT_TRUE(session_->mid_request());  // an endless line is a request that never completes
+  send("\n");
+  EXPECT_FALSE(session_->mid_request());
+}
+
+TEST_F(FibSessionTest, ALateRequestIsAnsweredWithAnErrLine) {
+  send("12");
+  session_->request_timed_out("request not complete within 30 s", out_);
+  EXPECT_EQ(out_.text(), "ERR request not complete within 30 s\n");
+}
+
 }  // namespace
 }  // namespace sockit::serve::services

@@ -73,5 +73,17 @@ TEST(IncrSession, WholeRequestsAtEndOfInputCloseQuietly) {
   EXPECT_TRUE(session->complaints().empty());
 }
 
+TEST(IncrSession, IsMidRequestBetweenTheTwoBytesOfARequest) {
+  auto session = make_incr_tcp({})->new_session({});
+  Output out;
+  EXPECT_FALSE(session->mid_request());
+  offer(*session, bytes_of(raw({0x00})), out);
+  EXPECT_TRUE(session->mid_request());
+  offer(*session, bytes_of(raw({0x29})), out);
+  EXPECT_FALSE(session->mid_request());
+  session->request_timed_out("late", out);  // no error message in this protocol: nothing added
+  EXPECT_EQ(out.size(), 2u);
+}
+
 }  // namespace
 }  // namespace sockit::serve::services
