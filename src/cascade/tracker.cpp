@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "net/text.hpp"
+
 namespace sockit::cascade {
 namespace {
 
@@ -53,11 +55,44 @@ net::Result<TrackerConfig> parse_tracker_config(std::string_view text, std::stri
   return config;
 }
 
-TrackerRegistry::TrackerRegistry(std::uint64_t seed) : random_(seed) {}
+TrackerRegistry::TrackerRegistry(RegistryCaps caps, std::uint64_t seed) : caps_(caps), random_(seed) {}
 
-void TrackerRegistry::subscribe(const Digest& hash, Endpoint who, bool good, Clock::time_point now) {
+void TrackerRegistry::sweep(Swarm& swarm, Clock::time_point now, std::chrono::seconds stale_after) {
+  std::erase_if(swarm, [&](const auto& entry) { return now - entry.second.when > stale_after; });
+}
+
+std::size_t TrackerRegistry::entries_at(const Swarm& swarm, std::uint32_t ip) {
+  // Entries are ordered by (ip, port): one address's are side by side.
+  const auto first = swarm.lower_bound(Endpoint{ip, 0});
+  const auto last = swarm.upper_bound(Endpoint{ip, 65535});
+  return static_cast<std::size_t>(std::distance(first, last));
+}
+
+TrackerRegistry::Refusal TrackerRegistry::subscribe(const Digest& hash, Endpoint who, bool good, Clock::time_point now,
+                                                    std::chrono::seconds stale_after) {
   std::lock_guard lock(mutex_);
-  peers_[hash][who] = Seen{now, good};
+  auto swarm = peers_.find(hash);
+  if (swarm != peers_.end()) {
+    if (auto entry = swarm->second.find(who); entry != swarm->second.end()) {
+      entry->second = Seen{now, good};
+      return Refusal::none;
+    }
+    sweep(swarm->second, now, stale_after);
+  } else if (peers_.size() >= caps_.swarms) {
+    // Swarms whose peers all went stale still count until swept: sweep them all, rarely (only
+    // when full), for at most swarms x peers entries.
+    for (auto held = peers_.begin(); held != peers_.end();) {
+      sweep(held->second, now, stale_after);
+      held = held->second.empty() ? peers_.erase(held) : std::next(held);
+    }
+    if (peers_.size() >= caps_.swarms) return Refusal::too_many_swarms;
+  }
+  if (swarm == peers_.end()) swarm = peers_.try_emplace(hash).first;
+  auto& entries = swarm->second;
+  if (entries.size() >= caps_.peers) return Refusal::swarm_full;
+  if (entries_at(entries, who.ip) >= caps_.peers_per_ip) return Refusal::ip_full;
+  entries.emplace(who, Seen{now, good});
+  return Refusal::none;
 }
 
 std::vector<PeerEntry> TrackerRegistry::list(const Digest& hash, Endpoint requester, Clock::time_point now,
@@ -87,6 +122,11 @@ std::vector<PeerEntry> TrackerRegistry::list(const Digest& hash, Endpoint reques
   return good;
 }
 
+std::size_t TrackerRegistry::swarms() const {
+  std::lock_guard lock(mutex_);
+  return peers_.size();
+}
+
 std::size_t TrackerRegistry::size(const Digest& hash) const {
   std::lock_guard lock(mutex_);
   auto found = peers_.find(hash);
@@ -112,6 +152,11 @@ class TrackerSession : public serve::Session {
     if (answered_) return serve::Verdict::close;
     step(true, out);
     return serve::Verdict::close;
+  }
+
+  bool mid_request() const noexcept override { return !answered_ && !buffer_.empty(); }
+  void request_timed_out(std::string_view problem, serve::Output& out) override {
+    if (!answered_) refuse(std::string(problem), out);
   }
 
   std::size_t requests() const noexcept override { return answered_ ? 1 : 0; }
@@ -144,16 +189,39 @@ class TrackerSession : public serve::Session {
         return refuse(fmt::format("cannot register {}: {}", request.requester.to_string(), *unusable), out);
     const auto now = context_.now();
     if (request.command == TrackerCommand::subscribe) {
-      // "good": on the good list and registered from that very address, not on someone's behalf.
       const auto source = source_ip();
-      const bool good = config.good_ips.contains(request.requester.ip) && source == request.requester.ip;
-      service_.registry().subscribe(request.cascade_hash, request.requester, good, now);
+      const bool own = source == request.requester.ip;
+      if (config.trust == TrackerTrust::source && !own)
+        return refuse(fmt::format("cannot register {} from {}: a peer registers only its own address",
+                                  request.requester.to_string(), source ? ipv4_text(*source) : context_.peer),
+                      out);
+      // "good": on the good list and registered from that very address, not on someone's behalf.
+      const bool good = own && config.good_ips.contains(request.requester.ip);
+      const auto refusal =
+          service_.registry().subscribe(request.cascade_hash, request.requester, good, now, config.stale_after);
+      if (refusal != TrackerRegistry::Refusal::none) return refuse(refusal_text(refusal, request.requester), out);
     }
     auto entries = service_.registry().list(request.cascade_hash, request.requester, now, config.stale_after,
                                             config.max_entries);
     out.append(encode_tracker_response(0, encode_peer_entries(entries)));
     answered_ = true;
     return serve::Verdict::close;
+  }
+
+  std::string refusal_text(TrackerRegistry::Refusal refusal, Endpoint who) const {
+    const auto& caps = service_.registry().caps();
+    switch (refusal) {
+      case TrackerRegistry::Refusal::too_many_swarms:
+        return fmt::format("tracker full: {} already (--max-swarms)", net::counted(caps.swarms, "swarm"));
+      case TrackerRegistry::Refusal::swarm_full:
+        return fmt::format("swarm full: {} already (--max-peers)", net::counted(caps.peers, "peer"));
+      case TrackerRegistry::Refusal::ip_full:
+        return fmt::format("{} has {} in this swarm already (--max-peers-per-ip)", ipv4_text(who.ip),
+                           net::counted(caps.peers_per_ip, "peer"));
+      case TrackerRegistry::Refusal::none:
+        break;
+    }
+    return {};
   }
 
   std::optional<std::uint32_t> source_ip() const {

@@ -18,7 +18,20 @@
 
 namespace sockit::cascade {
 
-/// The tracker's settings: the course tracker's JSON keys plus sockit's --allow-any.
+/// Which listening address a subscribe may register (docs/hardening.md, "The tracker's trust").
+enum class TrackerTrust {
+  source,   ///< only the connection's own source address: nobody registers someone else
+  message,  ///< whatever the message says, as the course tracker does
+};
+
+/// What one registry holds at most: a flood can be refused, never make room by evicting.
+struct RegistryCaps {
+  std::size_t swarms = 1024;      ///< cascade hashes with peers (--allow-any lets anyone make new ones)
+  std::size_t peers = 1000;       ///< entries per swarm
+  std::size_t peers_per_ip = 16;  ///< entries per swarm with one listening IPv4 address
+};
+
+/// The tracker's settings: the course tracker's JSON keys plus sockit's own.
 struct TrackerConfig {
   std::optional<std::uint16_t> port;  ///< "port": where to listen when --listen gives none
   bool allow_any = false;             ///< track every hash (the course tracker never does)
@@ -27,6 +40,8 @@ struct TrackerConfig {
   bool ban_private = false;           ///< "ban-private": refuse private listening addresses
   std::chrono::seconds stale_after{30 * 60};
   std::size_t max_entries = 20;
+  TrackerTrust trust = TrackerTrust::source;
+  RegistryCaps caps;
 };
 
 /// Parses the course tracker's JSON configuration; `name` (its path) is for messages. Errors
@@ -39,24 +54,38 @@ class TrackerRegistry {
  public:
   using Clock = std::chrono::system_clock;
 
-  explicit TrackerRegistry(std::uint64_t seed = std::random_device{}());
+  explicit TrackerRegistry(RegistryCaps caps = {}, std::uint64_t seed = std::random_device{}());
 
-  /// Registers or refreshes `who` for `hash` with last-seen `now`.
-  void subscribe(const Digest& hash, Endpoint who, bool good, Clock::time_point now);
+  /// Why subscribe() did not store an entry.
+  enum class Refusal { none, too_many_swarms, swarm_full, ip_full };
+
+  /// Registers or refreshes `who` for `hash` with last-seen `now`. A refresh always succeeds; a
+  /// new entry only within the caps, counting entries seen within `stale_after` (older ones are
+  /// deleted first).
+  Refusal subscribe(const Digest& hash, Endpoint who, bool good, Clock::time_point now,
+                    std::chrono::seconds stale_after);
   /// Up to `max` entries for `hash` seen within `stale_after`, good ones first, each group in
   /// random order, without `requester`. Deletes the stale entries it meets.
   std::vector<PeerEntry> list(const Digest& hash, Endpoint requester, Clock::time_point now,
                               std::chrono::seconds stale_after, std::size_t max);
   /// Entries held for `hash` (stale ones included until a request sweeps them).
   std::size_t size(const Digest& hash) const;
+  /// Swarms held (each has at least one entry, stale or not).
+  std::size_t swarms() const;
+  const RegistryCaps& caps() const noexcept { return caps_; }
 
  private:
   struct Seen {
     Clock::time_point when;
     bool good = false;
   };
+  using Swarm = std::map<Endpoint, Seen>;
+  static void sweep(Swarm& swarm, Clock::time_point now, std::chrono::seconds stale_after);
+  static std::size_t entries_at(const Swarm& swarm, std::uint32_t ip);
+
+  const RegistryCaps caps_;
   mutable std::mutex mutex_;
-  std::map<Digest, std::map<Endpoint, Seen>> peers_;
+  std::map<Digest, Swarm> peers_;
   std::mt19937_64 random_;
 };
 

@@ -22,8 +22,11 @@ struct TrackerOptions {
   bool allow_any = false;
   std::vector<std::string> good_ips;
   bool ban_private = false;
+  std::string trust = "source";
+  cascade::RegistryCaps caps;
   std::string config;
   double idle_timeout = 10;
+  double request_timeout = 5;
   std::size_t max_conns = 10000;
   bool quiet = false;
   bool json_log = false;
@@ -67,6 +70,8 @@ int run_tracker(const TrackerOptions& o) {
     config.good_ips.insert(*parsed);
   }
   config.ban_private = config.ban_private || o.ban_private;
+  config.trust = o.trust == "message" ? cascade::TrackerTrust::message : cascade::TrackerTrust::source;
+  config.caps = o.caps;
   config.allow_any = o.allow_any;
   if (!config.allow_any && config.allowed.empty())
     return usage("nothing to track: give --allow HASH, --allow-dir DIR, --allow-any or a config with allowedhashes");
@@ -80,11 +85,12 @@ int run_tracker(const TrackerOptions& o) {
   const auto where = listener.local_address().value();
 
   serve::Log log(stdout, o.quiet, o.json_log ? serve::Log::Format::json : serve::Log::Format::text);
-  cascade::TrackerService service(config, std::make_shared<cascade::TrackerRegistry>());
+  cascade::TrackerService service(config, std::make_shared<cascade::TrackerRegistry>(config.caps));
   auto model = cascade::make_serving_model(&log);
   serve::Limits limits;
   limits.idle_timeout = std::chrono::milliseconds(static_cast<long>(o.idle_timeout * 1000));
   limits.max_conns = o.max_conns;
+  limits.request_timeout = std::chrono::milliseconds(static_cast<long>(o.request_timeout * 1000));
   limits.grace_period = std::chrono::seconds(1);
   serve::StopSignal stop;
   StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
@@ -107,8 +113,21 @@ Command add_tracker(CLI::App& parent) {
   cmd->add_flag("--allow-any", o->allow_any, "track any hash (the course tracker never does)");
   cmd->add_option("--good-ip", o->good_ips, "an IPv4 address whose peers are flagged good; repeatable");
   cmd->add_flag("--ban-private", o->ban_private, "refuse private listening addresses");
+  cmd->add_option("--trust", o->trust,
+                  "which address a subscribe may register: source (only the connection's own) or message "
+                  "(any, as the course tracker)")
+      ->check(CLI::IsMember({"source", "message"}))->capture_default_str();
+  cmd->add_option("--max-swarms", o->caps.swarms, "cascade hashes tracked at once; more are refused")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))->capture_default_str();
+  cmd->add_option("--max-peers", o->caps.peers, "peers registered per swarm; more are refused, none evicted")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))->capture_default_str();
+  cmd->add_option("--max-peers-per-ip", o->caps.peers_per_ip, "peers of one IPv4 address per swarm")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{65535}))->capture_default_str();
   cmd->add_option("--config", o->config, "the course tracker's JSON config (port, allowedhashes, good-ips, ban-private)");
   cmd->add_option("--idle-timeout", o->idle_timeout, "close a client silent for this long (seconds)")->capture_default_str();
+  cmd->add_option("--request-timeout", o->request_timeout,
+                  "seconds a request begun may take to arrive whole; then status 1 and close (0: no limit)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--max-conns", o->max_conns, "clients served at once")->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "log only startup, errors and shutdown");
   cmd->add_flag("--json-log", o->json_log, "log JSON lines");

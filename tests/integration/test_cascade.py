@@ -124,10 +124,13 @@ class TrackerTest(unittest.TestCase):
             self.assertLess(time.monotonic() - start, 8)
 
     def test_many_clients_at_once(self):
-        socks = [connect(*self.address) for _ in range(60)]
+        # Six hosts of ten peers each (the tracker takes at most --max-peers-per-ip from one host,
+        # and by default registers only the address a subscribe comes from).
+        hosts = [f"127.0.0.{1 + i % 6}" for i in range(60)]
+        socks = [socket.create_connection(self.address, timeout=5, source_address=(host, 0)) for host in hosts]
         try:
             for i, s in enumerate(socks):
-                s.sendall(b"CASC" + struct.pack("!III", 1, 2, 38) + self.HASH + b"\x7f\x00\x00\x01" +
+                s.sendall(b"CASC" + struct.pack("!III", 1, 2, 38) + self.HASH + socket.inet_aton(hosts[i]) +
                           struct.pack("!H", 10000 + i))
             for s in socks:
                 head = recv_exactly(s, 5)

@@ -66,8 +66,16 @@ class TrackerTest : public ::testing::Test {
     return exchange(request(TrackerCommand::subscribe, who), 1000, false, std::move(source));
   }
 
+  void use_caps(std::size_t swarms, std::size_t peers, std::size_t peers_per_ip) {
+    RegistryCaps caps;
+    caps.swarms = swarms;
+    caps.peers = peers;
+    caps.peers_per_ip = peers_per_ip;
+    registry_ = std::make_shared<TrackerRegistry>(caps, 42);
+  }
+
   TrackerConfig config_;
-  std::shared_ptr<TrackerRegistry> registry_ = std::make_shared<TrackerRegistry>(42);
+  std::shared_ptr<TrackerRegistry> registry_ = std::make_shared<TrackerRegistry>(RegistryCaps{}, 42);
   Clock::time_point now_ = Clock::time_point(std::chrono::seconds(1'700'000'000));
 };
 
@@ -117,6 +125,8 @@ TEST_F(TrackerTest, ResubscribingRefreshesLastSeen) {
 TEST_F(TrackerTest, AtMostTwentyEntriesGoodOnesFirst) {
   config_.good_ips = {0x0a000005};
   config_.ban_private = false;
+  config_.trust = TrackerTrust::message;  // 7001 below is registered on someone's behalf
+  use_caps(100, 100, 64);
   for (std::uint16_t port = 1; port <= 30; ++port) subscribe({kLocal, port});
   subscribe({0x0a000005, 7000}, "10.0.0.5:5555");  // good: on the list, from its own address
   subscribe({0x0a000005, 7001}, "127.0.0.1:5555");  // registered on its behalf: not good
@@ -194,10 +204,10 @@ TEST_F(TrackerTest, AllowAnyTracksEveryHash) {
 
 TEST_F(TrackerTest, PrivateAddressIsRefusedWhenBanned) {
   config_.ban_private = true;
-  auto a = subscribe({0xc0a80001, 1});
+  auto a = subscribe({0xc0a80001, 1}, "192.168.0.1:5555");
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.message, "private address 192.168.0.1 refused (ban-private)");
-  EXPECT_EQ(subscribe({0x08080808, 1}).status, 0);
+  EXPECT_EQ(subscribe({0x08080808, 1}, "8.8.8.8:5555").status, 0);
 }
 
 TEST_F(TrackerTest, AddressesNoOneCanReachAreNeitherStoredNorHandedOut) {
@@ -288,6 +298,88 @@ TEST(Protocol, PrivateRanges) {
   EXPECT_FALSE(is_private_ipv4(*parse_ipv4("172.32.0.1")));
   EXPECT_TRUE(is_private_ipv4(*parse_ipv4("127.0.0.1")));
   EXPECT_FALSE(is_private_ipv4(*parse_ipv4("8.8.8.8")));
+}
+
+TEST_F(TrackerTest, APartRequestIsMidRequestAndALateOneGetsStatusOne) {
+  auto s = service();
+  auto session = s->new_session({});
+  serve::Output out;
+  EXPECT_FALSE(session->mid_request());  // a connection that sent nothing is merely idle
+  const auto bytes = request(TrackerCommand::list, {kLocal, 1001});
+  offer(*session, std::span(bytes).first(9), out);
+  EXPECT_TRUE(session->mid_request());
+  session->request_timed_out("request not complete within 5 s", out);
+  ASSERT_GE(out.size(), 5u);
+  EXPECT_EQ(std::to_integer<int>(out.bytes()[0]), 1);
+  EXPECT_EQ(text_of(out.bytes().subspan(5)), "request not complete within 5 s");
+  EXPECT_FALSE(session->mid_request());
+}
+
+// The tracker's trust (docs/hardening.md): by default a subscribe registers only the address it
+// comes from, so nobody can point downloaders at someone else or keep a dead peer listed.
+TEST_F(TrackerTest, TrustSourceRefusesRegisteringAnotherAddress) {
+  auto a = subscribe({0x0a000009, 7000}, "127.0.0.1:5555");
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "cannot register 10.0.0.9:7000 from 127.0.0.1: a peer registers only its own address");
+  EXPECT_EQ(registry_->size(kTracked), 0u);
+  a = subscribe({0x0a000009, 7000}, "[::1]:5555");
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "cannot register 10.0.0.9:7000 from [::1]:5555: a peer registers only its own address");
+  EXPECT_EQ(subscribe({0x0a000009, 7000}, "10.0.0.9:5555").status, 0);
+  EXPECT_EQ(registry_->size(kTracked), 1u);
+}
+
+TEST_F(TrackerTest, ListingNeedsNoTrust) {
+  subscribe({kLocal, 1001});
+  EXPECT_EQ(exchange(request(TrackerCommand::list, {0x0a000009, 7000}), 1000, false, "192.0.2.1:5555").peers.size(),
+            1u);
+}
+
+TEST_F(TrackerTest, TrustMessageRegistersAnyAddressAsTheCourseTrackerDoes) {
+  config_.trust = TrackerTrust::message;
+  EXPECT_EQ(subscribe({0x0a000009, 7000}, "127.0.0.1:5555").status, 0);
+  EXPECT_EQ(registry_->size(kTracked), 1u);
+}
+
+TEST_F(TrackerTest, AFullSwarmRefusesNewPeersButRefreshesAndEvictsNone) {
+  use_caps(10, 3, 3);
+  for (std::uint16_t port = 1; port <= 3; ++port) EXPECT_EQ(subscribe({kLocal, port}).status, 0);
+  auto a = subscribe({kLocal, 4});
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "swarm full: 3 peers already (--max-peers)");
+  EXPECT_EQ(subscribe({kLocal, 2}).status, 0);  // a refresh
+  EXPECT_EQ(registry_->size(kTracked), 3u);
+  now_ += std::chrono::minutes(31);  // every entry stale: the swarm makes room by sweeping them
+  EXPECT_EQ(subscribe({kLocal, 4}).status, 0);
+  EXPECT_EQ(registry_->size(kTracked), 1u);
+}
+
+TEST_F(TrackerTest, AFloodFromOneAddressCannotCrowdOutTheOthers) {
+  use_caps(10, 100, 4);
+  EXPECT_EQ(subscribe({0x0a000001, 7000}, "10.0.0.1:1").status, 0);
+  int refused = 0;
+  for (std::uint16_t port = 1; port <= 1000; ++port) refused += subscribe({0x0a000002, port}, "10.0.0.2:1").status;
+  EXPECT_EQ(refused, 1000 - 4);
+  EXPECT_EQ(subscribe({0x0a000002, 5000}, "10.0.0.2:1").message,
+            "10.0.0.2 has 4 peers in this swarm already (--max-peers-per-ip)");
+  EXPECT_EQ(subscribe({0x0a000003, 7000}, "10.0.0.3:1").status, 0);
+  auto a = exchange(request(TrackerCommand::list, {0x0a000009, 1}), 1000, false, "10.0.0.9:1");
+  EXPECT_EQ(a.peers.size(), 6u);  // 10.0.0.1, four of 10.0.0.2, 10.0.0.3
+}
+
+TEST_F(TrackerTest, SwarmsAreCappedAndStaleOnesMakeRoom) {
+  config_.allow_any = true;
+  use_caps(2, 10, 10);
+  const Digest third = sha256(bytes_of("third"));
+  EXPECT_EQ(exchange(request(TrackerCommand::subscribe, {kLocal, 1}, kTracked)).status, 0);
+  EXPECT_EQ(exchange(request(TrackerCommand::subscribe, {kLocal, 1}, kOther)).status, 0);
+  auto a = exchange(request(TrackerCommand::subscribe, {kLocal, 1}, third));
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.message, "tracker full: 2 swarms already (--max-swarms)");
+  EXPECT_EQ(registry_->swarms(), 2u);
+  now_ += std::chrono::minutes(31);
+  EXPECT_EQ(exchange(request(TrackerCommand::subscribe, {kLocal, 1}, third)).status, 0);
+  EXPECT_EQ(registry_->swarms(), 1u);
 }
 
 }  // namespace
