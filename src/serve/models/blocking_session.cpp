@@ -146,13 +146,38 @@ class BlockingConnection {
         deadline = net::Deadline::after(limits_.idle_timeout);
         continue;
       }
-      if (auto room = net::wait_ready(socket_.fd(), POLLOUT, deadline, "send"); !room) {
-        reason_ = room.error().timed_out() ? "client stopped reading for " + seconds(limits_.idle_timeout)
-                                           : std::string(room.error().what());
+      const Ready ready = wait_for_room(deadline);
+      if (ready == Ready::stop) {
+        reason_ = "server stopping";
+        return false;
+      }
+      if (ready == Ready::idle) {
+        reason_ = "client stopped reading for " + seconds(limits_.idle_timeout);
         return false;
       }
     }
     return true;
+  }
+
+  // Waits until the socket has room (or an error the next send will tell) or `deadline`. Once
+  // stop is requested, the answer being sent gets the grace period to finish, as in the event
+  // models, and no more: a client that does not read cannot hold the server past it.
+  Ready wait_for_room(net::Deadline deadline) {
+    for (;;) {
+      if (!grace_end_ && stop_.requested()) grace_end_ = net::Deadline::after(limits_.grace_period);
+      const bool grace_first = grace_end_ && grace_end_->when() < deadline.when();
+      const auto until = grace_first ? *grace_end_ : deadline;
+      pollfd fds[2] = {{socket_.fd(), POLLOUT, 0}, {stop_.fd(), POLLIN, 0}};
+      const int n = ::poll(fds, grace_end_ ? 1 : 2, until.poll_timeout_ms());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return grace_first ? Ready::stop : Ready::idle;
+      // The eventfd is shared with forked children, whose own `requested()` never changes.
+      if (!grace_end_ && fds[1].revents != 0) {
+        grace_end_ = net::Deadline::after(limits_.grace_period);
+        continue;
+      }
+      if (fds[0].revents != 0) return Ready::room;
+    }
   }
 
   // sendfile() has no MSG_DONTWAIT and no MSG_NOSIGNAL: the socket goes non-blocking and this
@@ -210,6 +235,7 @@ class BlockingConnection {
   std::size_t held_begin_ = 0;  // buffer_[held_begin_, held_end_): read, not yet taken
   std::size_t held_end_ = 0;
   std::optional<net::SigpipeBlock> no_sigpipe_;
+  std::optional<net::Deadline> grace_end_;  // stop was requested: sending ends by then
   net::Deadline::Clock::time_point arrived_;                       // when the last read returned
   std::optional<net::Deadline::Clock::time_point> request_began_;  // the session is mid-request since
   std::string reason_;

@@ -20,10 +20,12 @@ namespace sockit::serve::models::blocking {
 ///
 /// Blocks, but never forever: waiting for input gives up after limits.idle_timeout, or once a
 /// request begun has not been completed within limits.request_timeout (the session answers its
-/// error first), and a send the client does not read gives up after idle_timeout. When `stop` fires the connection is closed as soon as the
-/// session is waiting for input (work already received is answered first). Client faults (reset,
-/// timeout) and a session that throws end this connection only. Logs `connected ADDR`,
-/// `closed ADDR after N requests` and the session's complaints to `log` (may be nullptr).
+/// error first), and a send the client does not read gives up after idle_timeout. When `stop`
+/// fires the connection is closed as soon as the session is waiting for input (work already
+/// received is answered first), and an answer the client is slow to take gets
+/// limits.grace_period to go out. Client faults (reset, timeout) and a session that throws end
+/// this connection only. Logs `connected ADDR`, `closed ADDR after N requests` and the session's
+/// complaints to `log` (may be nullptr).
 /// Borrows `connection`: the caller closes it (after taking it off any list that might shut it
 /// down).
 void serve_blocking(const net::Socket& connection, const std::string& peer, const Service& service,
