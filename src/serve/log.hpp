@@ -22,6 +22,11 @@ class Log {
 
   bool quiet() const noexcept { return quiet_; }
 
+  /// Holds the log's lock across fork(): a child has only the forking thread, and would inherit
+  /// the lock held for good if another thread was writing a line at that moment (what
+  /// pthread_atfork does for a library's locks). Release it in parent and child after fork().
+  [[nodiscard]] std::unique_lock<std::mutex> hold_for_fork() { return std::unique_lock(mutex_); }
+
  private:
   void write(std::string_view level, std::string_view message);
 

@@ -14,8 +14,9 @@
 // the rest get SIGTERM, then SIGKILL, and every child is reaped before run() returns.
 //
 // Caveat of fork() in a threaded process: the child has only the forking thread, so a lock
-// another thread held at that moment (the Log's, say) stays locked in the child. `sockit serve`
-// runs one thread per listener, so this only matters with several listeners logging at once.
+// another thread held at that moment stays locked in the child for good. `sockit serve` runs one
+// accept thread per listener, all logging: the fork holds the Log's lock (Log::hold_for_fork),
+// so no child starts with it taken. glibc makes malloc and stdio safe across fork the same way.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -63,7 +64,10 @@ class ForkModel : public Model {
   void spawn(net::Socket& listener, Client client, const Service& service, const Limits& limits,
              const StopSignal& stop) {
     const pid_t parent = ::getpid();
+    std::unique_lock<std::mutex> log_held;
+    if (log_) log_held = log_->hold_for_fork();
     const pid_t pid = ::fork();
+    if (log_held) log_held.unlock();
     if (pid < 0) {
       if (log_) log_->notice("closed " + client.peer + ": " + net::errno_error("fork").what());
       return;  // `client` closes as it goes out of scope
