@@ -29,8 +29,8 @@ def create(data, block_size):
     return report
 
 
-def tracker(*extra):
-    return Server("cascade", "tracker", "--listen", "127.0.0.1:0", "--allow-any", *extra)
+def tracker(*extra, **server_options):
+    return Server("cascade", "tracker", "--listen", "127.0.0.1:0", "--allow-any", *extra, **server_options)
 
 
 def peer(cascade, tracker_address, output, *extra, ready=r"listening on (\S+)", list_interval="1", **server_options):

@@ -22,7 +22,7 @@ from cascade_support import create, make_data, peer, tracker
 from clients import fib
 from harness import (SOCKIT, ProcessTree, children, connect, list_models, recv_exactly, sanitized, serve,
                      sha256_file)
-from hostile_support import MiB, assault, pipeline_then_read_slowly
+from hostile_support import MiB, assault, pipeline_then_read_slowly, server_env
 
 MODELS = list_models()
 ASAN = sanitized()
@@ -57,16 +57,6 @@ FIB_SHAPE = dict(receive_buffer=4096, mss=536)
 # it, and 256 KiB for what the kernel takes (about 100 KB measured) and the primer's answers
 # (at most 80 KB).
 FIB_ANSWERS_PER_CLIENT = (MiB + 256 * 1024) // len(b"%d\n" % fib(FIB_N)) + 1
-
-
-def server_env():
-    """The environment of a server whose memory is measured. ASan keeps freed memory in a
-    quarantine (256 MiB by default) to catch use after free: memory that grows with traffic up to
-    that size, not with connections, and that no release build has (echo under epoll with 64
-    never-reading clients measured 3.5 MiB per connection with it, 1.3 without). Every other
-    ASan check stays on, and the other test files keep the quarantine."""
-    options = [o for o in [os.environ.get("ASAN_OPTIONS", ""), "quarantine_size_mb=0"] if o]
-    return {**os.environ, "ASAN_OPTIONS": ":".join(options)}
 
 
 # The bound per connection, 3 MiB, is a release build's: .ci/run runs this file again against
