@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tools/sockets.hpp"
+#include "tools/sockets_parse.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -30,6 +30,20 @@ std::pair<std::string, std::uint16_t> hex_endpoint(const std::string& text, int 
 Result<void> read_inet(const char* path, const char* netid, int family, std::vector<SocketEntry>& entries) {
   std::ifstream file(path);
   if (!file) return net::errno_error("open", path);
+  parse_proc_inet(file, netid, family, entries);
+  return {};
+}
+
+Result<void> read_unix(std::vector<SocketEntry>& entries) {
+  std::ifstream file("/proc/net/unix");
+  if (!file) return net::errno_error("open", "/proc/net/unix");
+  parse_proc_unix(file, entries);
+  return {};
+}
+
+}  // namespace
+
+void parse_proc_inet(std::istream& file, const char* netid, int family, std::vector<SocketEntry>& entries) {
   std::string line;
   std::getline(file, line);  // header
   while (std::getline(file, line)) {
@@ -52,12 +66,9 @@ Result<void> read_inet(const char* path, const char* netid, int family, std::vec
     e.inode = inode;
     entries.push_back(std::move(e));
   }
-  return {};
 }
 
-Result<void> read_unix(std::vector<SocketEntry>& entries) {
-  std::ifstream file("/proc/net/unix");
-  if (!file) return net::errno_error("open", "/proc/net/unix");
+void parse_proc_unix(std::istream& file, std::vector<SocketEntry>& entries) {
   std::string line;
   std::getline(file, line);  // Num RefCount Protocol Flags Type St Inode Path
   while (std::getline(file, line)) {
@@ -79,10 +90,7 @@ Result<void> read_unix(std::vector<SocketEntry>& entries) {
     e.inode = inode;
     entries.push_back(std::move(e));
   }
-  return {};
 }
-
-}  // namespace
 
 Result<std::vector<SocketEntry>> list_sockets_proc(const SocketQuery& query) {
   std::vector<SocketEntry> entries;
