@@ -150,6 +150,7 @@ Result<HostPort> split_host_port(std::string_view text) {
       return bad_address(text, "missing ']' after IPv6 address");
     if (close + 1 >= text.size() || text[close + 1] != ':')
       return bad_address(text, "expected ':port' after ']'");
+    if (close + 2 == text.size()) return bad_address(text, "missing port after ':'");
     return HostPort{std::string(text.substr(1, close - 1)), std::string(text.substr(close + 2))};
   }
   auto colon = text.rfind(':');

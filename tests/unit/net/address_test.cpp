@@ -61,6 +61,12 @@ TEST(Address, RejectsNulBytes) {
   EXPECT_FALSE(Address::unix_path("/tmp/a\0b"s));
 }
 
+// Found by fuzz/address: "[v6]:" gave an empty port, where "host:" is an error.
+TEST(Address, SplitRefusesAnEmptyPortAfterBrackets) {
+  EXPECT_FALSE(split_host_port("[::1]:"));
+  EXPECT_FALSE(split_host_port("127.0.0.1:"));
+}
+
 TEST(Address, SplitsHostAndPort) {
   auto hp = split_host_port("localhost:echo").value();
   EXPECT_EQ(hp.host, "localhost");
