@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -141,9 +142,16 @@ Result<bool> parse_diag_datagram(std::span<const std::byte> datagram, int protoc
   for (; NLMSG_OK(header, left); header = NLMSG_NEXT(header, left)) {
     if (header->nlmsg_type == NLMSG_DONE) return true;
     if (header->nlmsg_type == NLMSG_ERROR) {
-      const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(header));
-      return net::errno_error("netlink sock_diag dump", {}, -error->error);
+      int error = EPROTO;  // an error message too short to say which
+      if (header->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+        std::memcpy(&error, NLMSG_DATA(header), sizeof error);
+        error = error < 0 && error != INT_MIN ? -error : EPROTO;
+      }
+      return net::errno_error("netlink sock_diag dump", {}, error);
     }
+    // A message shorter than its fixed part has nothing to read: skip it rather than read past it.
+    const auto fixed = protocol == 0 ? sizeof(unix_diag_msg) : sizeof(inet_diag_msg);
+    if (header->nlmsg_len < NLMSG_LENGTH(fixed)) continue;
     entries.push_back(protocol == 0 ? unix_entry(header) : inet_entry(header, protocol));
   }
   return false;
