@@ -55,7 +55,7 @@ bool read_line(net::Reader& reader, Model& m, std::size_t max, net::LineEnd ends
                   "a line longer than max was not refused");
     return false;  // the reader dropped what it had buffered: the caller closes
   }
-  fuzz::require(got.has_value(), std::string("read_line failed: ") + (got ? "" : got.error().what()));
+  fuzz::require(got.has_value(), "read_line failed: ", got ? "" : got.error().what());
   if (end == std::string::npos && length == 0) {
     fuzz::require(!got->has_value(), "read_line made a line up at EOF");
     return true;

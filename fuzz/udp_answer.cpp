@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (name == "daytime") {
     fuzz::require(reply && !reply->empty() && reply->size() < 64, "daytime's reply is not one short line");
   } else if (name == "length") {
-    fuzz::require(reply == "The msg was " + std::to_string(datagram.size()) + " bytes long", "length miscounted");
+    const auto expected = "The msg was " + std::to_string(datagram.size()) + " bytes long";
+    fuzz::require(reply == expected, "length miscounted");
   } else if (name == "upper") {
     const bool quit = datagram == "quit" || datagram == "quit\n" || datagram == "quit\r\n";
     fuzz::require(quit ? !reply : reply == upper(datagram), "upper's reply is wrong");

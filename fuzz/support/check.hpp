@@ -12,10 +12,15 @@
 
 namespace sockit::fuzz {
 
-/// Stops the process (abort: libFuzzer keeps the input) when `ok` is false.
-inline void require(bool ok, std::string_view what) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz check failed: %.*s\n", static_cast<int>(what.size()), what.data());
+/// Stops the process (abort: libFuzzer keeps the input) when `ok` is false, printing the parts
+/// of the message (built only then: checks run millions of times).
+template <typename... Parts>
+void require(bool ok, const Parts&... parts) {
+  if (ok) [[likely]]
+    return;
+  std::string what;
+  ((what += parts), ...);
+  std::fprintf(stderr, "fuzz check failed: %s\n", what.c_str());
   std::abort();
 }
 

@@ -135,7 +135,7 @@ class SessionDriver {
 
   void check_bound(std::size_t before, const char* what) {
     const auto limit = std::max(before, high_water_) + options_.max_answer;
-    require(out_.size() <= limit, std::string(what) + "() added more than one answer past the output budget");
+    require(out_.size() <= limit, what, "() added more than one answer past the output budget");
   }
 
   void collect_complaints() {
