@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   serve::SessionContext context;
   context.peer = "127.0.0.1:6881";
   // An answer: 9 bytes and a block of at most 10, or a message naming a hash or an index.
-  const auto runs = fuzz::fuzz_session(service, context, fdp, {.max_answer = 200});
+  const auto runs = fuzz::fuzz_session(service, context, fdp, fuzz::answers_up_to(200));
   check_answers(runs.split.received, runs.split.arrived);
   return 0;
 }

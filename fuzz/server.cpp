@@ -41,7 +41,7 @@ serve::Limits limits() {
 // The server, started on the first input and stopped at exit.
 class Server {
  public:
-  Server() : limits_(limits()), model_(serve::make_model("epoll", {.threads = 1, .offload = true})) {
+  Server() : limits_(limits()), model_(serve::make_model("epoll", {.threads = 1, .offload = true, .log = nullptr})) {
     fuzz::require(model_ != nullptr, "no epoll model");
     for (auto name : kServices) {
       services_.push_back(serve::services::make_tcp(name, {}));

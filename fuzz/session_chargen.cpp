@@ -27,7 +27,8 @@ std::string pattern(std::size_t length) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto service = serve::services::make_tcp("chargen", {});
   FuzzedDataProvider fdp(data, size);
-  fuzz::HarnessOptions options{.max_answer = 64 * 74, .producer = true};
+  auto options = fuzz::answers_up_to(64 * 74);
+  options.producer = true;
   options.compare = [](const std::string& split, const std::string&) {
     fuzz::require(split == pattern(split.size()), "chargen's lines are not RFC 864's");
   };

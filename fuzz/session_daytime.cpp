@@ -44,7 +44,7 @@ std::string reference(std::int64_t nanoseconds, bool iso) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto inetd = serve::services::make_tcp("daytime", {});
-  static const auto iso = serve::services::make_tcp("daytime", {.daytime_format = "iso"});
+  static const auto iso = serve::services::make_tcp("daytime", {.daytime_format = "iso", .fib_algorithm = "iterative"});
   FuzzedDataProvider fdp(data, size);
   const bool use_iso = fdp.ConsumeBool();
   const auto nanoseconds = fdp.ConsumeIntegralInRange<std::int64_t>(kEarliest, kLatest);
@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::chrono::nanoseconds(nanoseconds))};
   serve::SessionContext context;
   context.now = [now] { return now; };
-  const auto runs = fuzz::fuzz_session(use_iso ? *iso : *inetd, context, fdp, {.max_answer = 64});
+  const auto runs = fuzz::fuzz_session(use_iso ? *iso : *inetd, context, fdp, fuzz::answers_up_to(64));
   fuzz::require(runs.split.received == reference(nanoseconds, use_iso), "daytime's line is not the reference's");
   return 0;
 }

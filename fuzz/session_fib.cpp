@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   serve::SessionContext context;
   context.max_line = fdp.PickValueInArray(kMaxLines);
   // fib(10000) has 2090 digits; an ERR line repeats at most 40 bytes of the request.
-  const auto runs = fuzz::fuzz_session(*service, context, fdp, {.max_answer = 2100});
+  const auto runs = fuzz::fuzz_session(*service, context, fdp, fuzz::answers_up_to(2100));
   std::string_view answers = runs.whole.received;
   fuzz::require(answers.empty() || answers.back() == '\n', "an answer without its line end");
   while (!answers.empty()) {

@@ -9,7 +9,7 @@ using namespace sockit;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto service = serve::services::make_tcp("incr", {});
   FuzzedDataProvider fdp(data, size);
-  const auto runs = fuzz::fuzz_session(*service, {}, fdp, {.max_answer = 2});
+  const auto runs = fuzz::fuzz_session(*service, {}, fdp, fuzz::answers_up_to(2));
   const auto in = fuzz::bytes_of(runs.whole.arrived);
   std::string expected(in.size() / 2 * 2, '\0');
   auto* out = reinterpret_cast<std::byte*>(expected.data());

@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::chrono::nanoseconds(nanoseconds))};
   serve::SessionContext context;
   context.now = [now] { return now; };
-  const auto runs = fuzz::fuzz_session(*service, context, fdp, {.max_answer = 4});
+  const auto runs = fuzz::fuzz_session(*service, context, fdp, fuzz::answers_up_to(4));
   // Floor division: a time before 1970 still counts whole seconds down.
   auto seconds = nanoseconds / 1'000'000'000;
   if (nanoseconds % 1'000'000'000 < 0) --seconds;

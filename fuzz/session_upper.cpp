@@ -32,7 +32,7 @@ std::string reference(std::string_view in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto service = serve::services::make_tcp("upper", {});
   FuzzedDataProvider fdp(data, size);
-  fuzz::HarnessOptions options{.max_answer = 0};
+  auto options = fuzz::answers_up_to(0);
   options.compare = [](const std::string& split, const std::string& whole) {
     fuzz::require(split.starts_with(whole), "upper's answer depends on the splits or budgets");
     fuzz::require(std::string_view("QUIT\r").starts_with(std::string_view(split).substr(whole.size())),

@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   context.peer = fdp.ConsumeBool() ? std::string(fdp.PickValueInArray(kPeers)) : fdp.ConsumeRandomLengthString(40);
 
   // A registry answer is at most max_entries entries; a refusal one line.
-  const auto runs = fuzz::fuzz_session(service, context, fdp, {.max_answer = 512}, &reference);
+  const auto runs = fuzz::fuzz_session(service, context, fdp, fuzz::answers_up_to(512), &reference);
   check_answer(runs.split.received, config);
   check_parser(fuzz::bytes_of(runs.split.arrived).first(std::min(runs.split.arrived.size(), std::size_t{80})));
   return 0;

@@ -43,6 +43,13 @@ struct HarnessOptions {
   std::function<bool(std::span<const std::byte>)> chunk_ends_session;
 };
 
+/// Options for a service whose one answer is at most `max_answer` bytes.
+inline HarnessOptions answers_up_to(std::size_t max_answer) {
+  HarnessOptions options;
+  options.max_answer = max_answer;
+  return options;
+}
+
 /// Sends `n` bytes of `out` to the "client": appends them to `to`, reading file ranges in.
 inline void drain(serve::Output& out, std::size_t n, std::string& to) {
   while (n > 0 && !out.empty()) {
