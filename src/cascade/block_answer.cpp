@@ -45,6 +45,12 @@ AnswerStep BlockAnswerParser::start_body(std::optional<std::uint64_t> expected) 
     return BadAnswer{BadAnswer::Kind::message_too_long,
                      fmt::format("status {} with a {}-byte message (at most {})", status_, length, max_message_)};
   }
+  // A body longer than any before gets an allocation of exactly its length, the old one freed
+  // first: growing the vector would keep up to twice the longest answer (and copy the old body).
+  if (length > body_.capacity()) {
+    body_ = std::vector<std::byte>();
+    body_.reserve(length);
+  }
   body_.resize(length);
   body_got_ = 0;
   in_body_ = true;

@@ -28,6 +28,9 @@ Address::Address(const sockaddr* address, socklen_t length) noexcept : storage_{
 }
 
 Result<Address> Address::parse(std::string_view text) {
+  // inet_pton() and sun_path stop at a NUL: "127.0.0.1\0junk:7" would pass for 127.0.0.1:7, and
+  // "unix:\0name" would name an abstract socket.
+  if (text.find('\0') != std::string_view::npos) return bad_address(text, "NUL byte in address");
   if (text.starts_with("unix:")) return unix_path(text.substr(5));
   auto parts = split_host_port(text);
   if (!parts) return parts.error();
@@ -80,6 +83,7 @@ Result<Address> Address::unix_path(std::string_view path) {
   sockaddr_un un{};
   un.sun_family = AF_UNIX;
   if (path.empty()) return bad_address(path, "empty Unix socket path");
+  if (path.find('\0') != std::string_view::npos) return bad_address(path, "NUL byte in Unix socket path");
   if (path.size() >= sizeof(un.sun_path))
     return bad_address(path, "Unix socket path longer than " + std::to_string(sizeof(un.sun_path) - 1) +
                                  " bytes");
@@ -146,6 +150,7 @@ Result<HostPort> split_host_port(std::string_view text) {
       return bad_address(text, "missing ']' after IPv6 address");
     if (close + 1 >= text.size() || text[close + 1] != ':')
       return bad_address(text, "expected ':port' after ']'");
+    if (close + 2 == text.size()) return bad_address(text, "missing port after ':'");
     return HostPort{std::string(text.substr(1, close - 1)), std::string(text.substr(close + 2))};
   }
   auto colon = text.rfind(':');

@@ -8,11 +8,12 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <climits>
 #include <cstring>
 #include <vector>
 
 #include "net/fd.hpp"
-#include "tools/sockets.hpp"
+#include "tools/sockets_parse.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -25,9 +26,9 @@ std::string ip_text(int family, const __be32* words) {
   return text;
 }
 
-// Sends one dump request and hands each reply message to `each`, until NLMSG_DONE.
-template <typename Request, typename Each>
-Result<void> dump(int family_of_request, const Request& request, Each each) {
+// Sends one dump request and parses every reply datagram into `entries`, until NLMSG_DONE.
+template <typename Request>
+Result<void> dump(int family_of_request, const Request& request, int protocol, std::vector<SocketEntry>& entries) {
   int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return net::errno_error("socket(AF_NETLINK, NETLINK_SOCK_DIAG)");
   net::Fd owner(fd);
@@ -53,16 +54,10 @@ Result<void> dump(int family_of_request, const Request& request, Each each) {
       return net::errno_error("recv(netlink sock_diag)");
     }
     if (n == 0) return {};
-    auto* header = reinterpret_cast<nlmsghdr*>(buffer.data());
-    int left = static_cast<int>(n);
-    for (; NLMSG_OK(header, left); header = NLMSG_NEXT(header, left)) {
-      if (header->nlmsg_type == NLMSG_DONE) return {};
-      if (header->nlmsg_type == NLMSG_ERROR) {
-        const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(header));
-        return net::errno_error("netlink sock_diag dump", {}, -error->error);
-      }
-      each(header);
-    }
+    auto done = parse_diag_datagram(std::as_bytes(std::span(buffer.data(), static_cast<std::size_t>(n))), protocol,
+                                    entries);
+    if (!done) return done.error();
+    if (*done) return {};
   }
 }
 
@@ -133,6 +128,35 @@ SocketEntry unix_entry(const nlmsghdr* header) {
 
 }  // namespace
 
+Result<bool> parse_diag_datagram(std::span<const std::byte> datagram, int protocol, std::vector<SocketEntry>& entries) {
+  // The NLMSG_* macros read headers in place: they need nlmsghdr's alignment.
+  std::vector<std::uint32_t> aligned;
+  const void* start = datagram.data();
+  if (reinterpret_cast<std::uintptr_t>(start) % alignof(nlmsghdr) != 0) {
+    aligned.resize((datagram.size() + 3) / 4);
+    std::memcpy(aligned.data(), datagram.data(), datagram.size());
+    start = aligned.data();
+  }
+  const auto* header = static_cast<const nlmsghdr*>(start);
+  int left = static_cast<int>(datagram.size());
+  for (; NLMSG_OK(header, left); header = NLMSG_NEXT(header, left)) {
+    if (header->nlmsg_type == NLMSG_DONE) return true;
+    if (header->nlmsg_type == NLMSG_ERROR) {
+      int error = EPROTO;  // an error message too short to say which
+      if (header->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+        std::memcpy(&error, NLMSG_DATA(header), sizeof error);
+        error = error < 0 && error != INT_MIN ? -error : EPROTO;
+      }
+      return net::errno_error("netlink sock_diag dump", {}, error);
+    }
+    // A message shorter than its fixed part has nothing to read: skip it rather than read past it.
+    const auto fixed = protocol == 0 ? sizeof(unix_diag_msg) : sizeof(inet_diag_msg);
+    if (header->nlmsg_len < NLMSG_LENGTH(fixed)) continue;
+    entries.push_back(protocol == 0 ? unix_entry(header) : inet_entry(header, protocol));
+  }
+  return false;
+}
+
 Result<std::vector<SocketEntry>> list_sockets_netlink(const SocketQuery& query) {
   std::vector<SocketEntry> entries;
   for (int protocol : {IPPROTO_TCP, IPPROTO_UDP}) {
@@ -143,7 +167,7 @@ Result<std::vector<SocketEntry>> list_sockets_netlink(const SocketQuery& query) 
       request.sdiag_protocol = static_cast<__u8>(protocol);
       request.idiag_states = ~0u;
       if (query.tcp_info && protocol == IPPROTO_TCP) request.idiag_ext = 1 << (INET_DIAG_INFO - 1);
-      auto r = dump(family, request, [&](const nlmsghdr* h) { entries.push_back(inet_entry(h, protocol)); });
+      auto r = dump(family, request, protocol, entries);
       if (!r) return r.error();
     }
   }
@@ -152,7 +176,7 @@ Result<std::vector<SocketEntry>> list_sockets_netlink(const SocketQuery& query) 
     request.sdiag_family = AF_UNIX;
     request.udiag_states = ~0u;
     request.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN;
-    auto r = dump(AF_UNIX, request, [&](const nlmsghdr* h) { entries.push_back(unix_entry(h)); });
+    auto r = dump(AF_UNIX, request, 0, entries);
     if (!r) return r.error();
   }
   return entries;

@@ -6,8 +6,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
-#include "tools/sockets.hpp"
+#include "tools/sockets_parse.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -30,6 +31,20 @@ std::pair<std::string, std::uint16_t> hex_endpoint(const std::string& text, int 
 Result<void> read_inet(const char* path, const char* netid, int family, std::vector<SocketEntry>& entries) {
   std::ifstream file(path);
   if (!file) return net::errno_error("open", path);
+  parse_proc_inet(file, netid, family, entries);
+  return {};
+}
+
+Result<void> read_unix(std::vector<SocketEntry>& entries) {
+  std::ifstream file("/proc/net/unix");
+  if (!file) return net::errno_error("open", "/proc/net/unix");
+  parse_proc_unix(file, entries);
+  return {};
+}
+
+}  // namespace
+
+void parse_proc_inet(std::istream& file, const char* netid, int family, std::vector<SocketEntry>& entries) {
   std::string line;
   std::getline(file, line);  // header
   while (std::getline(file, line)) {
@@ -42,22 +57,23 @@ Result<void> read_inet(const char* path, const char* netid, int family, std::vec
     SocketEntry e;
     e.netid = netid;
     e.family = family;
-    e.state = static_cast<int>(hex32(state));
-    const auto colon = queues.find(':');
-    e.send_q = hex32(queues.substr(0, colon));
-    e.recv_q = hex32(queues.substr(colon + 1));
-    std::tie(e.local_address, e.local_port) = hex_endpoint(local, family);
-    std::tie(e.remote_address, e.remote_port) = hex_endpoint(remote, family);
+    try {  // hex32 throws on a field that is not hex: skip the line like one with too few fields
+      e.state = static_cast<int>(hex32(state));
+      const auto colon = queues.find(':');
+      e.send_q = hex32(queues.substr(0, colon));
+      e.recv_q = hex32(queues.substr(colon + 1));
+      std::tie(e.local_address, e.local_port) = hex_endpoint(local, family);
+      std::tie(e.remote_address, e.remote_port) = hex_endpoint(remote, family);
+    } catch (const std::logic_error&) {
+      continue;
+    }
     e.uid = uid;
     e.inode = inode;
     entries.push_back(std::move(e));
   }
-  return {};
 }
 
-Result<void> read_unix(std::vector<SocketEntry>& entries) {
-  std::ifstream file("/proc/net/unix");
-  if (!file) return net::errno_error("open", "/proc/net/unix");
+void parse_proc_unix(std::istream& file, std::vector<SocketEntry>& entries) {
   std::string line;
   std::getline(file, line);  // Num RefCount Protocol Flags Type St Inode Path
   while (std::getline(file, line)) {
@@ -69,20 +85,21 @@ Result<void> read_unix(std::vector<SocketEntry>& entries) {
     std::getline(fields >> std::ws, path);
     SocketEntry e;
     e.family = AF_UNIX;
-    const auto kind = hex32(type);
-    e.netid = kind == SOCK_STREAM ? "u_str" : kind == SOCK_DGRAM ? "u_dgr" : "u_seq";
-    constexpr std::uint32_t kAcceptConnections = 0x10000;  // __SO_ACCEPTCON: a listener
-    const auto st = hex32(state);                          // SS_UNCONNECTED 1, SS_CONNECTED 3, ...
-    e.state = (hex32(flags) & kAcceptConnections) ? TCP_LISTEN : st == 3 ? TCP_ESTABLISHED
-                                                  : st == 2 ? TCP_SYN_SENT : TCP_CLOSE;
+    try {  // as above: a line with a field that is not hex is skipped
+      const auto kind = hex32(type);
+      e.netid = kind == SOCK_STREAM ? "u_str" : kind == SOCK_DGRAM ? "u_dgr" : "u_seq";
+      constexpr std::uint32_t kAcceptConnections = 0x10000;  // __SO_ACCEPTCON: a listener
+      const auto st = hex32(state);                          // SS_UNCONNECTED 1, SS_CONNECTED 3, ...
+      e.state = (hex32(flags) & kAcceptConnections) ? TCP_LISTEN : st == 3 ? TCP_ESTABLISHED
+                                                    : st == 2 ? TCP_SYN_SENT : TCP_CLOSE;
+    } catch (const std::logic_error&) {
+      continue;
+    }
     e.local_address = path;
     e.inode = inode;
     entries.push_back(std::move(e));
   }
-  return {};
 }
-
-}  // namespace
 
 Result<std::vector<SocketEntry>> list_sockets_proc(const SocketQuery& query) {
   std::vector<SocketEntry> entries;

@@ -27,8 +27,10 @@ class UpperSession : public Session {
  public:
   // Every byte is answered by one byte: take as many as the output has room for.
   Taken receive(std::span<const std::byte> in, Output& out) override {
+    // The chunk as it arrived, not as much of it as the budget lets through: "quitter" offered
+    // with room for 4 bytes is not the quit chunk.
+    if (text_of(in) == kQuit) return {in.size(), Verdict::close};
     const auto text = text_of(in.first(std::min(in.size(), out.room())));
-    if (text == kQuit) return {in.size(), Verdict::close};
     std::string reply;
     reply.reserve(text.size());
     std::size_t line_start = 0;  // where the current line's bytes begin in `reply`

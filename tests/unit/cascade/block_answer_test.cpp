@@ -127,6 +127,18 @@ TEST(BlockAnswerParser, MemoryStaysOneBlockWhateverThePeerSends) {
   EXPECT_EQ(parser.buffered(), 4096u);
 }
 
+TEST(BlockAnswerParser, ALongerAnswerDoesNotGrowTheBufferPastItsLength) {
+  // Found by fuzz/block_answer: a 47-byte message, then a 60-byte one, left 94 bytes allocated
+  // (the vector's growth doubles) where the bound is 64.
+  BlockAnswerParser parser(64);
+  ASSERT_TRUE(std::holds_alternative<BlockAnswer>(parser.feed(block_answer(2, std::string(47, 'x')), 20).step));
+  EXPECT_EQ(parser.buffered(), 47u);
+  ASSERT_TRUE(std::holds_alternative<BlockAnswer>(parser.feed(block_answer(2, std::string(60, 'y')), 20).step));
+  EXPECT_EQ(parser.buffered(), 60u);
+  ASSERT_TRUE(std::holds_alternative<BlockAnswer>(parser.feed(block_answer(0, std::string(20, 'b')), 20).step));
+  EXPECT_EQ(parser.buffered(), 60u) << "a shorter answer reuses the buffer";
+}
+
 TEST(BlockAnswerParser, OneStrayStatus4MessageWithNoRequestIsSkipped) {
   Reader r;
   r.feed(block_answer(4, "malformed request"));

@@ -52,6 +52,21 @@ TEST(Address, RejectsWhatIsNotAnAddress) {
   EXPECT_NE(std::string(e.error().what()).find("brackets"), std::string::npos);
 }
 
+// Found by fuzz/address: what stopped at the NUL parsed as another address.
+TEST(Address, RejectsNulBytes) {
+  using namespace std::string_literals;
+  EXPECT_FALSE(Address::parse("unix:/r\0un/s.sock"s));
+  EXPECT_FALSE(Address::parse("unix:\0abstract"s));
+  EXPECT_FALSE(Address::parse("127.0.0.1\0junk:7"s));
+  EXPECT_FALSE(Address::unix_path("/tmp/a\0b"s));
+}
+
+// Found by fuzz/address: "[v6]:" gave an empty port, where "host:" is an error.
+TEST(Address, SplitRefusesAnEmptyPortAfterBrackets) {
+  EXPECT_FALSE(split_host_port("[::1]:"));
+  EXPECT_FALSE(split_host_port("127.0.0.1:"));
+}
+
 TEST(Address, SplitsHostAndPort) {
   auto hp = split_host_port("localhost:echo").value();
   EXPECT_EQ(hp.host, "localhost");

@@ -72,6 +72,16 @@ TEST_F(UpperSessionTest, QuitInsideALongerChunkIsText) {
   EXPECT_EQ(out_.text(), "PLEASE QUITQUIT NOW");
 }
 
+// Found by fuzz/session_upper: with room for 4 bytes, "quitter\n" was cut to "quit" before the
+// quit-chunk check and ended the session.
+TEST_F(UpperSessionTest, ChunkCutToFourBytesByTheBudgetIsNotTheQuitChunk) {
+  out_.set_budget(4);
+  const auto taken = session_->receive(bytes_of("quitter\n"), out_);
+  EXPECT_EQ(taken.verdict, Verdict::keep_going);
+  EXPECT_EQ(taken.bytes, 4U);
+  EXPECT_EQ(out_.text(), "QUIT");
+}
+
 TEST_F(UpperSessionTest, CountsAnsweredChunks) {
   send("a");
   send("b\n");
