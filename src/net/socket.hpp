@@ -62,8 +62,10 @@ struct ListenOptions {
 /// local_address() which one. A Unix path must not exist yet.
 Result<Socket> listen_on(const Address& address, const ListenOptions& options = {});
 
-/// A datagram socket bound to `address` (UDP or Unix datagram), SO_REUSEADDR always.
-Result<Socket> bind_datagram(const Address& address, bool reuse_port = false);
+/// A datagram socket bound to `address` (UDP or Unix datagram), exclusively: another socket
+/// binding the same UDP address and port fails with EADDRINUSE, whatever options it sets. An
+/// IPv6 wildcard also receives IPv4 (dual-stack).
+Result<Socket> bind_datagram(const Address& address);
 
 /// A non-blocking connect, started and perhaps already done.
 struct Connecting {
