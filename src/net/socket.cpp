@@ -120,8 +120,6 @@ Result<Socket> listen_on(const Address& address, const ListenOptions& options) {
   if (!socket) return socket;
   if (address.is_ip()) {
     if (auto r = set_reuse_address(socket->fd(), true); !r) return r.error();
-    if (options.reuse_port)
-      if (auto r = set_reuse_port(socket->fd(), true); !r) return r.error();
     if (address.family() == AF_INET6)
       if (auto r = set_v6_only(socket->fd(), !options.dual_stack); !r) return r.error();
   }

@@ -138,6 +138,19 @@ TEST(Udp, BoundDatagramPortIsExclusive) {
   EXPECT_EQ(intruder.bind(at).error().code(), std::errc::address_in_use);
 }
 
+// The same for a TCP listener: SO_REUSEADDR (always set) does not let a second listener in, and
+// an intruder with SO_REUSEPORT cannot join because listen_on never sets it.
+TEST(Socket, ListeningPortIsExclusive) {
+  auto listener = listen_on(Address::loopback(AF_INET, 0)).value();
+  const auto at = listener.local_address().value();
+  EXPECT_EQ(listen_on(at).error().code(), std::errc::address_in_use);
+
+  auto intruder = Socket::create(AF_INET, SOCK_STREAM).value();
+  set_reuse_address(intruder.fd(), true).value();
+  set_reuse_port(intruder.fd(), true).value();
+  EXPECT_EQ(intruder.bind(at).error().code(), std::errc::address_in_use);
+}
+
 TEST(Socket, AcceptOnNonBlockingListenerWithNobodyWaitingWouldBlock) {
   auto listener = listen_on(Address::loopback(AF_INET, 0), {.nonblocking = true}).value();
   auto r = listener.accept();
