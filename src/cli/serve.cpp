@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -18,6 +19,7 @@
 #include "serve/server.hpp"
 #include "serve/services/services.hpp"
 #include "serve/stop_signal.hpp"
+#include "serve/udp_guard.hpp"
 
 namespace sockit::cli {
 namespace {
@@ -40,6 +42,7 @@ struct ServeOptions {
   std::string format = "inetd";
   std::string algorithm = "iterative";
   double grace = 5;
+  double udp_rate = serve::kDefaultUdpRate;
   bool list_models = false;
   bool list_services = false;
 };
@@ -85,6 +88,15 @@ std::optional<net::Address> parse_listen(const std::string& listen) {
   throw UsageError(fmt::format("--listen {}: not a numeric IPv4 or IPv6 address", listen));
 }
 
+// --udp-rate: 0 or more (NaN fails every comparison, so it is caught here, not by CLI::Range).
+std::string rate_check(std::string& text) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(value >= 0 && value <= 1e9))
+    return "must be a number of replies a second from 0 (no limit) to 1e9";
+  return {};
+}
+
 int usage(const char* message) {
   std::fflush(stdout);
   fmt::print(stderr, "sockit serve: {}\n", message);
@@ -108,6 +120,7 @@ serve::ServerConfig configure(const ServeOptions& o, serve::Log& log) {
   config.limits.grace_period = milliseconds_of(o.grace);
   config.service_options = {o.format, o.algorithm};
   config.system_ports = o.system_ports;
+  config.udp_rate = o.udp_rate;
   config.log = &log;
   return config;
 }
@@ -171,11 +184,13 @@ Command add_serve(CLI::App& app) {
                                             "port 0 picks a free port");
   cmd->add_option("--model", o->model, "server design for TCP: iterative fork thread pool select poll epoll uring "
                                        "(default epoll)");
-  cmd->add_option("--listen", o->listen, "address every service binds (default: all interfaces, IPv6 dual-stack)");
+  cmd->add_option("--listen", o->listen,
+                  "address every service binds (default: loopback, 127.0.0.1 and ::1; every interface only with "
+                  "--listen 0.0.0.0, or --listen :: for IPv6 and IPv4)");
   auto* udp = cmd->add_flag("--udp", o->udp_only, "UDP only");
   auto* tcp = cmd->add_flag("--tcp", o->tcp_only, "TCP only");
   udp->excludes(tcp);
-  cmd->add_option("--threads", o->threads, "threads of the model (pool workers, reactors); UDP sockets per service")
+  cmd->add_option("--threads", o->threads, "threads of the model (pool workers, reactors); UDP threads per service")
       ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("--no-offload", o->no_offload,
                 "event models run CPU-bound requests (fib --algorithm recursive) on their loop instead of on "
@@ -201,11 +216,19 @@ Command add_serve(CLI::App& app) {
       ->check(CLI::IsMember({"iterative", "recursive"}))->capture_default_str();
   cmd->add_flag("--list-models", o->list_models, "print the models this build and kernel can run, and exit");
   cmd->add_flag("--list-services", o->list_services, "print the services, their ports and built transports, and exit");
+  cmd->add_option("--udp-rate", o->udp_rate,
+                  "UDP replies a second to one source address (an IPv6 /64), in bursts of a quarter of that; "
+                  "a source that asks faster is muted for 1 s; 0: no limit (for benchmarks)")
+      ->check(CLI::Validator(rate_check, "RATE"))->capture_default_str();
   cmd->footer(
       "Examples:\n"
-      "  sockit serve                               every service, TCP and UDP, default ports\n"
+      "  sockit serve                               every service, TCP and UDP, default ports, on loopback\n"
       "  sockit serve fib:9000 --model fork --tcp\n"
-      "  sockit serve echo:0 --listen 127.0.0.1     port 0: the startup line says which port");
+      "  sockit serve echo:0 --listen 127.0.0.1     port 0: the startup line says which port\n"
+      "  sockit serve echo daytime --listen ::      every interface, IPv6 and IPv4: reachable from the network\n"
+      "UDP services never answer a datagram from port 0, from their own or another of their ports, from\n"
+      "ports below 1024 or other known reflectors' (echo, chargen, DNS, SSDP, memcached...), or from a\n"
+      "broadcast or multicast address, and limit replies per source (--udp-rate): no reflection loops.");
   return {cmd, [o]() -> int {
             try {
               return run(*o);

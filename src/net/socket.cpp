@@ -120,8 +120,6 @@ Result<Socket> listen_on(const Address& address, const ListenOptions& options) {
   if (!socket) return socket;
   if (address.is_ip()) {
     if (auto r = set_reuse_address(socket->fd(), true); !r) return r.error();
-    if (options.reuse_port)
-      if (auto r = set_reuse_port(socket->fd(), true); !r) return r.error();
     if (address.family() == AF_INET6)
       if (auto r = set_v6_only(socket->fd(), !options.dual_stack); !r) return r.error();
   }
@@ -130,16 +128,14 @@ Result<Socket> listen_on(const Address& address, const ListenOptions& options) {
   return socket;
 }
 
-Result<Socket> bind_datagram(const Address& address, bool reuse_port) {
+Result<Socket> bind_datagram(const Address& address) {
   auto socket = Socket::create(address.family(), SOCK_DGRAM);
   if (!socket) return socket;
-  if (address.is_ip()) {
-    if (auto r = set_reuse_address(socket->fd(), true); !r) return r.error();
-    if (reuse_port)
-      if (auto r = set_reuse_port(socket->fd(), true); !r) return r.error();
-    if (address.family() == AF_INET6)
-      if (auto r = set_v6_only(socket->fd(), false); !r) return r.error();
-  }
+  // No SO_REUSEADDR or SO_REUSEPORT: on Linux either lets a second UDP socket bind the same
+  // address and port when it sets the option too, and the newest socket then gets the datagrams.
+  // UDP has no TIME_WAIT for SO_REUSEADDR to skip, so nothing is lost.
+  if (address.family() == AF_INET6)
+    if (auto r = set_v6_only(socket->fd(), false); !r) return r.error();
   if (auto r = socket->bind(address); !r) return r.error();
   return socket;
 }

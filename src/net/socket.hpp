@@ -53,17 +53,20 @@ class Socket {
 
 struct ListenOptions {
   int backlog = SOMAXCONN;
-  bool reuse_port = false;   ///< SO_REUSEPORT: several sockets share the port (one per thread)
   bool dual_stack = true;    ///< an IPv6 wildcard socket also accepts IPv4 (IPV6_V6ONLY off)
   bool nonblocking = false;
 };
 
-/// A listening stream socket on `address` (SO_REUSEADDR always). Port 0 picks a free port: ask
-/// local_address() which one. A Unix path must not exist yet.
+/// A listening stream socket on `address` (SO_REUSEADDR always, which for TCP only skips
+/// TIME_WAIT; never SO_REUSEPORT, which would let another process share the port and take its
+/// connections). Port 0 picks a free port: ask local_address() which one. A Unix path must not
+/// exist yet.
 Result<Socket> listen_on(const Address& address, const ListenOptions& options = {});
 
-/// A datagram socket bound to `address` (UDP or Unix datagram), SO_REUSEADDR always.
-Result<Socket> bind_datagram(const Address& address, bool reuse_port = false);
+/// A datagram socket bound to `address` (UDP or Unix datagram), exclusively: another socket
+/// binding the same UDP address and port fails with EADDRINUSE, whatever options it sets. An
+/// IPv6 wildcard also receives IPv4 (dual-stack).
+Result<Socket> bind_datagram(const Address& address);
 
 /// A non-blocking connect, started and perhaps already done.
 struct Connecting {

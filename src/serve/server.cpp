@@ -14,7 +14,7 @@ namespace sockit::serve {
 
 struct Server::TcpListener {
   std::string service_name;
-  std::unique_ptr<Service> service;
+  std::shared_ptr<Service> service;  ///< one per service, shared by its listen addresses
   net::Socket socket;
 };
 
@@ -67,10 +67,18 @@ std::vector<Planned> plan(const ServerConfig& config, std::vector<std::string>& 
   return planned;
 }
 
-net::Address base_address(const std::optional<net::Address>& listen) {
-  if (listen) return *listen;
-  if (net::Socket::create(AF_INET6, SOCK_STREAM)) return net::Address::any(AF_INET6, 0);
-  return net::Address::any(AF_INET, 0);
+// Redis's protected mode: loopback unless the user names an address. ::1 only where the host
+// has IPv6 (a kernel booted with ipv6.disable=1, a container without it), as Redis's "-::1".
+bool has_ipv6_loopback() {
+  auto probe = net::Socket::create(AF_INET6, SOCK_DGRAM);
+  return probe && static_cast<bool>(probe->bind(net::Address::loopback(AF_INET6, 0)));
+}
+
+std::vector<net::Address> listen_addresses(const std::optional<net::Address>& listen) {
+  if (listen) return {*listen};
+  std::vector<net::Address> all{net::Address::loopback(AF_INET, 0)};
+  if (has_ipv6_loopback()) all.push_back(net::Address::loopback(AF_INET6, 0));
+  return all;
 }
 
 unsigned tcp_threads(std::string_view model, unsigned threads) {
@@ -81,14 +89,42 @@ unsigned tcp_threads(std::string_view model, unsigned threads) {
   return threads ? threads : 1;
 }
 
-// Port 0 for both transports: UDP gets the port TCP got, if it is free.
-std::vector<net::Socket> bind_udp(net::Address address, std::optional<std::uint16_t> tcp_port, unsigned count) {
-  if (address.port() == 0 && tcp_port) {
-    net::Address same = address;
-    same.set_port(*tcp_port);
-    if (auto group = bind_udp_group(same, count)) return std::move(*group);
+using Bind = net::Result<net::Socket> (*)(const net::Address&);
+
+net::Result<net::Socket> bind_tcp(const net::Address& address) { return net::listen_on(address); }
+net::Result<net::Socket> bind_udp(const net::Address& address) { return net::bind_datagram(address); }
+
+// One socket per address, all on `port`; for port 0 the first address picks it and the rest follow.
+net::Result<std::vector<net::Socket>> bind_at(const std::vector<net::Address>& addresses, std::uint16_t port,
+                                              Bind bind) {
+  std::vector<net::Socket> sockets;
+  for (net::Address address : addresses) {
+    address.set_port(port);
+    auto socket = bind(address);
+    if (!socket) return socket.error();
+    if (port == 0) {
+      auto local = socket->local_address();
+      if (!local) return local.error();
+      port = local->port();
+    }
+    sockets.push_back(std::move(*socket));
   }
-  return bind_udp_group(address, count).value();
+  return sockets;
+}
+
+// `port` on every address; for port 0, `preferred` (UDP gets the port TCP got) if it is free on
+// all of them, else any port that is: the one 127.0.0.1 gets may be taken on ::1, so try again.
+std::vector<net::Socket> bind_service(const std::vector<net::Address>& addresses, std::uint16_t port,
+                                      std::optional<std::uint16_t> preferred, Bind bind) {
+  if (port != 0) return bind_at(addresses, port, bind).value();
+  if (preferred)
+    if (auto sockets = bind_at(addresses, *preferred, bind)) return std::move(*sockets);
+  constexpr int kTries = 8;
+  for (int attempt = 1;; ++attempt) {
+    auto sockets = bind_at(addresses, 0, bind);
+    if (sockets || attempt == kTries || sockets.error().code() != std::errc::address_in_use)
+      return std::move(sockets).value();
+  }
 }
 
 void note(Log* log, const std::string& message) {
@@ -108,31 +144,41 @@ Server::Server(const ServerConfig& config) : log_(config.log), limits_(config.li
                                     config.model, fmt::join(available_models(), " ")));
   }
 
-  const net::Address base = base_address(config.listen);
-  const unsigned udp_sockets = std::max(1u, config.threads);
+  const auto addresses = listen_addresses(config.listen);
+  udp_threads_ = std::max(1u, config.threads);
   for (auto& p : planned) {
-    net::Address address = base;
-    address.set_port(p.port);
     std::optional<std::uint16_t> tcp_port;
     if (p.tcp) {
-      auto socket = net::listen_on(address).value();
-      tcp_port = socket.local_address().value().port();
-      tcp_.push_back({p.name, std::move(p.tcp), std::move(socket)});
+      auto sockets = bind_service(addresses, p.port, std::nullopt, bind_tcp);
+      tcp_port = sockets.front().local_address().value().port();
+      const std::shared_ptr<Service> service(std::move(p.tcp));
+      for (auto& socket : sockets) tcp_.push_back({p.name, service, std::move(socket)});
     }
-    if (p.udp) udp_.push_back({p.name, std::move(p.udp), bind_udp(address, tcp_port, udp_sockets)});
+    if (p.udp) udp_.push_back({p.name, std::move(p.udp), bind_service(addresses, p.port, tcp_port, bind_udp)});
   }
 
   for (const auto& l : tcp_)
     listening_.push_back({l.service_name, Transport::tcp, l.socket.local_address().value(),
                           tcp_threads(model_name_, config.threads)});
+  SourcePolicy policy{.own_ports = {}, .broadcasts = interface_broadcasts()};
   for (const auto& l : udp_)
-    listening_.push_back({l.service_name, Transport::udp, l.sockets.front().local_address().value(),
-                          static_cast<unsigned>(l.sockets.size())});
+    for (const auto& socket : l.sockets) {
+      listening_.push_back({l.service_name, Transport::udp, socket.local_address().value(), udp_threads_});
+      policy.own_ports.push_back(listening_.back().address.port());
+    }
+  if (!udp_.empty())
+    guard_ = std::make_unique<UdpGuard>(UdpGuard::Config{.policy = std::move(policy), .rate = config.udp_rate},
+                                        log_);
 }
 
 Server::~Server() = default;
 
 void Server::run(StopSignal& stop) {
+  run_transports(stop);
+  if (guard_) guard_->finish();  // every UDP thread is done: the spells still open end here
+}
+
+void Server::run_transports(StopSignal& stop) {
   std::vector<Endpoint> endpoints;
   for (auto& l : tcp_) endpoints.push_back({l.socket, *l.service});
   std::vector<std::jthread> threads;
@@ -148,7 +194,7 @@ void Server::run(StopSignal& stop) {
     for (auto& l : udp_)
       threads.emplace_back([&] {
         try {
-          serve_udp(l.sockets, *l.service, limits_, stop, log_);
+          serve_udp(l.sockets, *l.service, udp_threads_, limits_, *guard_, stop, log_);
         } catch (const std::exception& e) {
           note(log_, fmt::format("{}/udp stopped: {}", l.service_name, e.what()));
         }

@@ -1,16 +1,29 @@
-// The UDP "models": iterative (one socket, one thread, like the notes' iterative UDP time
-// server, but reading and answering datagrams in batches), or N sockets sharing the port with
-// SO_REUSEPORT, each in its own thread.
+// The UDP "models": one thread (like the notes' iterative UDP time server, but reading and
+// answering datagrams in batches), or several threads on the same sockets.
+//
+// Why several threads share one socket per address instead of one SO_REUSEPORT socket each: a
+// SO_REUSEPORT group admits any later socket that sets the option under the same user, so a
+// second `sockit serve` on the port would join the group and take a share of (with one socket,
+// all of) the datagrams instead of failing with "Address already in use" as TCP does.
+// SO_ATTACH_REUSEPORT_CBPF can steer datagrams away from a newcomer but not keep it out, and a
+// probe bind before the group leaves a window between probe and group. One socket bound without
+// SO_REUSEPORT or SO_REUSEADDR is exclusive, as a TCP listener is. Its threads wait in epoll
+// instances of their own with EPOLLEXCLUSIVE, so a datagram wakes one of them (as the epoll model
+// does on its shared listener), and recvmmsg()/sendmmsg() on one UDP socket are safe from several
+// threads; bench figures for both designs are in docs/performance.md.
 #include "serve/udp.hpp"
 
-#include <poll.h>
+#include <fmt/format.h>
 #include <sys/socket.h>
 
 #include <array>
 #include <cerrno>
+#include <exception>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "net/epoll.hpp"
 #include "net/error.hpp"
 
 namespace sockit::serve {
@@ -18,74 +31,114 @@ namespace {
 
 constexpr std::size_t kBatch = 16;
 constexpr std::size_t kMaxDatagram = 65536;  // the largest UDP payload fits, so nothing is cut
+constexpr int kBatchesPerWake = 4;           // then the other sockets and the stop signal get a turn
+constexpr int kTickMs = 1000;                // how often a thread lets the guard end quiet spells
+constexpr std::uint64_t kStopTag = ~std::uint64_t{0};
+
+// A bound socket and where it listens (for the guard and the log).
+struct UdpSocket {
+  const net::Socket& socket;
+  net::Address local;
+};
 
 class DatagramLoop {
  public:
-  DatagramLoop(const net::Socket& socket, const DatagramService& service, const Limits& limits, const StopSignal& stop,
-               Log* log)
-      : socket_(socket), service_(service), stop_(stop), log_(log), buffers_(kBatch * kMaxDatagram) {
+  DatagramLoop(std::span<const UdpSocket> sockets, const DatagramService& service, const Limits& limits,
+               UdpGuard& guard, const StopSignal& stop, Log* log)
+      : sockets_(sockets), service_(service), guard_(guard), stop_(stop), log_(log),
+        buffers_(kBatch * kMaxDatagram) {
     context_.max_line = limits.max_line;
   }
 
   void run() {
-    while (wait()) {
-      const int n = receive();
-      if (n <= 0) continue;
-      answer(static_cast<std::size_t>(n));
-      send_replies();
+    auto epoll = net::Epoll::create(sockets_.size() + 1).value();
+    epoll.add(stop_.fd(), EPOLLIN, kStopTag).value();
+    for (std::size_t i = 0; i < sockets_.size(); ++i)
+      epoll.add(sockets_[i].socket.fd(), EPOLLIN | EPOLLEXCLUSIVE, i).value();
+    auto last_tick = UdpGuard::Clock::now();
+    while (!stop_.requested()) {
+      auto ready = epoll.wait(kTickMs);
+      if (!ready) {
+        if (log_) log_->notice(fmt::format("{}/udp stopped: {}", service_.name(), ready.error().what()));
+        return;
+      }
+      for (const auto& event : *ready)
+        if (event.data.u64 != kStopTag) serve_batches(sockets_[event.data.u64]);
+      const auto now = UdpGuard::Clock::now();
+      if (now - last_tick >= std::chrono::milliseconds(kTickMs)) {
+        guard_.tick(now);
+        last_tick = now;
+      }
     }
   }
 
  private:
-  bool wait() {
-    for (;;) {
-      pollfd fds[2] = {{stop_.fd(), POLLIN, 0}, {socket_.fd(), POLLIN, 0}};
-      int n = ::poll(fds, 2, -1);
-      if (stop_.requested() || (n > 0 && fds[0].revents != 0)) return false;
-      if (n > 0) return true;
-      if (errno != EINTR) return true;  // let recvmmsg report what is wrong
+  // Reads until the socket has no more or kBatchesPerWake batches were served (then epoll, level-
+  // triggered, reports it again after the other sockets and the stop signal had their turn).
+  void serve_batches(const UdpSocket& where) {
+    for (int round = 0; round < kBatchesPerWake; ++round) {
+      const int n = receive(where);
+      if (n <= 0) return;
+      answer(where, static_cast<std::size_t>(n));
+      send_replies(where);
+      if (static_cast<std::size_t>(n) < kBatch) return;
     }
   }
 
-  int receive() {
+  int receive(const UdpSocket& where) {
     for (std::size_t i = 0; i < kBatch; ++i) {
       iov_[i] = {buffers_.data() + i * kMaxDatagram, kMaxDatagram};
       headers_[i] = {};
-      headers_[i].msg_hdr.msg_name = &senders_[i];
-      headers_[i].msg_hdr.msg_namelen = sizeof(senders_[i]);
+      headers_[i].msg_hdr.msg_name = &from_[i];
+      headers_[i].msg_hdr.msg_namelen = sizeof(from_[i]);
       headers_[i].msg_hdr.msg_iov = &iov_[i];
       headers_[i].msg_hdr.msg_iovlen = 1;
     }
-    const int n = ::recvmmsg(socket_.fd(), headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
-    if (n < 0 && errno != EAGAIN && errno != EINTR && log_) log_->notice(net::errno_error("recvmmsg").what());
+    const int n = ::recvmmsg(where.socket.fd(), headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0 && errno != EAGAIN && errno != EINTR && log_)
+      log_->notice(net::errno_error("recvmmsg", where.local.to_string()).what());
     return n;
   }
 
-  void answer(std::size_t count) {
-    replies_count_ = 0;
+  // Answers what the guard admits, then asks it about the replies' rate in one call.
+  void answer(const UdpSocket& where, std::size_t count) {
+    const UdpGuard::Listener listener{service_.name(), where.local};
+    const auto now = UdpGuard::Clock::now();
+    std::size_t pending = 0;
     for (std::size_t i = 0; i < count; ++i) {
-      const net::Address sender(reinterpret_cast<const sockaddr*>(&senders_[i]), headers_[i].msg_hdr.msg_namelen);
+      senders_[pending] = net::Address(reinterpret_cast<const sockaddr*>(&from_[i]), headers_[i].msg_hdr.msg_namelen);
+      const net::Address& sender = senders_[pending];
+      if (!guard_.admit(sender, listener, now)) continue;
       context_.peer = sender.unmapped().to_string();
       const std::span datagram(buffers_.data() + i * kMaxDatagram, headers_[i].msg_len);
       std::string complaint;
       auto reply = service_.answer(datagram, context_, complaint);
       if (!complaint.empty() && log_) log_->notice(context_.peer + ": " + complaint);
       if (!reply) continue;
+      replies_[pending++] = std::move(*reply);
+    }
+    guard_.may_reply(std::span(senders_.data(), pending), listener, now, std::span(allowed_.data(), pending));
+    replies_count_ = 0;
+    for (std::size_t p = 0; p < pending; ++p) {
+      if (!allowed_[p]) continue;
       const std::size_t r = replies_count_++;
-      replies_[r] = std::move(*reply);
+      if (r != p) {
+        replies_[r] = std::move(replies_[p]);
+        senders_[r] = senders_[p];
+      }
       reply_iov_[r] = {replies_[r].data(), replies_[r].size()};
       out_[r] = {};
-      out_[r].msg_hdr.msg_name = &senders_[i];
-      out_[r].msg_hdr.msg_namelen = headers_[i].msg_hdr.msg_namelen;
+      out_[r].msg_hdr.msg_name = senders_[r].get();
+      out_[r].msg_hdr.msg_namelen = senders_[r].length();
       out_[r].msg_hdr.msg_iov = &reply_iov_[r];
       out_[r].msg_hdr.msg_iovlen = 1;
     }
   }
 
-  void send_replies() {
+  void send_replies(const UdpSocket& where) {
     std::size_t sent = 0;
     while (sent < replies_count_) {
-      const int n = ::sendmmsg(socket_.fd(), out_.data() + sent, static_cast<unsigned>(replies_count_ - sent), 0);
+      const int n = ::sendmmsg(where.socket.fd(), out_.data() + sent, static_cast<unsigned>(replies_count_ - sent), 0);
       if (n > 0) {
         sent += static_cast<std::size_t>(n);
       } else if (n < 0 && errno == EINTR) {
@@ -100,16 +153,19 @@ class DatagramLoop {
     }
   }
 
-  const net::Socket& socket_;
+  std::span<const UdpSocket> sockets_;
   const DatagramService& service_;
+  UdpGuard& guard_;
   const StopSignal& stop_;
   Log* log_;
   SessionContext context_;
   std::vector<std::byte> buffers_;
   std::array<iovec, kBatch> iov_{};
-  std::array<sockaddr_storage, kBatch> senders_{};
+  std::array<sockaddr_storage, kBatch> from_{};
   std::array<mmsghdr, kBatch> headers_{};
+  std::array<net::Address, kBatch> senders_{};  ///< of the datagrams with a reply, in order
   std::array<std::string, kBatch> replies_{};
+  std::array<bool, kBatch> allowed_{};
   std::array<iovec, kBatch> reply_iov_{};
   std::array<mmsghdr, kBatch> out_{};
   std::size_t replies_count_ = 0;
@@ -117,36 +173,28 @@ class DatagramLoop {
 
 }  // namespace
 
-net::Result<std::vector<net::Socket>> bind_udp_group(const net::Address& address, unsigned count) {
-  std::vector<net::Socket> sockets;
-  net::Address where = address;
-  const bool shared = count > 1;
-  for (unsigned i = 0; i < std::max(count, 1u); ++i) {
-    auto socket = net::bind_datagram(where, shared);
-    if (!socket) return socket.error();
-    if (i == 0) {
-      auto local = socket->local_address();
-      if (!local) return local.error();
-      where.set_port(local->port());
-    }
-    sockets.push_back(std::move(*socket));
-  }
-  return sockets;
-}
-
-void serve_udp(std::vector<net::Socket>& sockets, const DatagramService& service, const Limits& limits,
-               StopSignal& stop, Log* log) {
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < sockets.size(); ++i) {
+void serve_udp(std::span<net::Socket> sockets, const DatagramService& service, unsigned threads,
+               const Limits& limits, UdpGuard& guard, StopSignal& stop, Log* log) {
+  std::vector<UdpSocket> where;
+  for (const auto& socket : sockets) where.push_back({socket, socket.local_address().value()});
+  const auto loop = [&] { DatagramLoop(where, service, limits, guard, stop, log).run(); };
+  const auto helper = [&] {
     try {
-      threads.emplace_back([&, i] { DatagramLoop(sockets[i], service, limits, stop, log).run(); });
+      loop();
+    } catch (const std::exception& e) {  // a thread must not throw: say why it stopped
+      if (log) log->notice(fmt::format("{}/udp: a thread stopped: {}", service.name(), e.what()));
+    }
+  };
+  std::vector<std::jthread> helpers;
+  for (unsigned i = 1; i < threads; ++i) {
+    try {
+      helpers.emplace_back(helper);
     } catch (...) {  // std::system_error; not inspected: see models/thread.cpp
-      if (log) log->notice("udp: the system refused a thread; serving with fewer sockets' threads");
+      if (log) log->notice(fmt::format("{}/udp: the system refused a thread; serving with {}", service.name(), i));
       break;
     }
   }
-  if (!sockets.empty()) DatagramLoop(sockets[0], service, limits, stop, log).run();
-  for (auto& thread : threads) thread.join();
+  loop();
 }
 
 }  // namespace sockit::serve

@@ -1,12 +1,41 @@
 """`sockit serve` as DESIGN.md's "Command line" says: startup lines, addresses, exit codes."""
 
 import json
+import os
 import select
 import socket
 import time
 import unittest
 
-from harness import SOCKIT, DrainedServer, connect, list_models, recv_exactly, run, serve, service_built
+from harness import (SOCKIT, DrainedServer, connect, list_models, netns_available, recv_exactly, run, run_in_netns,
+                     serve, service_built)
+
+# Inside a network namespace: lo also carries 10.9.9.9; for each --listen, which addresses answer
+# echo over [TCP, UDP].
+REACHABILITY = r'''
+import json, os, socket, subprocess, sys
+sys.path.insert(0, HERE)
+from harness import Server, udp_ask
+subprocess.run(["ip", "addr", "add", "10.9.9.9/32", "dev", "lo"], check=True)
+
+def tcp_echo(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=2) as s:
+            s.sendall(b"hi")
+            return s.recv(2) == b"hi"
+    except OSError:
+        return False
+
+result = {}
+for listen in ("default", "0.0.0.0", "::"):
+    extra = [] if listen == "default" else ["--listen", listen]
+    with Server("serve", "echo:0", *extra) as server:
+        server.wait_for(r"\(echo/udp")
+        port = server.address()[1]
+        result[listen] = {host: [tcp_echo(host, port), udp_ask(host, port, b"hi", timeout=0.4) == b"hi"]
+                          for host in ("127.0.0.1", "::1", "10.9.9.9")}
+print(json.dumps(result))
+'''
 
 
 def echo_via(family, host, port):
@@ -33,13 +62,26 @@ class StartupLines(unittest.TestCase):
             s.sendall(b"hi")
             self.assertEqual(recv_exactly(s, 2), b"hi")
 
-    def test_default_listen_is_the_ipv6_wildcard_and_accepts_ipv4_too(self):
+    def test_default_listen_is_loopback_ipv4_and_ipv6_on_one_port(self):
         server = DrainedServer("serve", "echo:0", "--tcp", "--model", "thread")
         self.addCleanup(server.close)
-        m = server.wait_for(r"listening on \[::\]:(\d+) \(echo/tcp, model thread, thread per connection\)")
+        m = server.wait_for(r"listening on 127\.0\.0\.1:(\d+) \(echo/tcp, model thread, thread per connection\)")
         port = int(m.group(1))
+        server.wait_for(rf"listening on \[::1\]:{port} \(echo/tcp, model thread, thread per connection\)")
         self.assertEqual(echo_via(socket.AF_INET, "127.0.0.1", port), b"dual")
         self.assertEqual(echo_via(socket.AF_INET6, "::1", port), b"dual")
+
+    @unittest.skipUnless(netns_available(), "needs a network namespace (root) to give lo a non-loopback address")
+    def test_only_an_explicit_listen_address_is_reachable_from_the_network(self):
+        # Issue 11, item 2: 10.9.9.9 stands for the address a laptop gets on a network it joins.
+        result = json.loads(run_in_netns(REACHABILITY.replace("HERE", repr(os.path.dirname(os.path.abspath(__file__)))),
+                                         timeout=120).stdout.splitlines()[-1])
+        self.assertEqual(result["default"], {"127.0.0.1": [True, True], "::1": [True, True],
+                                             "10.9.9.9": [False, False]})
+        self.assertEqual(result["0.0.0.0"], {"127.0.0.1": [True, True], "::1": [False, False],
+                                             "10.9.9.9": [True, True]})
+        self.assertEqual(result["::"], {"127.0.0.1": [True, True], "::1": [True, True],
+                                        "10.9.9.9": [True, True]})
 
     def test_one_log_line_per_connection_and_quiet_silences_them(self):
         server, where = self.start(["echo"], "--model", "thread")
@@ -93,7 +135,7 @@ class EveryService(unittest.TestCase):
         server = DrainedServer("serve", command=["unshare", "-n", "sh", "-c", script], ready=None)
         self.addCleanup(server.close)
         try:
-            server.wait_for(r"listening on \[::\]:10007 \(echo/tcp", timeout=20)
+            server.wait_for(r"listening on 127\.0\.0\.1:10007 \(echo/tcp", timeout=20)
         except AssertionError:
             if "unshare" in server.output() or "Operation not permitted" in server.output():
                 self.skipTest("cannot create a network namespace here: " + server.output())
@@ -101,7 +143,8 @@ class EveryService(unittest.TestCase):
         for name, port in (("discard", 10009), ("daytime", 10013), ("chargen", 10019), ("time", 10037),
                            ("fib", 9000), ("upper", 50000), ("incr", 5000)):
             if service_built(name, "tcp"):
-                server.wait_for(rf"listening on \[::\]:{port} \({name}/tcp, model thread")
+                server.wait_for(rf"listening on 127\.0\.0\.1:{port} \({name}/tcp, model thread")
+                server.wait_for(rf"listening on \[::1\]:{port} \({name}/tcp, model thread")
 
     def test_without_model_uses_epoll_or_says_what_it_uses_instead(self):
         server, _ = serve(["echo"])
@@ -145,7 +188,7 @@ class ExitCodes(unittest.TestCase):
             taken.bind(("::", 0))
             taken.listen()
             port = taken.getsockname()[1]
-            proc = run("serve", f"echo:{port}", "--tcp", check=False, timeout=20)
+            proc = run("serve", f"echo:{port}", "--tcp", "--listen", "::", check=False, timeout=20)
         self.assertEqual(proc.returncode, 1)
         self.assertIn(f"bind to [::]:{port} failed: Address already in use", proc.stderr)
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "net/io.hpp"
+#include "net/options.hpp"
 #include "test_support.hpp"
 
 namespace sockit::net {
@@ -119,6 +120,35 @@ TEST(Udp, BoundSocketAnswersItsSender) {
   EXPECT_EQ(from, client.local_address().value());
   send_to(server.fd(), bytes_of("pong"), from).value();
   EXPECT_EQ(recv_some(client.fd(), buffer, Deadline::after(2s)).value(), 4u);
+}
+
+// A second socket on a bound UDP port must fail as TCP does, even one that sets both reuse
+// options: with SO_REUSEADDR on both (Linux) or SO_REUSEPORT on both, it would share the port
+// and take the datagrams.
+TEST(Udp, BoundDatagramPortIsExclusive) {
+  auto server = bind_datagram(Address::loopback(AF_INET, 0)).value();
+  const auto at = server.local_address().value();
+  auto second = bind_datagram(at);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(std::string(second.error().what()), "bind to " + at.to_string() + " failed: Address already in use");
+
+  auto intruder = Socket::create(AF_INET, SOCK_DGRAM).value();
+  set_reuse_address(intruder.fd(), true).value();
+  set_reuse_port(intruder.fd(), true).value();
+  EXPECT_EQ(intruder.bind(at).error().code(), std::errc::address_in_use);
+}
+
+// The same for a TCP listener: SO_REUSEADDR (always set) does not let a second listener in, and
+// an intruder with SO_REUSEPORT cannot join because listen_on never sets it.
+TEST(Socket, ListeningPortIsExclusive) {
+  auto listener = listen_on(Address::loopback(AF_INET, 0)).value();
+  const auto at = listener.local_address().value();
+  EXPECT_EQ(listen_on(at).error().code(), std::errc::address_in_use);
+
+  auto intruder = Socket::create(AF_INET, SOCK_STREAM).value();
+  set_reuse_address(intruder.fd(), true).value();
+  set_reuse_port(intruder.fd(), true).value();
+  EXPECT_EQ(intruder.bind(at).error().code(), std::errc::address_in_use);
 }
 
 TEST(Socket, AcceptOnNonBlockingListenerWithNobodyWaitingWouldBlock) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "net/io.hpp"
 #include "net/socket.hpp"
@@ -144,6 +145,69 @@ TEST(Server, PortInUseFailsWithTheBindErrorAndLeavesNothingBound) {
     EXPECT_EQ(std::string(e.what()), fmt::format("bind to 127.0.0.1:{} failed: Address already in use", port));
   }
   EXPECT_EQ(open_fd_count(), before) << "the echo listener bound first must be closed";
+}
+
+bool host_has_ipv6_loopback() {
+  auto probe = net::Socket::create(AF_INET6, SOCK_DGRAM);
+  return probe && static_cast<bool>(probe->bind(net::Address::loopback(AF_INET6, 0)));
+}
+
+// Issue 11, item 2: nothing is reachable from the network unless the user says so.
+TEST(Server, WithoutListenBindsLoopbackOnlyIpv4AndIpv6OnOnePort) {
+  auto config = loopback({{"echo", 0}});
+  config.listen.reset();
+  Server server(config);
+  const bool v6 = host_has_ipv6_loopback();
+  ASSERT_EQ(server.listening().size(), v6 ? 4u : 2u);
+  std::vector<std::string> hosts;
+  for (const auto& l : server.listening()) {
+    hosts.push_back(l.address.host());
+    EXPECT_EQ(l.address.port(), server.listening()[0].address.port());
+  }
+  const std::vector<std::string> want = v6 ? std::vector<std::string>{"127.0.0.1", "::1", "127.0.0.1", "::1"}
+                                           : std::vector<std::string>{"127.0.0.1", "127.0.0.1"};
+  EXPECT_EQ(hosts, want);
+  Running running(server);
+  for (const auto& l : server.listening()) {
+    if (l.transport == Transport::tcp)
+      EXPECT_EQ(echo_over_tcp(l.address, "tcp\n"), "tcp\n") << l.address.to_string();
+    else
+      EXPECT_EQ(echo_over_udp(l.address, "udp"), "udp") << l.address.to_string();
+  }
+  EXPECT_TRUE(running.stop_and_wait());
+}
+
+// Issue 11, item 3: a second server on a UDP port fails as on a TCP port, however many threads
+// either has (the old SO_REUSEPORT sockets let it join, and even one SO_REUSEADDR socket did).
+TEST(Server, ASecondServerCannotTakeAUdpPort) {
+  for (const unsigned threads : {1u, 3u}) {
+    auto config = loopback({{"echo", 0}});
+    config.tcp = false;
+    config.threads = threads;
+    Server first(config);
+    const auto port = first.listening()[0].address.port();
+    EXPECT_EQ(first.listening()[0].threads, threads);
+    auto second = loopback({{"upper", port}});
+    second.tcp = false;
+    second.threads = threads;
+    try {
+      Server taker(second);
+      ADD_FAILURE() << "a second server bound UDP port " << port << " with " << threads << " threads";
+    } catch (const net::Error& e) {
+      EXPECT_EQ(std::string(e.what()), fmt::format("bind to 127.0.0.1:{} failed: Address already in use", port));
+    }
+  }
+}
+
+TEST(Server, UdpWithFourThreadsOnOneSocketAnswersEveryDatagram) {
+  auto config = loopback({{"echo", 0}});
+  config.tcp = false;
+  config.threads = 4;
+  Server server(config);
+  Running running(server);
+  const auto at = server.listening()[0].address;
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(echo_over_udp(at, fmt::format("n{}", i)), fmt::format("n{}", i));
+  EXPECT_TRUE(running.stop_and_wait());
 }
 
 void expect_config_error(const ServerConfig& config, const std::string& message) {
