@@ -55,6 +55,22 @@ net::Result<TrackerConfig> parse_tracker_config(std::string_view text, std::stri
   return config;
 }
 
+RequestRate::RequestRate(double per_second) {
+  if (per_second <= 0) return;
+  serve::SourceRateLimiter::Config config;
+  config.rate = per_second;
+  config.burst = std::max(per_second, 1.0);
+  limiter_.emplace(config);
+}
+
+bool RequestRate::allow(std::string_view peer) {
+  if (!limiter_) return true;
+  auto address = net::Address::parse(peer);
+  if (!address) return true;
+  std::lock_guard lock(mutex_);
+  return limiter_->allow(serve::source_key(*address), serve::SourceRateLimiter::Clock::now());
+}
+
 TrackerRegistry::TrackerRegistry(RegistryCaps caps, std::uint64_t seed) : caps_(caps), random_(seed) {}
 
 void TrackerRegistry::sweep(Swarm& swarm, Clock::time_point now, std::chrono::seconds stale_after) {
@@ -178,6 +194,10 @@ class TrackerSession : public serve::Session {
 
   serve::Verdict answer(const TrackerRequest& request, serve::Output& out) {
     const auto& config = service_.config();
+    if (!service_.rate().allow(context_.peer))
+      return refuse(fmt::format("too many requests from {}: at most {} a second (--max-rate)", peer_host(),
+                                config.max_rate),
+                    out);
     if (!config.allow_any && !config.allowed.contains(request.cascade_hash))
       return refuse(fmt::format("untracked cascade hash {}", to_hex(request.cascade_hash)), out);
     if (config.ban_private && is_private_ipv4(request.requester.ip))
@@ -224,16 +244,17 @@ class TrackerSession : public serve::Session {
     return {};
   }
 
-  std::optional<std::uint32_t> source_ip() const {
+  // The connection's source address without its port: "127.0.0.1", "::1".
+  std::string_view peer_host() const {
     std::string_view peer = context_.peer;
     if (peer.starts_with('[')) {
       peer.remove_prefix(1);
-      peer = peer.substr(0, peer.find(']'));
-    } else {
-      peer = peer.substr(0, peer.rfind(':'));
+      return peer.substr(0, peer.find(']'));
     }
-    return parse_ipv4(peer);
+    return peer.substr(0, peer.rfind(':'));
   }
+
+  std::optional<std::uint32_t> source_ip() const { return parse_ipv4(peer_host()); }
 
   const TrackerService& service_;
   serve::SessionContext context_;
@@ -244,7 +265,9 @@ class TrackerSession : public serve::Session {
 }  // namespace
 
 TrackerService::TrackerService(TrackerConfig config, std::shared_ptr<TrackerRegistry> registry)
-    : config_(std::move(config)), registry_(std::move(registry)) {}
+    : config_(std::move(config)),
+      registry_(std::move(registry)),
+      rate_(std::make_unique<RequestRate>(config_.max_rate)) {}
 
 std::unique_ptr<serve::Session> TrackerService::new_session(const serve::SessionContext& context) const {
   return std::make_unique<TrackerSession>(*this, context);

@@ -15,6 +15,7 @@
 #include "cascade/protocol.hpp"
 #include "net/result.hpp"
 #include "serve/session.hpp"
+#include "serve/source_rate.hpp"
 
 namespace sockit::cascade {
 
@@ -42,6 +43,21 @@ struct TrackerConfig {
   std::size_t max_entries = 20;
   TrackerTrust trust = TrackerTrust::source;
   RegistryCaps caps;
+  double max_rate = 20;  ///< requests a second from one source (an IPv6 /64), bursts of a second's; 0: no limit
+};
+
+/// The request rate allowed to each source (serve::SourceRateLimiter: a fixed table, so a flood
+/// of sources cannot grow it); a source that runs dry is muted for a second. Thread-safe.
+class RequestRate {
+ public:
+  explicit RequestRate(double per_second);
+  /// True when `peer` (a session's peer text, "ADDR:PORT") may make one more request now. Text
+  /// that is no address (a test's) is not limited.
+  bool allow(std::string_view peer);
+
+ private:
+  std::mutex mutex_;
+  std::optional<serve::SourceRateLimiter> limiter_;  // none: no limit
 };
 
 /// Parses the course tracker's JSON configuration; `name` (its path) is for messages. Errors
@@ -100,10 +116,12 @@ class TrackerService : public serve::Service {
 
   const TrackerConfig& config() const noexcept { return config_; }
   TrackerRegistry& registry() const noexcept { return *registry_; }
+  RequestRate& rate() const noexcept { return *rate_; }
 
  private:
   TrackerConfig config_;
   std::shared_ptr<TrackerRegistry> registry_;
+  std::unique_ptr<RequestRate> rate_;
 };
 
 }  // namespace sockit::cascade

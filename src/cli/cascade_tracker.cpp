@@ -24,6 +24,7 @@ struct TrackerOptions {
   bool ban_private = false;
   std::string trust = "source";
   cascade::RegistryCaps caps;
+  double max_rate = 20;
   std::string config;
   double idle_timeout = 10;
   double request_timeout = 5;
@@ -72,6 +73,7 @@ int run_tracker(const TrackerOptions& o) {
   config.ban_private = config.ban_private || o.ban_private;
   config.trust = o.trust == "message" ? cascade::TrackerTrust::message : cascade::TrackerTrust::source;
   config.caps = o.caps;
+  config.max_rate = o.max_rate;
   config.allow_any = o.allow_any;
   if (!config.allow_any && config.allowed.empty())
     return usage("nothing to track: give --allow HASH, --allow-dir DIR, --allow-any or a config with allowedhashes");
@@ -123,6 +125,10 @@ Command add_tracker(CLI::App& parent) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))->capture_default_str();
   cmd->add_option("--max-peers-per-ip", o->caps.peers_per_ip, "peers of one IPv4 address per swarm")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65535}))->capture_default_str();
+  cmd->add_option("--max-rate", o->max_rate,
+                  "requests a second from one address (an IPv6 /64), in bursts of a second's worth; a source "
+                  "over it is refused for a second (0: no limit)")
+      ->check(CLI::Range(0.0, 1e6))->capture_default_str();
   cmd->add_option("--config", o->config, "the course tracker's JSON config (port, allowedhashes, good-ips, ban-private)");
   cmd->add_option("--idle-timeout", o->idle_timeout, "close a client silent for this long (seconds)")->capture_default_str();
   cmd->add_option("--request-timeout", o->request_timeout,

@@ -5,6 +5,7 @@ from; `--trust message` is the course tracker's behaviour."""
 
 import socket
 import struct
+import time
 import unittest
 
 from cascade_support import tracker
@@ -55,7 +56,7 @@ class TrackerTrust(unittest.TestCase):
 
 class TrackerCaps(unittest.TestCase):
     def test_a_subscribe_flood_from_one_host_evicts_no_one(self):
-        with tracker("--max-peers-per-ip", "4", "--max-peers", "50") as t:
+        with tracker("--max-peers-per-ip", "4", "--max-peers", "50", "--max-rate", "0") as t:
             self.assertEqual(ask(t.address(), 2, "127.0.0.1", 7000, source="127.0.0.1")[0], 0)
             refused = 0
             for port in range(1, 201):
@@ -67,6 +68,16 @@ class TrackerCaps(unittest.TestCase):
             peers = listed(body)
             self.assertIn(("127.0.0.1", 7000), peers)
             self.assertEqual(len(peers), 5)
+
+    def test_a_source_over_the_rate_is_refused_for_a_second_and_others_are_served(self):
+        with tracker("--max-rate", "10") as t:
+            statuses = [ask(t.address(), 1, "127.0.0.2", 1, source="127.0.0.2") for _ in range(40)]
+            refused = [body for status, body in statuses if status == 1]
+            self.assertGreaterEqual(len(refused), 40 - 10 - 5)
+            self.assertEqual(refused[-1], b"too many requests from 127.0.0.2: at most 10 a second (--max-rate)")
+            self.assertEqual(ask(t.address(), 1, "127.0.0.3", 1, source="127.0.0.3"), (0, b""))
+            time.sleep(2.1)  # muted for a second, then a second's tokens back
+            self.assertEqual(ask(t.address(), 1, "127.0.0.2", 1, source="127.0.0.2"), (0, b""))
 
     def test_a_full_swarm_and_a_full_tracker_say_so(self):
         with tracker("--max-peers", "2", "--max-swarms", "1") as t:

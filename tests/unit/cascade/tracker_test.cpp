@@ -32,7 +32,10 @@ struct Answer {
 
 class TrackerTest : public ::testing::Test {
  protected:
-  TrackerTest() { config_.allowed = {kTracked}; }
+  TrackerTest() {
+    config_.allowed = {kTracked};
+    config_.max_rate = 0;  // the tests ask faster than any client should; RequestRate has its own
+  }
 
   std::unique_ptr<TrackerService> service() {
     return std::make_unique<TrackerService>(config_, registry_);
@@ -380,6 +383,34 @@ TEST_F(TrackerTest, SwarmsAreCappedAndStaleOnesMakeRoom) {
   now_ += std::chrono::minutes(31);
   EXPECT_EQ(exchange(request(TrackerCommand::subscribe, {kLocal, 1}, third)).status, 0);
   EXPECT_EQ(registry_->swarms(), 1u);
+}
+
+TEST_F(TrackerTest, ASourceOverTheRateIsRefusedAndOthersAreNot) {
+  config_.max_rate = 5;  // bursts of 5
+  auto s = service();    // one service: one rate table
+  auto ask = [&](std::string peer) {
+    serve::SessionContext context;
+    context.peer = std::move(peer);
+    auto session = s->new_session(context);
+    serve::Output out;
+    offer(*session, request(TrackerCommand::list, {kLocal, 1}), out);
+    return std::pair(std::to_integer<int>(out.bytes()[0]), text_of(out.bytes().subspan(5)));
+  };
+  int refused = 0;
+  std::string message;
+  for (int i = 0; i < 50; ++i) {
+    auto [status, text] = ask("127.0.0.1:40000");
+    if (status != 0) {
+      ++refused;
+      message = text;
+    }
+  }
+  EXPECT_GE(refused, 50 - 5 - 1);  // the burst, and what trickles back while the loop runs
+  EXPECT_EQ(message, "too many requests from 127.0.0.1: at most 5 a second (--max-rate)");
+  EXPECT_EQ(ask("127.0.0.2:40000").first, 0);
+  EXPECT_EQ(ask("[2001:db8::1]:40000").first, 0);
+  for (int i = 0; i < 5; ++i) ask("[2001:db8::2]:40000");  // the same /64 as ::1
+  EXPECT_EQ(ask("[2001:db8::1]:40000").first, 1);
 }
 
 }  // namespace
