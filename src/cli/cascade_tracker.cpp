@@ -101,15 +101,18 @@ int run_tracker(const TrackerOptions& o) {
 Command add_tracker(CLI::App& parent) {
   auto o = std::make_shared<TrackerOptions>();
   auto* cmd = parent.add_subcommand("tracker", "Run a Cascade tracker (the course tracker's protocol and config)");
-  cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (port 0 picks one)");
+  cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (port 0 picks one)")->check(checks::listen_address());
   cmd->add_option("--allow", o->allow, "a cascade hash (hex) to track; repeatable");
-  cmd->add_option("--allow-dir", o->allow_dir, "track every *.cascade file in DIR");
+  cmd->add_option("--allow-dir", o->allow_dir, "track every *.cascade file in DIR")->check(checks::non_empty());
   cmd->add_flag("--allow-any", o->allow_any, "track any hash (the course tracker never does)");
   cmd->add_option("--good-ip", o->good_ips, "an IPv4 address whose peers are flagged good; repeatable");
   cmd->add_flag("--ban-private", o->ban_private, "refuse private listening addresses");
-  cmd->add_option("--config", o->config, "the course tracker's JSON config (port, allowedhashes, good-ips, ban-private)");
-  cmd->add_option("--idle-timeout", o->idle_timeout, "close a client silent for this long (seconds)")->capture_default_str();
-  cmd->add_option("--max-conns", o->max_conns, "clients served at once")->capture_default_str();
+  cmd->add_option("--config", o->config, "the course tracker's JSON config (port, allowedhashes, good-ips, ban-private)")
+      ->check(checks::non_empty());
+  cmd->add_option("--idle-timeout", o->idle_timeout, "close a client silent for this long (seconds)")->capture_default_str()
+      ->transform(checks::positive_seconds());
+  cmd->add_option("--max-conns", o->max_conns, "clients served at once")->capture_default_str()
+      ->transform(checks::whole<std::size_t>(1, 10'000'000));
   cmd->add_flag("--quiet", o->quiet, "log only startup, errors and shutdown");
   cmd->add_flag("--json-log", o->json_log, "log JSON lines");
   cmd->footer("Example:\n  sockit cascade tracker --listen 127.0.0.1:8000 --allow-dir shared/");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/stop_on_signals.hpp"
 #include "net/address.hpp"
 #include "serve/log.hpp"
@@ -168,24 +169,26 @@ Command add_serve(CLI::App& app) {
   cmd->add_option("services", o->services, "SERVICE[:PORT] ... (default: every service on its default port); "
                                             "port 0 picks a free port");
   cmd->add_option("--model", o->model, "server design for TCP: iterative fork thread pool select poll epoll uring "
-                                       "(default epoll)");
-  cmd->add_option("--listen", o->listen, "address every service binds (default: all interfaces, IPv6 dual-stack)");
+                                       "(default epoll)")
+      ->check(checks::non_empty());
+  cmd->add_option("--listen", o->listen, "address every service binds (default: all interfaces, IPv6 dual-stack)")
+      ->check(checks::non_empty());
   auto* udp = cmd->add_flag("--udp", o->udp_only, "UDP only");
   auto* tcp = cmd->add_flag("--tcp", o->tcp_only, "TCP only");
   udp->excludes(tcp);
   cmd->add_option("--threads", o->threads, "threads of the model (pool workers, reactors); UDP sockets per service")
-      ->check(CLI::Range(1u, 1024u));
+      ->transform(checks::whole(1u, 1024u));
   cmd->add_flag("--no-offload", o->no_offload,
                 "event models run CPU-bound requests (fib --algorithm recursive) on their loop instead of on "
                 "worker threads: every other client waits (to measure what offload buys)");
   cmd->add_option("--max-conns", o->max_conns, "connections served at once; more are accepted and closed")
-      ->capture_default_str();
+      ->capture_default_str()->transform(checks::whole<std::size_t>(1, 10'000'000));
   cmd->add_option("--idle-timeout", o->idle_timeout, "seconds a client may stay silent (0: forever)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(checks::seconds_or_zero())->capture_default_str();
   cmd->add_option("--max-line", o->max_line, "longest request line of text protocols, in bytes")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))->capture_default_str();
+      ->transform(checks::whole(std::size_t{1}, std::size_t{1} << 30))->capture_default_str();
   cmd->add_option("--grace", o->grace, "seconds in-flight work may take after SIGINT/SIGTERM")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(checks::seconds_or_zero())->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "no per-connection log lines");
   cmd->add_flag("--json-log", o->json_log, "log JSON lines");
   cmd->add_flag("--system-ports", o->system_ports, "default ports 7, 9, 13, 19, 37 instead of 10007 ...");
