@@ -8,6 +8,7 @@
 #include "cli/command.hpp"
 #include "cli/option_checks.hpp"
 #include "net/address.hpp"
+#include "net/text.hpp"
 #include "tools/bench_driver.hpp"
 #include "tools/bench_report.hpp"
 #include "tools/bench_workload.hpp"
@@ -69,8 +70,9 @@ void check_descriptors(unsigned conns, unsigned threads) {
   const auto limit = tools::raise_descriptor_limit();
   if (conns + threads + kSpare > limit)
     throw UsageError(fmt::format("--conns {}: each connection needs a file descriptor and this process may open {} "
-                                 "(ulimit -n); use at most {} connections or raise the limit",
-                                 conns, limit, limit > threads + kSpare ? limit - threads - kSpare : 0));
+                                 "(ulimit -n); use at most {} or raise the limit",
+                                 conns, limit, net::counted(limit > threads + kSpare ? limit - threads - kSpare : 0,
+                                                            "connection")));
 }
 
 // Exit 1 when the numbers mean nothing: no request succeeded, or the server answered wrongly.
@@ -78,12 +80,12 @@ int verdict(const tools::BenchResult& result) {
   const auto& c = result.counters;
   const auto wrong = c.errors[static_cast<std::size_t>(tools::ErrorKind::wrong_reply)];
   if (c.requests == 0) {
-    fmt::print(stderr, "sockit bench: no request succeeded ({} errors)\n", c.error_total());
+    fmt::print(stderr, "sockit bench: no request succeeded ({})\n", net::counted(c.error_total(), "error"));
     return 1;
   }
   if (wrong > 0) {
-    fmt::print(stderr, "sockit bench: {} wrong repl{}: the server does not answer as the workload expects\n", wrong,
-               wrong == 1 ? "y" : "ies");
+    fmt::print(stderr, "sockit bench: {}: the server does not answer as the workload expects\n",
+               net::counted(wrong, "wrong reply", "wrong replies"));
     return 1;
   }
   return 0;

@@ -9,6 +9,7 @@
 #include "cli/client.hpp"
 #include "net/io.hpp"
 #include "net/socket.hpp"
+#include "net/text.hpp"
 
 namespace sockit::cli::client {
 namespace {
@@ -51,7 +52,8 @@ class UdpExchange {
       if (!n.error().timed_out()) pause(wait);
       wait *= 2;
       if (wait > give_up_)
-        throw std::runtime_error(fmt::format("no reply from {} after {} tries — is the server up?", peer_, tries));
+        throw std::runtime_error(
+            fmt::format("no reply from {} after {} — is the server up?", peer_, net::counted(tries, "try", "tries")));
     }
   }
   void tell(std::span<const std::byte> request) { send(request, give_up_); }

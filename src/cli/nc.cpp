@@ -17,6 +17,7 @@
 
 #include "cli/command.hpp"
 #include "cli/option_checks.hpp"
+#include "net/text.hpp"
 #include "tools/nc.hpp"
 #include "tools/nc_exec.hpp"
 #include "tools/scan.hpp"
@@ -155,7 +156,8 @@ int run(const NcArgs& a) {
   auto summary = tools::run_nc(o, notice).value();
   if (summary.output_closed) return 0;  // `nc ... | head` had what it wanted
   if (a.verbose && !a.zero)
-    fmt::print(stderr, "sockit nc: sent {} bytes, received {} bytes{}{}\n", summary.sent, summary.received,
+    fmt::print(stderr, "sockit nc: sent {}, received {}{}{}\n", net::counted(summary.sent, "byte"),
+               net::counted(summary.received, "byte"),
                summary.zero_copy ? " (zero-copy splice)" : "", summary.timed_out ? ", ended by idle timeout" : "");
   if (summary.timed_out && !a.udp) {
     fmt::print(stderr, "sockit nc: nothing moved for {} s: gave up\n", a.wait);
