@@ -6,10 +6,13 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/option_checks.hpp"
 #include "net/address.hpp"
+#include "net/text.hpp"
 #include "tools/bench_driver.hpp"
 #include "tools/bench_report.hpp"
 #include "tools/bench_workload.hpp"
+#include "tools/fd_limit.hpp"
 
 namespace sockit::cli {
 namespace {
@@ -44,9 +47,12 @@ std::string default_target(tools::Workload w) {
   }
 }
 
+// Usage errors are std::invalid_argument, as make_exchange's and decode_escapes' are: exit 2.
+using UsageError = std::invalid_argument;
+
 net::Address resolve_target(const std::string& text, bool udp) {
   if (text.starts_with("unix:")) return net::Address::parse(text).value();
-  const auto parts = net::split_host_port(text).value();
+  const auto parts = net::split_host_port(text).value();  // checked by the option's validator
   const auto found = net::resolve(parts.host, parts.port, {.family = AF_UNSPEC, .socktype = udp ? SOCK_DGRAM : SOCK_STREAM})
                          .value();
   if (found.empty()) throw std::runtime_error("no address for " + text);
@@ -57,21 +63,45 @@ std::chrono::milliseconds millis(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
 }
 
+// Each connection holds a descriptor (and each thread an epoll): a --conns the limit can't hold
+// would only fail as thousands of EMFILE errors.
+void check_descriptors(unsigned conns, unsigned threads) {
+  constexpr std::size_t kSpare = 32;  // stdio, epolls' neighbours, the server PID's /proc files
+  const auto limit = tools::raise_descriptor_limit();
+  if (conns + threads + kSpare > limit)
+    throw UsageError(fmt::format("--conns {}: each connection needs a file descriptor and this process may open {} "
+                                 "(ulimit -n); use at most {} or raise the limit",
+                                 conns, limit, net::counted(limit > threads + kSpare ? limit - threads - kSpare : 0,
+                                                            "connection")));
+}
+
+// Exit 1 when the numbers mean nothing: no request succeeded, or the server answered wrongly.
+int verdict(const tools::BenchResult& result) {
+  const auto& c = result.counters;
+  const auto wrong = c.errors[static_cast<std::size_t>(tools::ErrorKind::wrong_reply)];
+  if (c.requests == 0) {
+    fmt::print(stderr, "sockit bench: no request succeeded ({})\n", net::counted(c.error_total(), "error"));
+    return 1;
+  }
+  if (wrong > 0) {
+    fmt::print(stderr, "sockit bench: {}: the server does not answer as the workload expects\n",
+               net::counted(wrong, "wrong reply", "wrong replies"));
+    return 1;
+  }
+  return 0;
+}
+
 int run(const BenchOptions& o) {
   const auto workload = *tools::parse_workload(o.workload);
   tools::BenchConfig config;
-  try {
-    config.exchange = tools::make_exchange({.workload = workload,
-                                            .size = o.size,
-                                            .fib_n = o.n,
-                                            .send = tools::decode_escapes(o.send),
-                                            .expect = tools::decode_escapes(o.expect),
-                                            .expect_bytes = o.expect_bytes,
-                                            .udp = o.udp});
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "sockit bench: {}\n", e.what());
-    return 2;
-  }
+  check_descriptors(o.conns, std::min(o.threads, o.conns));
+  config.exchange = tools::make_exchange({.workload = workload,
+                                          .size = o.size,
+                                          .fib_n = o.n,
+                                          .send = tools::decode_escapes(o.send),
+                                          .expect = tools::decode_escapes(o.expect),
+                                          .expect_bytes = o.expect_bytes,
+                                          .udp = o.udp});
   const std::string target = o.target.empty() ? default_target(workload) : o.target;
   config.target = resolve_target(target, o.udp);
   config.conns = o.conns;
@@ -88,7 +118,8 @@ int run(const BenchOptions& o) {
     fmt::print("{}\n", tools::to_json(config, result, o.workload, target).dump(2));
   else
     fmt::print("{}", tools::format_table(config, result, o.workload, target));
-  return 0;
+  std::fflush(stdout);
+  return verdict(result);
 }
 
 }  // namespace
@@ -100,35 +131,51 @@ Command add_bench(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"echo", "fib", "time", "daytime", "connect", "stream", "raw"}));
   cmd->add_option("target", o->target,
-                  "HOST:PORT, [V6]:PORT or unix:/path (default: 127.0.0.1 and the service's default port)");
-  cmd->add_option("--size", o->size, "echo/connect/stream message bytes (default 64; stream 1 MiB)")->check(CLI::PositiveNumber);
-  cmd->add_option("--n", o->n, "fib: the argument n (default 27)")->check(CLI::Range(0u, 10000u));
+                  "HOST:PORT, [V6]:PORT or unix:/path (default: 127.0.0.1 and the service's default port)")
+      ->check(checks::host_port(true));
+  constexpr std::size_t kGiB = std::size_t{1} << 30;
+  cmd->add_option("--size", o->size, "echo/connect/stream message bytes (default 64; stream 1 MiB)")
+      ->transform(checks::whole<std::size_t>(1, kGiB));
+  cmd->add_option("--n", o->n, "fib: the argument n (default 27)")->transform(checks::whole(0u, 10000u));
   cmd->add_option("--send", o->send, "raw: the request, with escapes \\r \\n \\t \\0 \\\\ \\xHH");
   cmd->add_option("--expect", o->expect, "raw: the exact reply (escapes as --send)");
-  cmd->add_option("--expect-bytes", o->expect_bytes, "raw: the reply's length, when its content may vary");
-  cmd->add_option("-c,--conns", o->conns, "connections (default 10)")->check(CLI::Range(1u, 100000u));
-  cmd->add_option("-t,--threads", o->threads, "load threads, one epoll loop each (default 1)")->check(CLI::Range(1u, 256u));
-  cmd->add_option("-d,--duration", o->duration, "measured seconds (default 5)")->check(CLI::Range(0.01, 86400.0));
-  cmd->add_option("--warmup", o->warmup, "seconds of load before measuring (default 1)")->check(CLI::Range(0.0, 3600.0));
-  cmd->add_option("--pipeline", o->pipeline, "requests in flight per connection (default 1)")->check(CLI::Range(1u, 10000u));
+  cmd->add_option("--expect-bytes", o->expect_bytes, "raw: the reply's length, when its content may vary")
+      ->transform(checks::whole<std::size_t>(1, kGiB));
+  cmd->add_option("-c,--conns", o->conns, "connections (default 10)")->transform(checks::whole(1u, 100000u));
+  cmd->add_option("-t,--threads", o->threads, "load threads, one epoll loop each (default 1)")
+      ->transform(checks::whole(1u, 256u));
+  cmd->add_option("-d,--duration", o->duration, "measured seconds (default 5)")->transform(checks::between(0.01, 86400));
+  cmd->add_option("--warmup", o->warmup, "seconds of load before measuring (default 1)")
+      ->transform(checks::between(0, 3600));
+  cmd->add_option("--pipeline", o->pipeline, "requests in flight per connection (default 1)")
+      ->transform(checks::whole(1u, 10000u));
   cmd->add_option("--rate", o->rate,
                   "open loop: requests/s over all connections on a fixed schedule; latency counts from "
                   "each request's intended send time (default: closed loop)")
-      ->check(CLI::PositiveNumber);
+      ->transform(checks::positive(1e9));
   cmd->add_option("--timeout", o->timeout, "seconds before a connect or a reply counts as timed out (default 5)")
-      ->check(CLI::Range(0.001, 3600.0));
+      ->transform(checks::between(0.001, 3600));
   cmd->add_flag("--udp", o->udp, "UDP: one datagram per request (echo, time, daytime, raw)");
   cmd->add_option("--server-pid", o->server_pid,
                   "also report this process's CPU time per request (utime+stime from /proc/PID/stat, with its children)")
-      ->check(CLI::PositiveNumber);
+      ->transform(checks::whole(1));
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->footer(
+      "Exit status: 0 when requests succeeded and every reply was right; 1 when none succeeded, a reply\n"
+      "was wrong, or the run itself failed; 2 for a usage error. The report is printed in every case.\n\n"
       "Examples:\n"
       "  sockit bench echo 127.0.0.1:10007 --conns 100 --duration 10\n"
       "  sockit bench fib 127.0.0.1:9000 --n 27 --conns 10 --rate 500\n"
       "  sockit bench raw 127.0.0.1:6379 --send 'PING\\r\\n' --expect '+PONG\\r\\n' --pipeline 16\n"
       "  sockit bench echo --server-pid $(pidof sockit) --json");
-  return {cmd, [o] { return run(*o); }};
+  return {cmd, [o] {
+            try {
+              return run(*o);
+            } catch (const std::invalid_argument& e) {
+              fmt::print(stderr, "sockit bench: {}\n", e.what());
+              return 2;
+            }
+          }};
 }
 
 }  // namespace sockit::cli

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cli/command.hpp"
+#include "cli/option_checks.hpp"
 #include "serve/stop_signal.hpp"
 
 namespace sockit::cli::cascade_commands {

@@ -62,10 +62,12 @@ int run_create(const CreateOptions& o) {
 Command add_create(CLI::App& parent) {
   auto o = std::make_shared<CreateOptions>();
   auto* cmd = parent.add_subcommand("create", "Write DATA.cascade (block hashes) and print its cascade hash");
-  cmd->add_option("data", o->data, "the data file to describe (a regular file)")->required();
+  cmd->add_option("data", o->data, "the data file to describe (a regular file)")->required()->check(checks::non_empty());
   cmd->add_option("--block-size", o->block_size, "block size: bytes, or with KiB/MiB")->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "the cascade file to write (default: DATA.cascade; never DATA itself)");
-  cmd->add_option("--threads", o->threads, "hashing threads (default: one per core)");
+  cmd->add_option("-o,--output", o->output, "the cascade file to write (default: DATA.cascade; never DATA itself)")
+      ->check(checks::non_empty());
+  cmd->add_option("--threads", o->threads, "hashing threads (default: one per core)")
+      ->transform(checks::whole(0u, 1024u));
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->footer("Example:\n  sockit cascade create movie.mp4 --block-size 1MiB");
   return {cmd, [o] { return run_create(*o); }};

@@ -93,8 +93,9 @@ int run_info(const InfoOptions& o) {
 Command add_info(CLI::App& parent) {
   auto o = std::make_shared<InfoOptions>();
   auto* cmd = parent.add_subcommand("info", "Show a cascade file's sizes and hashes, and which blocks a data file holds");
-  cmd->add_option("cascade", o->cascade_file, "the .cascade file")->required();
-  cmd->add_option("--data", o->data, "check this data file's blocks (exit 1 unless all are valid and it is no longer)");
+  cmd->add_option("cascade", o->cascade_file, "the .cascade file")->required()->check(checks::non_empty());
+  cmd->add_option("--data", o->data, "check this data file's blocks (exit 1 unless all are valid and it is no longer)")
+      ->check(checks::non_empty());
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->footer("Example:\n  sockit cascade info movie.mp4.cascade --data movie.mp4");
   return {cmd, [o] { return run_info(*o); }};

@@ -196,20 +196,27 @@ int run_peer(const PeerOptions& o) {
 Command add_peer(CLI::App& parent) {
   auto o = std::make_shared<PeerOptions>();
   auto* cmd = parent.add_subcommand("peer", "Download the files of cascade files from a swarm, and serve them");
-  cmd->add_option("cascade", o->cascade_files, "the .cascade files to fetch and share")->required();
-  cmd->add_option("--tracker", o->tracker, "the tracker's HOST:PORT")->required();
-  cmd->add_option("--listen", o->listen, "IPv4 IP:PORT to serve blocks on (port 0 picks one)")->required();
+  cmd->add_option("cascade", o->cascade_files, "the .cascade files to fetch and share")->required()
+      ->check(checks::non_empty());
+  cmd->add_option("--tracker", o->tracker, "the tracker's HOST:PORT")->required()->check(checks::host_port());
+  cmd->add_option("--listen", o->listen, "IPv4 IP:PORT to serve blocks on (port 0 picks one)")->required()
+      ->check(checks::listen_address());
   cmd->add_option("-o,--output", o->outputs,
                   "where each data file goes (default: the cascade path minus .cascade); a regular file, "
-                  "never a cascade file or another file's output");
+                  "never a cascade file or another file's output")
+      ->check(checks::non_empty());
   cmd->add_flag("--no-seed", o->no_seed, "exit once every file is complete instead of serving on");
-  cmd->add_option("--max-peers", o->max_peers, "connections per file")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--list-interval", o->list_interval, "seconds between peer lists while downloading")->capture_default_str();
-  cmd->add_option("--resubscribe-interval", o->resubscribe_interval, "seconds between re-subscriptions")->capture_default_str();
+  cmd->add_option("--max-peers", o->max_peers, "connections per file")->capture_default_str()
+      ->transform(checks::whole<std::size_t>(1, 1000));
+  cmd->add_option("--list-interval", o->list_interval, "seconds between peer lists while downloading")->capture_default_str()
+      ->transform(checks::positive_seconds());
+  cmd->add_option("--resubscribe-interval", o->resubscribe_interval, "seconds between re-subscriptions")->capture_default_str()
+      ->transform(checks::positive_seconds());
   cmd->add_option("--stall-timeout", o->stall_timeout, "drop a peer silent this long with requests pending (seconds)")
-      ->capture_default_str();
+      ->capture_default_str()->transform(checks::positive_seconds());
   cmd->add_option("--stats", o->stats,
-                  "write a JSON report (blocks per peer, drops) to this file at the end (opened at the start)");
+                  "write a JSON report (blocks per peer, drops) to this file at the end (opened at the start)")
+      ->check(checks::non_empty());
   cmd->add_flag("--verbose", o->verbose, "also log the block server's connections");
   cmd->footer(
       "Example:\n  sockit cascade peer movie.mp4.cascade --tracker 127.0.0.1:8000 --listen 127.0.0.1:0 -o movie.mp4");

@@ -109,9 +109,9 @@ int run_tracker(const TrackerOptions& o) {
 Command add_tracker(CLI::App& parent) {
   auto o = std::make_shared<TrackerOptions>();
   auto* cmd = parent.add_subcommand("tracker", "Run a Cascade tracker (the course tracker's protocol and config)");
-  cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (port 0 picks one)");
+  cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (port 0 picks one)")->check(checks::listen_address());
   cmd->add_option("--allow", o->allow, "a cascade hash (hex) to track; repeatable");
-  cmd->add_option("--allow-dir", o->allow_dir, "track every *.cascade file in DIR");
+  cmd->add_option("--allow-dir", o->allow_dir, "track every *.cascade file in DIR")->check(checks::non_empty());
   cmd->add_flag("--allow-any", o->allow_any, "track any hash (the course tracker never does)");
   cmd->add_option("--good-ip", o->good_ips, "an IPv4 address whose peers are flagged good; repeatable");
   cmd->add_flag("--ban-private", o->ban_private, "refuse private listening addresses");
@@ -120,21 +120,24 @@ Command add_tracker(CLI::App& parent) {
                   "(any, as the course tracker)")
       ->check(CLI::IsMember({"source", "message"}))->capture_default_str();
   cmd->add_option("--max-swarms", o->caps.swarms, "cascade hashes tracked at once; more are refused")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))->capture_default_str();
+      ->transform(checks::whole<std::size_t>(1, std::size_t{1} << 24))->capture_default_str();
   cmd->add_option("--max-peers", o->caps.peers, "peers registered per swarm; more are refused, none evicted")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))->capture_default_str();
+      ->transform(checks::whole<std::size_t>(1, std::size_t{1} << 24))->capture_default_str();
   cmd->add_option("--max-peers-per-ip", o->caps.peers_per_ip, "peers of one IPv4 address per swarm")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{65535}))->capture_default_str();
+      ->transform(checks::whole<std::size_t>(1, 65535))->capture_default_str();
   cmd->add_option("--max-rate", o->max_rate,
                   "requests a second from one address (an IPv6 /64), in bursts of a second's worth; a source "
                   "over it is refused for a second (0: no limit)")
-      ->check(CLI::Range(0.0, 1e6))->capture_default_str();
-  cmd->add_option("--config", o->config, "the course tracker's JSON config (port, allowedhashes, good-ips, ban-private)");
-  cmd->add_option("--idle-timeout", o->idle_timeout, "close a client silent for this long (seconds)")->capture_default_str();
+      ->transform(checks::between(0, 1e6))->capture_default_str();
+  cmd->add_option("--config", o->config, "the course tracker's JSON config (port, allowedhashes, good-ips, ban-private)")
+      ->check(checks::non_empty());
+  cmd->add_option("--idle-timeout", o->idle_timeout, "close a client silent for this long (seconds)")->capture_default_str()
+      ->transform(checks::positive_seconds());
   cmd->add_option("--request-timeout", o->request_timeout,
                   "seconds a request begun may take to arrive whole; then status 1 and close (0: no limit)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--max-conns", o->max_conns, "clients served at once")->capture_default_str();
+      ->transform(checks::seconds_or_zero())->capture_default_str();
+  cmd->add_option("--max-conns", o->max_conns, "clients served at once")->capture_default_str()
+      ->transform(checks::whole<std::size_t>(1, 10'000'000));
   cmd->add_flag("--quiet", o->quiet, "log only startup, errors and shutdown");
   cmd->add_flag("--json-log", o->json_log, "log JSON lines");
   cmd->footer("Example:\n  sockit cascade tracker --listen 127.0.0.1:8000 --allow-dir shared/");

@@ -1,10 +1,12 @@
 #include <fmt/core.h>
 
 #include <bit>
+#include <charconv>
 #include <cstring>
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/option_checks.hpp"
 #include "net/byte_order.hpp"
 
 namespace sockit::cli {
@@ -38,6 +40,20 @@ void show(T value) {
              2 * sizeof(T));
 }
 
+// --value: decimal (leading zeros too: "010" is ten, not octal eight) or 0x hex, 64 bits at
+// most; rewritten in decimal for CLI11, whose own reading would take 010 as octal.
+std::string check_value(std::string& text) {
+  if (!text.starts_with("0x") && !text.starts_with("0X")) return checks::check_whole(text, 0, ~std::uint64_t{0});
+  std::uint64_t value = 0;
+  const char* first = text.data() + 2;
+  const char* last = text.data() + text.size();
+  const auto [end, ec] = std::from_chars(first, last, value, 16);
+  if (ec == std::errc::result_out_of_range) return fmt::format("{} does not fit in 64 bits", text);
+  if (first == last || ec != std::errc{} || end != last) return fmt::format("'{}' is not a decimal or 0x hex number", text);
+  text = std::to_string(value);
+  return {};
+}
+
 int run(const EndianOptions& options) {
   if (options.bits < 64 && (options.value >> options.bits) != 0) {
     fmt::print(stderr, "sockit endian: {} does not fit in {} bits\n", options.value, options.bits);
@@ -60,8 +76,12 @@ Command add_endian(CLI::App& app) {
   auto options = std::make_shared<EndianOptions>();
   auto* cmd = app.add_subcommand("endian", "Show this machine's byte order and a value's bytes in host and network order");
   cmd->add_option("--value", options->value, "the value to show (decimal or 0x hex)")
+      ->capture_default_str()
+      ->transform(CLI::Validator(check_value, "DECIMAL or 0xHEX"));
+  cmd->add_option("--bits", options->bits, "width of the value")
+      ->transform(checks::whole(16, 64))
+      ->check(CLI::IsMember({16, 32, 64}))
       ->capture_default_str();
-  cmd->add_option("--bits", options->bits, "width of the value")->check(CLI::IsMember({16, 32, 64}))->capture_default_str();
   cmd->footer("Example:\n  sockit endian --value 0x01020304 --bits 32");
   return {cmd, [options] { return run(*options); }};
 }

@@ -2,13 +2,42 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "cli/command.hpp"
+#include "net/error.hpp"
 
 #ifndef SOCKIT_VERSION
 #define SOCKIT_VERSION "unknown"
 #endif
+
+namespace {
+
+// CLI11 says only "A subcommand is required" for `sockit bogus` (and `sockit cascade bogus`):
+// find the word where a subcommand was due and name it.
+std::optional<std::string> unknown_subcommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  std::string path = "sockit";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.starts_with("-")) return std::nullopt;  // an option: CLI11's message is the right one
+    auto found = level->get_subcommands([&word](const CLI::App* sub) { return sub->check_name(word); });
+    if (found.empty()) {
+      if (level->get_subcommands([](const CLI::App*) { return true; }).empty()) return std::nullopt;
+      std::string names;
+      for (const auto* sub : level->get_subcommands([](const CLI::App*) { return true; }))
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      return fmt::format("{}: unknown subcommand '{}' (one of: {})", path, word, names);
+    }
+    level = found.front();
+    path += " " + level->get_name();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"sockit: socket services, server designs and debugging tools"};
@@ -25,11 +54,21 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0)
+      if (auto unknown = unknown_subcommand(app, argc, argv)) {
+        fmt::print(stderr, "{}\nRun with --help for more information.\n", *unknown);
+        return 2;
+      }
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     for (const auto& command : commands)
       if (command.parser->parsed()) return command.run();
+  } catch (const sockit::net::Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "sockit: {}\n", e.what());
+    // Text that is no address (a malformed HOST:PORT, a port list) is the user's to fix.
+    return e.code() == sockit::net::Errc::bad_address ? 2 : 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "sockit: {}\n", e.what());

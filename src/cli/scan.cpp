@@ -1,14 +1,17 @@
 #include <fmt/core.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/option_checks.hpp"
 #include "net/address.hpp"
+#include "net/text.hpp"
+#include "tools/fd_limit.hpp"
 #include "tools/scan.hpp"
 
 namespace sockit::cli {
@@ -25,17 +28,10 @@ struct ScanArgs {
   int parallel = 1000;
 };
 
-// Each probe in flight holds a descriptor: lift the soft limit to the hard one, stay below it.
+// Each probe in flight holds a descriptor: stay below the limit.
 int usable_parallelism(int wanted) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    limit.rlim_cur = limit.rlim_max;
-    (void)::setrlimit(RLIMIT_NOFILE, &limit);
-    (void)::getrlimit(RLIMIT_NOFILE, &limit);
-    const auto room = static_cast<long long>(limit.rlim_cur) - 32;
-    if (room < wanted) return static_cast<int>(std::max(1LL, room));
-  }
-  return wanted;
+  const auto room = static_cast<long long>(tools::raise_descriptor_limit()) - 32;
+  return room < wanted ? static_cast<int>(std::max(1LL, room)) : wanted;
 }
 
 bool shown(const tools::PortResult& r, bool all) {
@@ -47,9 +43,7 @@ int run(const ScanArgs& a) {
   const std::string proto(tools::protocol_name(protocol));
   tools::ScanOptions options;
   if (!a.ports.empty()) {
-    auto ports = tools::parse_ports(a.ports);
-    if (!ports) return fmt::print(stderr, "sockit scan: {}\n", ports.error().what()), 2;
-    options.ports = *ports;
+    options.ports = tools::parse_ports(a.ports).value();  // checked by the option's validator
   } else {
     options.ports = tools::top_ports(a.top > 0 ? a.top : 1000, proto);
   }
@@ -59,7 +53,8 @@ int run(const ScanArgs& a) {
   options.parallel = usable_parallelism(a.parallel);
 
   const int family = a.ipv4 ? AF_INET : a.ipv6 ? AF_INET6 : AF_UNSPEC;
-  auto targets = net::resolve(a.host, "0", {.family = family, .socktype = a.udp ? SOCK_DGRAM : SOCK_STREAM, .flags = 0})
+  // No service: the ports are the scan's, and an error must not read "host:0".
+  auto targets = net::resolve(a.host, "", {.family = family, .socktype = a.udp ? SOCK_DGRAM : SOCK_STREAM, .flags = 0})
                      .value();
   const auto target = targets.front().address;
   const auto report = tools::scan(target, protocol, options).value();
@@ -69,8 +64,8 @@ int run(const ScanArgs& a) {
   std::map<std::uint16_t, std::string> names;
   for (const auto& r : report.ports)
     if (shown(r, a.all)) names[r.port] = tools::service_name(r.port, proto);
-  const auto summary = fmt::format("scanned {} {} ports of {} in {:.2f} s: {} open, {} closed, {} filtered{}",
-                                   report.ports.size(), proto, target.host(), report.elapsed.count(),
+  const auto summary = fmt::format("scanned {} of {} in {:.2f} s: {} open, {} closed, {} filtered{}",
+                                   net::counted(report.ports.size(), proto + " port"), target.host(), report.elapsed.count(),
                                    counts[tools::PortState::open], counts[tools::PortState::closed],
                                    counts[tools::PortState::filtered],
                                    a.udp ? fmt::format(", {} open|filtered", counts[tools::PortState::open_filtered]) : "");
@@ -80,7 +75,10 @@ int run(const ScanArgs& a) {
     for (const auto& r : report.ports)
       if (shown(r, a.all))
         ports.push_back({{"port", r.port}, {"protocol", proto}, {"state", tools::state_name(r.state)},
-                         {"service", names[r.port]}, {"reason", r.reason}, {"attempts", r.attempts}});
+                         // No name is null (the table says "unknown", as nmap's does).
+                         {"service", names[r.port].empty() ? nlohmann::json(nullptr) : nlohmann::json(names[r.port])},
+                         {"reason", r.reason},
+                         {"attempts", r.attempts}});
     nlohmann::json j = {{"target", target.host()},
                         {"host", a.host},
                         {"protocol", proto},
@@ -103,7 +101,8 @@ int run(const ScanArgs& a) {
                  names[r.port].empty() ? "unknown" : names[r.port], r.reason);
   if (!a.all) {
     const int hidden = counts[tools::PortState::closed] + counts[tools::PortState::filtered];
-    if (hidden > 0) fmt::print("Not shown: {} closed or filtered {} ports\n", hidden, proto);
+    if (hidden > 0)
+      fmt::print("Not shown: {}\n", net::counted(static_cast<std::size_t>(hidden), "closed or filtered " + proto + " port"));
   }
   fmt::print("{}\n", summary);
   return 0;
@@ -114,22 +113,30 @@ int run(const ScanArgs& a) {
 Command add_scan(CLI::App& app) {
   auto a = std::make_shared<ScanArgs>();
   auto* cmd = app.add_subcommand("scan", "Port scanner: TCP connect scan or UDP scan, many probes in flight (epoll)");
-  cmd->add_option("host", a->host, "host to scan (name or address)")->required();
-  auto* ports = cmd->add_option("-p,--ports", a->ports, "ports: 22 | 22,80,8000-8100 | 1-65535 | - (all)");
-  cmd->add_option("--top", a->top, "the N lowest-numbered ports /etc/services names (default: 1000)")
+  cmd->add_option("host", a->host, "host to scan (name or address)")->required()->check(checks::host());
+  auto* ports = cmd->add_option("-p,--ports", a->ports, "ports: 22 | 22,80,8000-8100 | 1-65535 | - (all)")
+                    ->check(CLI::Validator(
+                        [](std::string& text) {
+                          auto ports = tools::parse_ports(text);
+                          return ports ? std::string() : fmt::format("'{}': {}", text, ports.error().detail());
+                        },
+                        ""));
+  cmd->add_option("--top", a->top,
+                  "the N ports most often open by nmap's list (/usr/share/nmap/nmap-services), or without nmap "
+                  "the N lowest-numbered ports /etc/services names (default: 1000)")
       ->excludes(ports)
-      ->check(CLI::PositiveNumber);
+      ->transform(checks::whole<std::size_t>(1, 65535));
   cmd->add_flag("-u,--udp", a->udp, "UDP scan: reply = open, ICMP port unreachable = closed, silence = open|filtered");
   cmd->add_flag("-4", a->ipv4, "IPv4 address of HOST");
   cmd->add_flag("-6", a->ipv6, "IPv6 address of HOST");
   cmd->add_option("--timeout", a->timeout, "seconds to wait for each probe's answer")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->transform(checks::positive(3600))->capture_default_str();
   cmd->add_option("--retries", a->retries, "extra probes for a port that did not answer")
-      ->check(CLI::Range(0, 10))->capture_default_str();
+      ->transform(checks::whole(0, 10))->capture_default_str();
   cmd->add_option("--rate", a->rate, "at most this many new probes per second (0: no limit)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(checks::between(0, 1e9))->capture_default_str();
   cmd->add_option("--parallel", a->parallel, "probes in flight at once")
-      ->check(CLI::Range(1, 100000))->capture_default_str();
+      ->transform(checks::whole(1, 100000))->capture_default_str();
   cmd->add_flag("-a,--all", a->all, "list every port, not only open ones");
   cmd->add_flag("--json", a->json, "print JSON");
   cmd->footer(

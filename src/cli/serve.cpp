@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/stop_on_signals.hpp"
 #include "net/address.hpp"
 #include "serve/log.hpp"
@@ -86,15 +86,6 @@ std::optional<net::Address> parse_listen(const std::string& listen) {
     if (address && address->is_ip()) return *address;
   }
   throw UsageError(fmt::format("--listen {}: not a numeric IPv4 or IPv6 address", listen));
-}
-
-// --udp-rate: 0 or more (NaN fails every comparison, so it is caught here, not by CLI::Range).
-std::string rate_check(std::string& text) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(value >= 0 && value <= 1e9))
-    return "must be a number of replies a second from 0 (no limit) to 1e9";
-  return {};
 }
 
 int usage(const char* message) {
@@ -183,30 +174,32 @@ Command add_serve(CLI::App& app) {
   cmd->add_option("services", o->services, "SERVICE[:PORT] ... (default: every service on its default port); "
                                             "port 0 picks a free port");
   cmd->add_option("--model", o->model, "server design for TCP: iterative fork thread pool select poll epoll uring "
-                                       "(default epoll)");
+                                       "(default epoll)")
+      ->check(checks::non_empty());
   cmd->add_option("--listen", o->listen,
                   "address every service binds (default: loopback, 127.0.0.1 and ::1; every interface only with "
-                  "--listen 0.0.0.0, or --listen :: for IPv6 and IPv4)");
+                  "--listen 0.0.0.0, or --listen :: for IPv6 and IPv4)")
+      ->check(checks::non_empty());
   auto* udp = cmd->add_flag("--udp", o->udp_only, "UDP only");
   auto* tcp = cmd->add_flag("--tcp", o->tcp_only, "TCP only");
   udp->excludes(tcp);
   cmd->add_option("--threads", o->threads, "threads of the model (pool workers, reactors); UDP threads per service")
-      ->check(CLI::Range(1u, 1024u));
+      ->transform(checks::whole(1u, 1024u));
   cmd->add_flag("--no-offload", o->no_offload,
                 "event models run CPU-bound requests (fib --algorithm recursive) on their loop instead of on "
                 "worker threads: every other client waits (to measure what offload buys)");
   cmd->add_option("--max-conns", o->max_conns, "connections served at once; more are accepted and closed")
-      ->capture_default_str();
+      ->capture_default_str()->transform(checks::whole<std::size_t>(1, 10'000'000));
   cmd->add_option("--idle-timeout", o->idle_timeout, "seconds a client may stay silent (0: forever)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(checks::seconds_or_zero())->capture_default_str();
   cmd->add_option("--request-timeout", o->request_timeout,
                   "seconds a request begun (a line, fib; 2 bytes, incr) may take to arrive whole, however it "
                   "trickles in; then ERR and close (0: no limit)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(checks::seconds_or_zero())->capture_default_str();
   cmd->add_option("--max-line", o->max_line, "longest request line of text protocols, in bytes")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))->capture_default_str();
+      ->transform(checks::whole(std::size_t{1}, std::size_t{1} << 30))->capture_default_str();
   cmd->add_option("--grace", o->grace, "seconds in-flight work may take after SIGINT/SIGTERM")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->transform(checks::seconds_or_zero())->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "no per-connection log lines");
   cmd->add_flag("--json-log", o->json_log, "log JSON lines");
   cmd->add_flag("--system-ports", o->system_ports, "default ports 7, 9, 13, 19, 37 instead of 10007 ...");
@@ -219,7 +212,7 @@ Command add_serve(CLI::App& app) {
   cmd->add_option("--udp-rate", o->udp_rate,
                   "UDP replies a second to one source address (an IPv6 /64), in bursts of a quarter of that; "
                   "a source that asks faster is muted for 1 s; 0: no limit (for benchmarks)")
-      ->check(CLI::Validator(rate_check, "RATE"))->capture_default_str();
+      ->transform(checks::between(0, 1e9))->capture_default_str();
   cmd->footer(
       "Examples:\n"
       "  sockit serve                               every service, TCP and UDP, default ports, on loopback\n"

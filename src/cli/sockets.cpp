@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "cli/option_checks.hpp"
 #include "tools/sockets.hpp"
 
 namespace sockit::cli {
@@ -137,6 +139,11 @@ int run(const SocketsArgs& a) {
     filter.state = tools::parse_socket_state(a.state);
     if (!filter.state) return fmt::print(stderr, "sockit sockets: unknown state '{}'\n", a.state), 2;
   }
+  // An empty table would say the process holds no sockets; it does not exist at all.
+  if (a.pid != 0 && !std::filesystem::exists(fmt::format("/proc/{}", a.pid))) {
+    fmt::print(stderr, "sockit sockets: no process with pid {}\n", a.pid);
+    return 1;
+  }
   for (int round = 1;; ++round) {
     auto entries = (a.proc ? tools::list_sockets_proc(query) : tools::list_sockets(query)).value();
     if (a.processes || a.pid != 0) tools::attach_owners(entries);
@@ -168,11 +175,15 @@ Command add_sockets(CLI::App& app) {
   cmd->add_flag("-n,--numeric", a->numeric, "port numbers, not service names");
   cmd->add_flag("-p,--processes", a->processes, "owning processes (pid, name, fd) from /proc/*/fd");
   cmd->add_flag("-i,--info", a->info, "TCP internals: rtt/rttvar (ms), cwnd, mss, retransmits");
-  cmd->add_option("--state", a->state, "only this state: established, listen, time-wait, syn-sent, close-wait, ...");
-  cmd->add_option("--port", a->port, "only sockets with this local or remote port")->check(CLI::Range(1, 65535));
-  cmd->add_option("--pid", a->pid, "only sockets this process holds")->check(CLI::PositiveNumber);
-  cmd->add_option("--watch", a->watch, "refresh every SEC seconds until interrupted")->check(CLI::PositiveNumber);
-  cmd->add_option("--count", a->count, "with --watch: stop after N refreshes")->check(CLI::PositiveNumber);
+  cmd->add_option("--state", a->state, "only this state: established, listen, time-wait, syn-sent, close-wait, ...")
+      ->check(checks::non_empty());
+  cmd->add_option("--port", a->port, "only sockets with this local or remote port")->transform(checks::port());
+  cmd->add_option("--pid", a->pid, "only sockets this process holds")->transform(checks::whole(1));
+  auto* watch = cmd->add_option("--watch", a->watch, "refresh every SEC seconds until interrupted")
+                    ->transform(checks::positive(86400));
+  cmd->add_option("--count", a->count, "with --watch: stop after N refreshes")
+      ->transform(checks::whole(1))
+      ->needs(watch);
   cmd->add_flag("--proc", a->proc, "read /proc/net instead of netlink sock_diag");
   cmd->add_flag("--json", a->json, "print JSON (with --watch: one array per line)");
   cmd->footer(

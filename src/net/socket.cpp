@@ -1,10 +1,12 @@
 #include "net/socket.hpp"
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "net/options.hpp"
 
@@ -148,15 +150,15 @@ Result<Socket> connect_to(const Address& address, std::chrono::milliseconds time
   return socket;
 }
 
-Result<Socket> connect_to(std::string_view host, std::string_view service,
-                          std::chrono::milliseconds timeout, int type, int family) {
+Result<Socket> connect_to(std::string_view host, std::string_view service, const ConnectOptions& options) {
+  const auto deadline = options.timeout.count() > 0 ? Deadline::after(options.timeout) : Deadline::never();
   if (host.starts_with("unix:")) {
     auto address = Address::unix_path(host.substr(5));
     if (!address) return address.error();
-    return connect_to(*address, timeout, type);
+    return connect_to(*address, options.timeout, options.type);
   }
-  auto deadline = timeout.count() > 0 ? Deadline::after(timeout) : Deadline::never();
-  auto candidates = resolve(host, service, {.family = family, .socktype = type, .flags = 0});
+  auto candidates = resolve(host, service, {.family = options.family, .socktype = options.type,
+                                            .flags = options.numeric ? AI_NUMERICHOST | AI_NUMERICSERV : 0});
   if (!candidates) return candidates.error();
   std::optional<Error> last;
   for (const auto& candidate : *candidates) {
@@ -165,6 +167,14 @@ Result<Socket> connect_to(std::string_view host, std::string_view service,
       last = socket.error();
       continue;
     }
+    if (options.local_port != 0) {
+      // The port may still be in TIME_WAIT from the last run (nc -p does the same).
+      (void)set_reuse_address(socket->fd(), true);
+      if (auto r = socket->bind(Address::any(candidate.family, options.local_port)); !r) {
+        last = r.error();
+        continue;
+      }
+    }
     if (auto r = socket->connect(candidate.address, deadline); r) return socket;
     else last = r.error();
     if (deadline.expired()) break;
@@ -172,6 +182,11 @@ Result<Socket> connect_to(std::string_view host, std::string_view service,
   if (last) return *last;
   return Error("connect", Errc::bad_address, std::string(host) + ":" + std::string(service),
                "no address to try");
+}
+
+Result<Socket> connect_to(std::string_view host, std::string_view service, std::chrono::milliseconds timeout,
+                          int type, int family) {
+  return connect_to(host, service, ConnectOptions{.timeout = timeout, .type = type, .family = family});
 }
 
 Result<std::pair<Socket, Socket>> socket_pair(int type) {

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string_view>
 #include <utility>
 
@@ -85,8 +86,17 @@ Result<Connecting> start_connect(const Address& to, int type = SOCK_STREAM);
 Result<Socket> connect_to(const Address& address, std::chrono::milliseconds timeout = {},
                           int type = SOCK_STREAM);
 
-/// Resolves `host`/`service` and tries every address in turn, each within what is left of
-/// `timeout`, until one connects; the error is the last address's. Unix: host "unix:/path".
+struct ConnectOptions {
+  std::chrono::milliseconds timeout{};  ///< for every address together; zero or negative: none
+  int type = SOCK_STREAM;
+  int family = AF_UNSPEC;
+  bool numeric = false;          ///< host and service are numbers: no DNS, no /etc/services
+  std::uint16_t local_port = 0;  ///< bind to this port first (SO_REUSEADDR), as nc -p; 0: any
+};
+
+/// Resolves `host`/`service` and tries every address in turn, each within what is left of the
+/// timeout, until one connects; the error is the last address's. Unix: host "unix:/path".
+Result<Socket> connect_to(std::string_view host, std::string_view service, const ConnectOptions& options);
 Result<Socket> connect_to(std::string_view host, std::string_view service,
                           std::chrono::milliseconds timeout = {}, int type = SOCK_STREAM,
                           int family = AF_UNSPEC);

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "net/text.hpp"
+
 namespace sockit::serve {
 
 std::string connected_line(std::string_view peer) { return fmt::format("connected {}", peer); }
@@ -13,7 +15,7 @@ std::string closed_line(std::string_view peer, std::size_t requests, std::string
 }
 
 std::string refused_line(std::string_view peer, std::size_t max_conns) {
-  return fmt::format("refused {}: {} connections already (--max-conns)", peer, max_conns);
+  return fmt::format("refused {}: {} already (--max-conns)", peer, net::counted(max_conns, "connection"));
 }
 
 std::string duration_text(long long milliseconds) {

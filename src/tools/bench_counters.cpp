@@ -12,6 +12,7 @@ std::string_view error_kind_name(ErrorKind kind) noexcept {
     case ErrorKind::timeout: return "timeout";
     case ErrorKind::wrong_reply: return "wrong_reply";
     case ErrorKind::closed: return "closed";
+    case ErrorKind::no_descriptors: return "no_descriptors";
     case ErrorKind::other: return "other";
   }
   return "other";
@@ -23,6 +24,8 @@ ErrorKind classify_errno(int err) noexcept {
     case ECONNRESET:
     case EPIPE: return ErrorKind::reset;
     case ETIMEDOUT: return ErrorKind::timeout;
+    case EMFILE:
+    case ENFILE: return ErrorKind::no_descriptors;
     default: return ErrorKind::other;
   }
 }

@@ -11,12 +11,14 @@ namespace sockit::tools {
 
 /// Why a request failed. Each failure closes its connection (a stream cannot be resynchronised)
 /// and counts once.
-enum class ErrorKind { refused, reset, timeout, wrong_reply, closed, other };
-inline constexpr std::size_t kErrorKinds = 6;
+enum class ErrorKind { refused, reset, timeout, wrong_reply, closed, no_descriptors, other };
+inline constexpr std::size_t kErrorKinds = 7;
 
-/// "refused", "reset", "timeout", "wrong_reply", "closed" (the peer closed mid-request), "other".
+/// "refused", "reset", "timeout", "wrong_reply", "closed" (the peer closed mid-request),
+/// "no_descriptors" (EMFILE/ENFILE: this process is out of file descriptors), "other".
 std::string_view error_kind_name(ErrorKind kind) noexcept;
-/// ECONNREFUSED -> refused, ECONNRESET/EPIPE -> reset, ETIMEDOUT -> timeout, else other.
+/// ECONNREFUSED -> refused, ECONNRESET/EPIPE -> reset, ETIMEDOUT -> timeout, EMFILE/ENFILE ->
+/// no_descriptors, else other.
 ErrorKind classify_errno(int err) noexcept;
 
 /// What one thread measured inside the window; merged across threads at the end.

@@ -1,6 +1,7 @@
 #include "tools/bench_report.hpp"
 
 #include <fmt/core.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <utility>
@@ -35,6 +36,11 @@ std::string mode_text(const BenchConfig& config) {
 
 }  // namespace
 
+std::string_view transport_name(const BenchConfig& config) {
+  if (config.target.family() == AF_UNIX) return "unix";
+  return config.exchange.udp ? "udp" : "tcp";
+}
+
 BenchFigures figures_of(const BenchResult& result) {
   BenchFigures f;
   f.seconds = seconds_of(result.window);
@@ -58,7 +64,7 @@ std::string format_table(const BenchConfig& config, const BenchResult& result, c
   const auto& c = result.counters;
   std::string out;
   out += fmt::format("{} against {} ({}): {} connection{}, {} thread{}, pipeline {}, {}\n", name, target,
-                     config.exchange.udp ? "udp" : "tcp", config.conns, config.conns == 1 ? "" : "s", config.threads,
+                     transport_name(config), config.conns, config.conns == 1 ? "" : "s", config.threads,
                      config.threads == 1 ? "" : "s", config.pipeline, mode_text(config));
   out += fmt::format("  {:<14} {} in {:.2f} s\n", "requests", c.requests, f.seconds);
   out += fmt::format("  {:<14} {}/s\n", "throughput", si(f.requests_per_s));
@@ -94,7 +100,7 @@ nlohmann::json to_json(const BenchConfig& config, const BenchResult& result, con
   nlohmann::json report = {
       {"workload", name},
       {"target", target},
-      {"transport", config.exchange.udp ? "udp" : "tcp"},
+      {"transport", transport_name(config)},
       {"conns", config.conns},
       {"threads", config.threads},
       {"pipeline", config.pipeline},

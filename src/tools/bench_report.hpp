@@ -18,6 +18,9 @@ struct BenchFigures {
 };
 BenchFigures figures_of(const BenchResult& result);
 
+/// "tcp", "udp", or "unix" for a unix: target.
+std::string_view transport_name(const BenchConfig& config);
+
 /// The human-readable report: throughput, errors by kind, latency percentiles, CPU.
 /// `name` and `target` label it ("echo", "127.0.0.1:10007").
 std::string format_table(const BenchConfig& config, const BenchResult& result, const std::string& name,

@@ -23,17 +23,21 @@ std::vector<std::string> aliases_of(char** list) {
 
 }  // namespace
 
-std::vector<ServiceEntry> find_service(std::string_view name_or_port) {
-  const std::string text(name_or_port);
+std::vector<ServiceEntry> find_service(std::string_view spec) {
+  const auto slash = spec.find('/');
+  const std::string text(spec.substr(0, slash));
+  std::vector<std::string> protocols = {"tcp", "udp", "sctp", "ddp"};
+  if (slash != std::string_view::npos) protocols = {std::string(spec.substr(slash + 1))};
   const auto port = parse_number(text);
+  if (text.empty() || protocols.front().empty()) return {};
   std::vector<ServiceEntry> found;
-  for (const char* protocol : {"tcp", "udp", "sctp", "ddp"}) {
+  for (const auto& protocol : protocols) {
     servent* entry = nullptr;
     if (port) {
       if (*port < 0 || *port > 65535) return {};
-      entry = ::getservbyport(htons(static_cast<uint16_t>(*port)), protocol);
+      entry = ::getservbyport(htons(static_cast<uint16_t>(*port)), protocol.c_str());
     } else {
-      entry = ::getservbyname(text.c_str(), protocol);
+      entry = ::getservbyname(text.c_str(), protocol.c_str());
     }
     if (entry)
       found.push_back({entry->s_name, ntohs(static_cast<uint16_t>(entry->s_port)), entry->s_proto,

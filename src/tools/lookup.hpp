@@ -18,8 +18,9 @@ struct ServiceEntry {
 };
 
 /// Every entry for a service name or port number, for TCP then UDP (and any other protocol
-/// the name has). Empty when the system knows none. Not thread-safe (uses getservby*).
-std::vector<ServiceEntry> find_service(std::string_view name_or_port);
+/// the name has); "ssh/tcp" or "22/udp" (getent's and /etc/services' spelling) asks for that
+/// protocol only. Empty when the system knows none. Not thread-safe (uses getservby*).
+std::vector<ServiceEntry> find_service(std::string_view spec);
 
 /// One /etc/protocols entry (through getprotobyname/getprotobynumber).
 struct ProtocolEntry {

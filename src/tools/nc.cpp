@@ -13,6 +13,7 @@
 #include "net/socket.hpp"
 #include "tools/nc_exec.hpp"
 #include "tools/nc_relay.hpp"
+#include "tools/scan.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -61,7 +62,11 @@ Result<void> serve(Socket& socket, const NcOptions& o, NcSummary& summary) {
     summary.program_status = *status;
     return {};
   }
-  RelayOptions relay{.idle_timeout = o.timeout, .linger_after_input_eof = 0ms, .peer_name = peer_name(socket, o)};
+  RelayOptions relay{.idle_timeout = o.timeout,
+                     .linger_after_input_eof = 0ms,
+                     .peer_name = peer_name(socket, o),
+                     .quit_after_input_eof = o.quit_after_input_eof,
+                     .ask_on_empty_input = o.udp && !o.listen};
   Result<RelayResult> r = RelayResult{};
   if (o.udp) {
     if (!o.listen) relay.linger_after_input_eof = o.timeout.count() > 0 ? o.timeout : kUdpLinger;
@@ -74,6 +79,7 @@ Result<void> serve(Socket& socket, const NcOptions& o, NcSummary& summary) {
   summary.received += r->received;
   summary.timed_out = summary.timed_out || r->timed_out;
   summary.zero_copy = summary.zero_copy || r->zero_copy;
+  summary.output_closed = summary.output_closed || r->output_closed;
   return {};
 }
 
@@ -88,36 +94,54 @@ Result<void> probe_udp(const Socket& socket, const NcOptions& o) {
   return {};
 }
 
-Result<NcSummary> connect_mode(const NcOptions& o, const NcNotice& notice) {
+Result<Socket> connect_socket(const NcOptions& o) {
   const int type = o.udp ? SOCK_DGRAM : SOCK_STREAM;
-  auto socket = o.unix_path.empty() ? net::connect_to(o.host, o.port, o.timeout, type, o.family)
-                                    : net::connect_to("unix:" + o.unix_path, "", o.timeout, type);
+  if (!o.unix_path.empty()) return net::connect_to("unix:" + o.unix_path, "", o.timeout, type);
+  return net::connect_to(o.host, o.port,
+                         {.timeout = o.timeout, .type = type, .family = o.family, .numeric = o.numeric,
+                          .local_port = o.source_port});
+}
+
+// OpenBSD nc's words, so that scripts that look for "succeeded" work.
+std::string connected_line(const Socket& socket, const NcOptions& o) {
+  const auto local = text_of(socket.local_address());
+  if (!o.unix_path.empty()) return "Connection to " + o.unix_path + " succeeded! (unix)";
+  const auto peer = socket.peer_address();
+  const auto port = peer ? peer->port() : 0;
+  const auto name = service_name(port, kind(o));
+  return "Connection to " + o.host + " " + std::to_string(port) + " port [" + kind(o) + "/" +
+         (name.empty() ? "*" : name) + "] succeeded! (from " + local + " to " + text_of(peer) + ")";
+}
+
+Result<NcSummary> connect_mode(const NcOptions& o, const NcNotice& notice) {
+  auto socket = connect_socket(o);
   if (!socket) return socket.error();
-  notice("connected to " + text_of(socket->peer_address()) + " from " + text_of(socket->local_address()) +
-         " (" + kind(o) + ")");
   NcSummary summary;
   if (o.zero_io) {
     if (o.udp)
       if (auto r = probe_udp(*socket, o); !r) return r.error();
+    notice(connected_line(*socket, o));
     ++summary.connections;
     return summary;
   }
+  notice(connected_line(*socket, o));
   if (auto r = serve(*socket, o, summary); !r) return r.error();
   return summary;
 }
 
 Result<Address> listen_address(const NcOptions& o) {
   if (!o.unix_path.empty()) return Address::unix_path(o.unix_path);
+  const int numeric = o.numeric ? AI_NUMERICHOST | AI_NUMERICSERV : 0;
   if (o.host.empty()) {
     auto any = Address::any(o.family == AF_INET ? AF_INET : AF_INET6, 0);
     auto ports = net::resolve("", o.port, {.family = any.family(), .socktype = o.udp ? SOCK_DGRAM : SOCK_STREAM,
-                                           .flags = AI_PASSIVE | AI_NUMERICHOST});
+                                           .flags = AI_PASSIVE | AI_NUMERICHOST | numeric});
     if (!ports) return ports.error();
     any.set_port(ports->front().address.port());
     return any;
   }
   auto found = net::resolve(o.host, o.port, {.family = o.family, .socktype = o.udp ? SOCK_DGRAM : SOCK_STREAM,
-                                             .flags = AI_PASSIVE});
+                                             .flags = AI_PASSIVE | numeric});
   if (!found) return found.error();
   return found->front().address;
 }
@@ -133,14 +157,18 @@ Result<NcSummary> listen_udp(const Address& address, const NcOptions& o, const N
   if (!n) return n.error();
   if (auto r = socket->connect(from); !r) return r.error();
   notice("connection from " + from.to_string() + " to " + text_of(socket->local_address()) + " (udp)");
+  NcSummary summary;
   std::size_t done = 0;
   while (done < *n) {
     ssize_t w = ::write(o.output, first.data() + done, *n - done);
     if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EPIPE) {
+      summary.output_closed = true;
+      return summary;
+    }
     if (w < 0) return net::errno_error("write to output");
     done += static_cast<std::size_t>(w);
   }
-  NcSummary summary;
   summary.received += *n;
   if (auto r = serve(*socket, o, summary); !r) return r.error();
   return summary;

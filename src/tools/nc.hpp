@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,12 @@ struct NcOptions {
   bool udp = false;
   bool zero_io = false;  ///< -z: connect, report, close
   int family = 0;        ///< AF_UNSPEC, AF_INET or AF_INET6
+  bool numeric = false;  ///< -n: host and port are numbers; no DNS or /etc/services look-up
+  std::uint16_t source_port = 0;  ///< -p: connect from this local port (0: any)
   /// Connect timeout, and the idle timeout of a transfer (0: none).
   std::chrono::milliseconds timeout{0};
+  /// -q: after input EOF, quit this long later even if the peer has not closed.
+  std::optional<std::chrono::milliseconds> quit_after_input_eof;
   /// Non-empty: serve each connection with this program instead of input/output.
   std::vector<std::string> program;
   int input = 0;   ///< borrowed; normally standard input
@@ -35,10 +40,13 @@ struct NcSummary {
   std::uint64_t received = 0;
   bool timed_out = false;
   bool zero_copy = false;
+  bool output_closed = false;  ///< the output's reader left (`nc ... | head`): not a failure
   int program_status = 0;  ///< the last program's exit status (with a program)
 };
 
-/// Called with one line of what happened ("connected to ..."); the CLI prints it with -v.
+/// Called with one line of what happened; the CLI prints it with -v. A connection reads as
+/// OpenBSD nc's does, for scripts that look for "succeeded": "Connection to HOST PORT port
+/// [tcp/SERVICE] succeeded! (from LOCAL to PEER)".
 using NcNotice = std::function<void(const std::string&)>;
 
 /// Runs netcat as `options` say: connects or listens, then relays (see relay_stream for

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,8 @@ class Pump {
   bool wants_sink() const noexcept { return pending_ > 0 || sink_full_; }
   std::uint64_t moved() const noexcept { return moved_; }
   bool zero_copy() const noexcept { return spliced_; }
+  /// The last failure was EPIPE from the sink: nobody reads it any more.
+  bool sink_broken() const noexcept { return sink_broken_; }
 
   /// Takes what the source has (the caller knows it is readable). Returns bytes taken; 0 also
   /// at EOF (see source_done()).
@@ -131,8 +135,10 @@ class Pump {
         return static_cast<std::size_t>(n);
       }
       if (n < 0 && (errno == EINTR || would_block(errno))) return std::size_t{0};
-      if (n < 0 && errno != EINVAL && errno != ENOSYS && errno != EBADF)
+      if (n < 0 && errno != EINVAL && errno != ENOSYS && errno != EBADF) {
+        sink_broken_ = errno == EPIPE;
         return failure(what, sink_is_socket_);
+      }
       splice_out_ = false;  // e.g. a terminal or an O_APPEND file: take the bytes back out
     }
     if (in_pipe_) {
@@ -152,6 +158,7 @@ class Pump {
     ssize_t n = write_some(sink_, sink_is_socket_, buffer_.data() + begin_, pending_);
     if (n < 0) {
       if (errno == EINTR || would_block(errno)) return std::size_t{0};
+      sink_broken_ = errno == EPIPE;
       return failure(what, sink_is_socket_);
     }
     begin_ += static_cast<std::size_t>(n);
@@ -184,7 +191,9 @@ class Pump {
       direct_ = false;
       return std::size_t{0};
     }
-    // A broken output pipe is the output's failure; anything else is the socket's.
+    // A broken output pipe is the output's failure; anything else is the socket's. Only the
+    // sink can say EPIPE.
+    sink_broken_ = errno == EPIPE;
     if (errno == EPIPE && !sink_is_socket_) return failure("write to output", false);
     return failure(source_is_socket_ ? "recv" : "send", true);
   }
@@ -210,6 +219,7 @@ class Pump {
   bool in_pipe_ = false;
   bool eof_ = false;
   bool spliced_ = false;
+  bool sink_broken_ = false;
   std::size_t pending_ = 0;
   std::vector<std::byte> buffer_;
   std::size_t begin_ = 0;
@@ -232,6 +242,27 @@ int idle_ms(const RelayOptions& options) {
   return options.idle_timeout.count() > 0 ? static_cast<int>(options.idle_timeout.count()) : -1;
 }
 
+// nc -q: once input ended, the relay ends at a fixed time whatever the peer does.
+class QuitTimer {
+ public:
+  explicit QuitTimer(const RelayOptions& options) : after_(options.quit_after_input_eof) {}
+  void input_ended() {
+    if (after_ && !at_) at_ = std::chrono::steady_clock::now() + *after_;
+  }
+  bool due() const { return at_ && std::chrono::steady_clock::now() >= *at_; }
+  /// `timeout_ms` (-1: none) shortened to what is left before the quit time.
+  int limit(int timeout_ms) const {
+    if (!at_) return timeout_ms;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*at_ - std::chrono::steady_clock::now());
+    const int left_ms = static_cast<int>(std::max<long long>(0, left.count() + 1));
+    return timeout_ms < 0 ? left_ms : std::min(timeout_ms, left_ms);
+  }
+
+ private:
+  std::optional<std::chrono::milliseconds> after_;
+  std::optional<std::chrono::steady_clock::time_point> at_;
+};
+
 // poll() that restarts after EINTR; returns how many descriptors are ready (0: timeout).
 Result<int> poll_fds(pollfd* fds, nfds_t count, int timeout_ms) {
   for (;;) {
@@ -251,6 +282,7 @@ Result<RelayResult> relay_stream(int input, int output, int socket, const RelayO
   Pump incoming(socket, output, peer);
   const bool input_is_terminal = ::isatty(input) == 1;
   bool shut_write = false;
+  QuitTimer quit(options);
   RelayResult result;
 
   for (;;) {
@@ -258,8 +290,10 @@ Result<RelayResult> relay_stream(int input, int output, int socket, const RelayO
       // Input EOF and everything sent: tell the peer with FIN, keep receiving.
       if (::shutdown(socket, SHUT_WR) < 0 && errno != ENOTCONN) return errno_error("shutdown", net::peer_text(socket));
       shut_write = true;
+      quit.input_ended();
     }
     if (incoming.finished() && (shut_write || input_is_terminal)) break;
+    if (quit.due()) break;
 
     // Slot 0: input, 1: the socket, 2: output.
     std::array<pollfd, 3> fds{pollfd{-1, 0, 0}, pollfd{socket, 0, 0}, pollfd{-1, 0, 0}};
@@ -269,9 +303,10 @@ Result<RelayResult> relay_stream(int input, int output, int socket, const RelayO
     if (incoming.wants_sink()) fds[2] = {output, POLLOUT, 0};
     if (fds[1].events == 0) fds[1].fd = -1;
 
-    auto ready = poll_fds(fds.data(), fds.size(), idle_ms(options));
+    auto ready = poll_fds(fds.data(), fds.size(), quit.limit(idle_ms(options)));
     if (!ready) return ready.error();
     if (*ready == 0) {
+      if (quit.due()) break;
       result.timed_out = true;
       break;
     }
@@ -279,14 +314,24 @@ Result<RelayResult> relay_stream(int input, int output, int socket, const RelayO
     if (fds[0].revents & (POLLIN | error_bits))
       if (auto r = outgoing.fill("read from input"); !r) return r.error();
     if (fds[1].revents & (POLLIN | error_bits) && incoming.wants_source())
-      if (auto r = incoming.fill("recv"); !r) return r.error();
+      if (auto r = incoming.fill("recv"); !r) {
+        // The output's reader left: like a program killed by SIGPIPE, but an ordinary end.
+        if (!incoming.sink_broken()) return r.error();
+        result.output_closed = true;
+        break;
+      }
     if (fds[1].revents & (POLLOUT | POLLERR) && outgoing.wants_sink())
       if (auto r = outgoing.drain("send"); !r) {
         // The peer closed and reset: what we had left to send is lost, which is a failure.
         return r.error();
       }
     if (fds[2].revents & (POLLOUT | error_bits))
-      if (auto r = incoming.drain("write to output"); !r) return r.error();
+      if (auto r = incoming.drain("write to output"); !r) {
+        // The output's reader left: like a program killed by SIGPIPE, but an ordinary end.
+        if (!incoming.sink_broken()) return r.error();
+        result.output_closed = true;
+        break;
+      }
   }
   result.sent = outgoing.moved();
   result.received = incoming.moved();
@@ -299,35 +344,49 @@ Result<RelayResult> relay_datagrams(int input, int output, int socket, const Rel
   const net::SigpipeBlock no_sigpipe;  // output may be a pipe nobody reads any more
   std::vector<std::byte> buffer(65536);
   bool input_done = false;
+  bool sent_any = false;
+  QuitTimer quit(options);
   RelayResult result;
   for (;;) {
+    if (quit.due()) break;
     int timeout = idle_ms(options);
     if (input_done && options.linger_after_input_eof.count() > 0) {
       const int linger = static_cast<int>(options.linger_after_input_eof.count());
       timeout = timeout < 0 ? linger : std::min(timeout, linger);
     }
     std::array<pollfd, 2> fds{pollfd{input_done ? -1 : input, POLLIN, 0}, pollfd{socket, POLLIN, 0}};
-    auto ready = poll_fds(fds.data(), fds.size(), timeout);
+    auto ready = poll_fds(fds.data(), fds.size(), quit.limit(timeout));
     if (!ready) return ready.error();
     if (*ready == 0) {
+      if (quit.due()) break;
       result.timed_out = !input_done || options.linger_after_input_eof.count() == 0;
       break;
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(input, buffer.data(), buffer.size());
       if (n < 0 && errno != EINTR && !would_block(errno)) return errno_error("read from input");
-      if (n == 0) input_done = true;
+      if (n == 0) {
+        input_done = true;
+        quit.input_ended();
+        if (!sent_any && options.ask_on_empty_input)
+          if (auto r = net::send_some(socket, net::ConstBytes{}); !r) return r.error();
+      }
       if (n > 0) {
         // A full socket buffer drops nothing here: send waits for room.
         if (auto r = net::send_all(socket, {buffer.data(), static_cast<std::size_t>(n)}); !r) return r.error();
         result.sent += static_cast<std::uint64_t>(n);
+        sent_any = true;
       }
     }
     if (fds[1].revents & (POLLIN | POLLERR)) {
       auto n = net::try_recv(socket, buffer);
       if (!n) return n.error();
       if (*n) {
-        if (auto r = write_all(output, buffer.data(), **n); !r) return r.error();
+        if (auto r = write_all(output, buffer.data(), **n); !r) {
+          if (r.error().code() != std::errc::broken_pipe) return r.error();
+          result.output_closed = true;
+          break;
+        }
         result.received += **n;
       }
     }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,9 +58,17 @@ net::Result<ScanReport> scan(const net::Address& target, ScanProtocol protocol, 
 /// Errors name the bad part.
 net::Result<std::vector<std::uint16_t>> parse_ports(std::string_view spec);
 
-/// The `count` lowest-numbered ports /etc/services names for `protocol` ("tcp" or "udp")
-/// (/etc/services lists well-known services, lowest first; it has no usage frequencies).
+/// Where top_ports() looks first: nmap's list of how often each port is found open.
+inline constexpr const char* kNmapServices = "/usr/share/nmap/nmap-services";
+
+/// The `count` ports most often open for `protocol` ("tcp" or "udp"): nmap's frequency list
+/// (kNmapServices) when it is installed, as nmap --top-ports; else the lowest-numbered ports
+/// /etc/services names (which has no frequencies). Sorted by port.
 std::vector<std::uint16_t> top_ports(std::size_t count, std::string_view protocol);
+
+/// The `count` most frequent ports for `protocol` in an nmap-services text ("name port/proto
+/// frequency # comment" lines), sorted by port; empty when it has none.
+std::vector<std::uint16_t> nmap_top_ports(std::istream& services, std::size_t count, std::string_view protocol);
 
 /// The /etc/services name of `port`, or "" when it has none. Not thread-safe (getservbyport).
 std::string service_name(std::uint16_t port, std::string_view protocol);

@@ -49,7 +49,34 @@ net::Result<std::vector<std::uint16_t>> parse_ports(std::string_view spec) {
   return std::vector<std::uint16_t>(ports.begin(), ports.end());
 }
 
+std::vector<std::uint16_t> nmap_top_ports(std::istream& services, std::size_t count, std::string_view protocol) {
+  std::string suffix = "/";
+  suffix += protocol;
+  std::vector<std::pair<double, std::uint16_t>> ranked;  // (frequency, port)
+  for (std::string line; std::getline(services, line);) {
+    std::istringstream fields(line.substr(0, line.find('#')));
+    std::string name, port_proto;
+    double frequency = 0;
+    if (!(fields >> name >> port_proto >> frequency) || !port_proto.ends_with(suffix)) continue;
+    if (auto port = port_number(std::string_view(port_proto).substr(0, port_proto.size() - suffix.size())))
+      ranked.emplace_back(frequency, static_cast<std::uint16_t>(*port));
+  }
+  // Most frequent first; equal frequencies lowest port first, so the choice is stable.
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  if (ranked.size() > count) ranked.resize(count);
+  std::vector<std::uint16_t> ports;
+  for (const auto& [frequency, port] : ranked) ports.push_back(port);
+  std::sort(ports.begin(), ports.end());
+  return ports;
+}
+
 std::vector<std::uint16_t> top_ports(std::size_t count, std::string_view protocol) {
+  if (std::ifstream nmap(kNmapServices); nmap) {
+    auto ports = nmap_top_ports(nmap, count, protocol);
+    if (!ports.empty()) return ports;
+  }
   std::set<std::uint16_t> ports;
   std::ifstream services("/etc/services");
   std::string suffix = "/";  // not "/" + string: g++ 12 -O3 warns falsely (-Wrestrict) on that

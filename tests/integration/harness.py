@@ -1,6 +1,7 @@
 """Shared helpers for integration tests: run the real sockit binary, with deadlines everywhere."""
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -389,6 +390,46 @@ def run_in_netns(python_code, timeout=120):
     if proc.returncode != 0:
         raise AssertionError(f"namespace script exited {proc.returncode}:\n{proc.stderr}")
     return proc
+
+
+# A DNS server on 127.0.0.1:53 that knows no name: every query gets NXDOMAIN (same id, the
+# question back, no records). Started by run_without_names() before the test's code.
+_NXDOMAIN_SERVER = r'''
+import socket as _socket, threading as _threading
+_dns = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+_dns.bind(("127.0.0.1", 53))  # before the test's code runs: its first query finds the server
+def _nxdomain(s=_dns):
+    while True:
+        query, peer = s.recvfrom(4096)
+        end = 12
+        while end < len(query) and query[end] != 0:
+            end += query[end] + 1
+        question = query[12:end + 5]
+        s.sendto(query[:2] + b"\x81\x83" + b"\x00\x01" + b"\x00" * 6 + question, peer)
+_threading.Thread(target=_nxdomain, daemon=True).start()
+'''
+
+
+def run_without_names(python_code, timeout=120):
+    """Like run_in_netns, but in a mount namespace too, where /etc/resolv.conf names a DNS server
+    inside the namespace that answers NXDOMAIN to everything: tests of names that must not exist
+    get "not found" (not "no DNS server"), and no query leaves the machine."""
+    script = ('set -e; ip link set lo up; conf=$(mktemp); echo "nameserver 127.0.0.1" > "$conf"; '
+              'mount --bind "$conf" /etc/resolv.conf; rm -f "$conf"; exec python3 -c "$0"')
+    proc = subprocess.run(["unshare", "-n", "-m", "sh", "-c", script, _NXDOMAIN_SERVER + python_code],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "SOCKIT": os.path.abspath(SOCKIT)})
+    if proc.returncode != 0:
+        raise AssertionError(f"namespace script exited {proc.returncode}:\n{proc.stderr}")
+    return proc
+
+
+def sockit_without_names(*args, timeout=60):
+    """(exit code, stdout, stderr) of `sockit ARGS` run by run_without_names()."""
+    code = ("import json, os, subprocess\n"
+            f"p = subprocess.run([os.environ['SOCKIT'], *{list(args)!r}], capture_output=True, text=True, timeout=30)\n"
+            "print(json.dumps([p.returncode, p.stdout, p.stderr]))\n")
+    return tuple(json.loads(run_without_names(code, timeout).stdout))
 
 
 def wait_for_stderr_line(proc, pattern, timeout=10):

@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from harness import SOCKIT, Server, run
+from harness import SOCKIT, Server, limit_descriptors, run
 
 SHORT = ("--duration", "0.5", "--warmup", "0.1")
 
@@ -55,9 +55,12 @@ def echo(sock):
         sock.sendall(data)
 
 
-def bench(*args, timeout=20):
-    """Runs sockit bench ... --json and returns the report."""
-    proc = run("bench", *args, "--json", timeout=timeout)
+def bench(*args, timeout=20, status=0):
+    """Runs sockit bench ... --json, checks it exits with `status` (1: a run where no request
+    succeeded or a reply was wrong), and returns the report (printed whatever the status)."""
+    proc = run("bench", *args, "--json", timeout=timeout, check=False)
+    if proc.returncode != status:
+        raise AssertionError(f"sockit bench {' '.join(args)} exited {proc.returncode}, not {status}: {proc.stderr}")
     return json.loads(proc.stdout)
 
 
@@ -159,7 +162,7 @@ class ReplyCheckingTest(unittest.TestCase):
 
         server = serve(corrupt)
         try:
-            r = bench("echo", target(server), "--conns", "2", *SHORT)
+            r = bench("echo", target(server), "--conns", "2", *SHORT, status=1)
         finally:
             server.shutdown()
             server.server_close()
@@ -167,7 +170,7 @@ class ReplyCheckingTest(unittest.TestCase):
         self.assertGreater(r["errors"]["wrong_reply"], 0)
 
     def test_refused_connection_is_counted(self):
-        r = bench("echo", f"127.0.0.1:{free_port()}", "--conns", "2", *SHORT)
+        r = bench("echo", f"127.0.0.1:{free_port()}", "--conns", "2", *SHORT, status=1)
         self.assertEqual(r["requests"], 0)
         self.assertGreater(r["errors"]["refused"], 0)
 
@@ -177,7 +180,7 @@ class ReplyCheckingTest(unittest.TestCase):
 
         server = serve(silent)
         try:
-            r = bench("echo", target(server), "--conns", "2", "--timeout", "0.1", *SHORT)
+            r = bench("echo", target(server), "--conns", "2", "--timeout", "0.1", *SHORT, status=1)
         finally:
             server.shutdown()
             server.server_close()
@@ -192,7 +195,7 @@ class ReplyCheckingTest(unittest.TestCase):
 
         server = serve(reset)
         try:
-            r = bench("echo", target(server), "--conns", "2", *SHORT)
+            r = bench("echo", target(server), "--conns", "2", *SHORT, status=1)
         finally:
             server.shutdown()
             server.server_close()
@@ -391,7 +394,104 @@ class SockitServeTest(unittest.TestCase):
         self.assertIsNotNone(r["server_cpu"])
 
 
+class ExitStatusTest(unittest.TestCase):
+    """Issue 11, item 13: a run whose numbers mean nothing is a failure (exit 1), report or not."""
+
+    def test_every_request_refused_exits_1_with_the_table_and_a_reason(self):
+        proc = run("bench", "echo", f"127.0.0.1:{free_port()}", "--conns", "2", *SHORT, check=False)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("refused", proc.stdout)
+        self.assertIn("no request succeeded", proc.stderr)
+
+    def test_a_wrong_reply_among_good_ones_exits_1(self):
+        count = [0]
+
+        def sometimes_wrong(sock):
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                count[0] += 1
+                sock.sendall(data if count[0] % 50 else bytes([data[0] ^ 1]) + data[1:])
+
+        server = serve(sometimes_wrong)
+        try:
+            proc = run("bench", "echo", target(server), "--conns", "2", *SHORT, check=False)
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertRegex(proc.stderr, r"\d+ wrong repl(y|ies)")
+
+
+class DescriptorLimitTest(unittest.TestCase):
+    """Issue 11, item 25: under a low fd limit, bench says so instead of 7,050 "other" errors."""
+
+    def test_more_connections_than_descriptors_is_refused_up_front(self):
+        proc = subprocess.run([SOCKIT, "bench", "echo", f"127.0.0.1:{free_port()}", "--conns", "200", *SHORT],
+                              capture_output=True, text=True, timeout=30, preexec_fn=limit_descriptors(64))
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("--conns 200: each connection needs a file descriptor", proc.stderr)
+        self.assertIn("(ulimit -n)", proc.stderr)
+        self.assertNotIn("other", proc.stdout)
+
+    def test_connections_that_fit_run(self):
+        server = serve(echo)
+        try:
+            proc = subprocess.run([SOCKIT, "bench", "echo", target(server), "--conns", "8", *SHORT, "--json"],
+                                  capture_output=True, text=True, timeout=30, preexec_fn=limit_descriptors(64))
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout)["error_total"], 0)
+
+
 class UsageTest(unittest.TestCase):
+    def test_ports_must_be_1_to_65535(self):
+        # Item 14: 99999 was truncated to 34463; 0 was tried as a port.
+        for port in ("99999", "0", "-1", ""):
+            with self.subTest(port=port):
+                proc = run("bench", "echo", f"127.0.0.1:{port}", *SHORT, check=False)
+                self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+                self.assertIn("port", proc.stderr)
+                self.assertNotIn("34463", proc.stdout + proc.stderr)
+
+    def test_malformed_or_empty_targets_exit_2(self):
+        # Items 19 and 24: malformed input is a usage error here as it is in serve.
+        for text in ("", "127.0.0.1", "[::1", "[::1]", "300.1.1.1:80", ":80", "a b:80"):
+            with self.subTest(target=text):
+                proc = run("bench", "echo", text, *SHORT, check=False)
+                self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+
+    def test_unix_target_is_not_called_tcp(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "echo.sock")
+            listener = socket.socket(socket.AF_UNIX)
+            listener.bind(path)
+            listener.listen()
+            stop = threading.Event()
+
+            def accept_and_echo():
+                listener.settimeout(0.1)
+                while not stop.is_set():
+                    try:
+                        conn, _ = listener.accept()
+                    except (socket.timeout, OSError):
+                        continue
+                    conn.settimeout(None)
+                    threading.Thread(target=lambda c=conn: (echo(c), c.close()), daemon=True).start()
+
+            thread = threading.Thread(target=accept_and_echo, daemon=True)
+            thread.start()
+            try:
+                proc = run("bench", "echo", f"unix:{path}", "--conns", "1", *SHORT)
+            finally:
+                stop.set()
+                thread.join(timeout=5)
+                listener.close()
+        self.assertIn("(unix)", proc.stdout.splitlines()[0])
+
     def test_raw_without_expectation_is_a_usage_error(self):
         proc = run("bench", "raw", "127.0.0.1:1", "--send", "x", check=False)
         self.assertEqual(proc.returncode, 2)

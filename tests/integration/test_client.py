@@ -87,6 +87,52 @@ class WithSockitServe(unittest.TestCase):
         self.assertEqual(proc.stdout, "55\n6765\n2880067194370816120\n")
 
 
+    def test_fib_answers_every_line_an_empty_one_too(self):
+        # Issue 11, item 11: the server skipped the empty line and the client waited 5 s for it.
+        if not service_built("fib", "tcp"):
+            self.skipTest("sockit serve fib says the service is not built into this sockit")
+        server, where = serve(["fib"])
+        self.addCleanup(server.close)
+        started = time.monotonic()
+        proc = client("fib", "--port", str(where[("fib", "tcp")][1]), input="10\n\n \t\n20\n")
+        self.assertEqual((proc.returncode, proc.stdout), (0, "55\nERR empty request\nERR empty request\n6765\n"),
+                         proc.stderr)
+        self.assertLess(time.monotonic() - started, 4.0)  # no 5 s wait for an answer that never comes
+
+    def test_chargen_streams_with_constant_memory(self):
+        if not service_built("chargen", "tcp"):
+            self.skipTest("sockit serve chargen says the service is not built into this sockit")
+        server, where = serve(["chargen"])
+        self.addCleanup(server.close)
+        port = str(where[("chargen", "tcp")][1])
+
+        def peak_rss_kib(count):
+            proc = subprocess.Popen([SOCKIT, "client", "chargen", "--port", port, "--bytes", str(count)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            received = 0
+            while chunk := proc.stdout.read(1 << 16):
+                received += len(chunk)
+            proc.stdout.close()
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            self.assertEqual((proc.returncode, received), (0, count))
+            return usage.ru_maxrss
+
+        small, large = peak_rss_kib(1000), peak_rss_kib(300_000_000)
+        # Buffering 300 MB before writing (the old client) grows by that much; streaming by nothing.
+        self.assertLess(large - small, 64 * 1024, (small, large))
+
+    def test_output_whose_reader_left_ends_the_client_quietly(self):
+        if not service_built("chargen", "tcp"):
+            self.skipTest("sockit serve chargen says the service is not built into this sockit")
+        server, where = serve(["chargen"])
+        self.addCleanup(server.close)
+        pipeline = subprocess.run(["bash", "-c", f'set -o pipefail; "$0" client chargen --port '
+                                                 f'{where[("chargen", "tcp")][1]} --bytes 100000000 | head -c 10',
+                                   SOCKIT], capture_output=True, timeout=60)
+        self.assertEqual(pipeline.returncode, 0, pipeline.stderr)
+
+
 class WithTheNotesServers(unittest.TestCase):
     def test_time_decodes_rfc868_seconds_since_1900(self):
         when = calendar.timegm((2026, 11, 22, 10, 0, 0)) + 2208988800
@@ -116,6 +162,48 @@ class WithTheNotesServers(unittest.TestCase):
         proc = client("incr", "--udp", "--port", "9", "40000")
         self.assertEqual(proc.returncode, 2)
 
+    def test_incr_checks_every_argument_before_sending_any(self):
+        received = []
+
+        def counting(s):
+            while True:
+                data, addr = s.recvfrom(1024)
+                received.append(data)
+                (n,) = struct.unpack("!h", data)
+                s.sendto(struct.pack("!h", (n + 1 + 32768) % 65536 - 32768), addr)
+        server = NotesServer(socket.SOCK_DGRAM, counting)
+        self.addCleanup(server.close)
+        proc = client("incr", "--udp", "--port", str(server.port), "41", "32767", "65535")
+        self.assertEqual((proc.returncode, proc.stdout), (2, ""), proc.stderr)
+        self.assertIn("'65535' is not an integer from -32768 to 32767", proc.stderr)
+        self.assertEqual(received, [])
+
+    def test_incr_over_tcp_checks_every_argument_before_connecting(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            proc = client("incr", "--port", str(listener.getsockname()[1]), "41", "x")
+            listener.settimeout(0.2)
+            with self.assertRaises(socket.timeout):
+                listener.accept()
+        self.assertEqual((proc.returncode, proc.stdout), (2, ""), proc.stderr)
+
+    def test_length_request_larger_than_a_udp_datagram_says_so(self):
+        server = NotesServer(socket.SOCK_DGRAM, length_server)
+        self.addCleanup(server.close)
+        proc = client("length", "--port", str(server.port), "short", "x" * 70000)
+        self.assertEqual((proc.returncode, proc.stdout), (2, ""), proc.stderr)
+        self.assertIn("a request of 70000 bytes is larger than a UDP datagram (65507 bytes at most over IPv4)",
+                      proc.stderr)
+        self.assertNotIn("is the server up", proc.stderr)
+
+    def test_length_from_stdin_larger_than_a_udp_datagram_says_so(self):
+        server = NotesServer(socket.SOCK_DGRAM, length_server)
+        self.addCleanup(server.close)
+        proc = client("length", "--port", str(server.port), input="short\n" + "x" * 70000 + "\n")
+        self.assertEqual((proc.returncode, proc.stdout), (2, "The msg was 5 bytes long\n"), proc.stderr)
+        self.assertIn("larger than a UDP datagram", proc.stderr)
+
 
 class UdpBackOff(unittest.TestCase):
     def test_no_reply_gives_up_after_the_notes_back_off(self):
@@ -143,6 +231,18 @@ class Errors(unittest.TestCase):
 
     def test_unknown_service_is_a_usage_error(self):
         self.assertEqual(run("client", "nosuch", check=False).returncode, 2)
+
+    def test_negative_byte_count_is_a_usage_error_not_a_huge_one(self):
+        proc = client("chargen", "--port", "1", "--bytes", "-5")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--bytes: must be greater than 0 (got -5)", proc.stderr)
+
+    def test_empty_or_malformed_host_is_a_usage_error(self):
+        for host in ("", "300.1.1.1", "[::1]"):
+            with self.subTest(host=host):
+                proc = client("echo", "--host", host, "x")
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn("--host", proc.stderr)
 
 
 if __name__ == "__main__":

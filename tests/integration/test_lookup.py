@@ -4,7 +4,12 @@ import json
 import subprocess
 import unittest
 
-from harness import run
+from harness import netns_available, run, sockit_without_names
+
+
+def getent_services(spec):
+    proc = subprocess.run(["getent", "services", spec], capture_output=True, text=True, timeout=10)
+    return proc.returncode, [line.split()[:2] for line in proc.stdout.splitlines()]
 
 
 def getent_ahosts(host):
@@ -44,10 +49,37 @@ class LookupTest(unittest.TestCase):
     def test_reverse_of_loopback_is_localhost(self):
         self.assertIn("is localhost", run("lookup", "--reverse", "127.0.0.1").stdout)
 
-    def test_unknown_host_fails_with_the_resolver_message(self):
-        proc = run("lookup", "no-such-host.invalid", check=False)
-        self.assertEqual(proc.returncode, 1)
-        self.assertIn("getaddrinfo for no-such-host.invalid failed", proc.stderr)
+    @unittest.skipUnless(netns_available(), "needs unshare -n -m (root)")
+    def test_unknown_host_is_not_found_exit_2_as_getent(self):
+        code, _, err = sockit_without_names("lookup", "no-such-host.invalid")
+        self.assertEqual(code, 2, err)
+        self.assertIn("getaddrinfo for no-such-host.invalid failed: Name or service not known", err)
+
+    @unittest.skipUnless(netns_available(), "needs unshare -n -m (root)")
+    def test_address_without_a_name_is_not_found_exit_2(self):
+        code, _, err = sockit_without_names("lookup", "--reverse", "192.0.2.1")
+        self.assertEqual(code, 2, err)
+        self.assertIn("getnameinfo for 192.0.2.1 failed", err)
+
+    def test_malformed_reverse_address_is_a_usage_error_without_a_port(self):
+        proc = run("lookup", "--reverse", "300.1.2.3", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--reverse: not a numeric IPv4 or IPv6 address", proc.stderr)
+        self.assertNotIn(":0", proc.stderr)
+
+    def test_unknown_service_and_protocol_are_not_found_exit_2(self):
+        proc = run("lookup", "--service", "no-such-service", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("no service 'no-such-service'", proc.stderr)
+        self.assertEqual(run("lookup", "--protocol", "no-such-protocol", check=False).returncode, 2)
+
+    def test_service_with_a_protocol_answers_as_getent_services(self):
+        for spec in ("ssh/tcp", "53/udp", "domain/udp", "22/udp"):
+            with self.subTest(spec=spec):
+                status, entries = getent_services(spec)
+                proc = run("lookup", "--service", spec, check=False)
+                self.assertEqual(proc.returncode, 0 if status == 0 else 2, proc.stderr)
+                self.assertEqual([line.split()[:2] for line in proc.stdout.splitlines()], entries)
 
     def test_nothing_to_look_up_is_a_usage_error(self):
         self.assertEqual(run("lookup", check=False).returncode, 2)
@@ -60,6 +92,14 @@ class BinaryTest(unittest.TestCase):
 
     def test_unknown_subcommand_is_a_usage_error(self):
         self.assertEqual(run("no-such-command", check=False).returncode, 2)
+
+    def test_unknown_subcommand_is_named(self):
+        proc = run("bogus", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("unknown subcommand 'bogus'", proc.stderr)
+        proc = run("cascade", "bogus", check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("sockit cascade: unknown subcommand 'bogus'", proc.stderr)
 
     def test_every_subcommand_help_has_an_example(self):
         for sub in ("lookup", "endian"):
@@ -80,6 +120,16 @@ class EndianTest(unittest.TestCase):
 
     def test_value_too_wide_is_a_usage_error(self):
         self.assertEqual(run("endian", "--value", "70000", "--bits", "16", check=False).returncode, 2)
+
+    def test_value_is_decimal_even_with_a_leading_zero(self):
+        self.assertIn("value 0x0000000a = 10 (32-bit)", run("endian", "--value", "010").stdout)
+
+    def test_value_past_64_bits_is_refused_not_clamped(self):
+        for value in ("18446744073709551616", "0x10000000000000000", "-1"):
+            with self.subTest(value=value):
+                proc = run("endian", "--value", value, "--bits", "64", check=False)
+                self.assertEqual(proc.returncode, 2, proc.stdout)
+                self.assertIn("--value", proc.stderr)
 
 
 if __name__ == "__main__":

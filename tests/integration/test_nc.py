@@ -282,7 +282,9 @@ class BehaviourTest(unittest.TestCase):
             proc.stdout.close()
             proc.stderr.close()
         self.assertEqual(out, b"bye")
-        self.assertIn(f"connected to 127.0.0.1:{port} from 127.0.0.1:{peer[1]} (tcp)".encode(), err)
+        # OpenBSD nc's words (scripts look for "succeeded"), and ours: from where to where.
+        self.assertIn(f"Connection to 127.0.0.1 {port} port [tcp/".encode(), err)
+        self.assertIn(f"succeeded! (from 127.0.0.1:{peer[1]} to 127.0.0.1:{port})".encode(), err)
         self.assertEqual(proc.returncode, 0)
 
     def test_zero_io_probe_reports_open_and_refused(self):
@@ -364,6 +366,129 @@ class BehaviourTest(unittest.TestCase):
                 out, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 1)
         self.assertIn(b"nothing moved", err)
+
+    def test_udp_input_that_ends_at_once_asks_with_an_empty_datagram(self):
+        # The --help example: sockit nc -u 127.0.0.1 10013 < /dev/null
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daytime:
+            daytime.bind(("127.0.0.1", 0))
+            daytime.settimeout(10)
+
+            def answer():
+                try:
+                    data, peer = daytime.recvfrom(100)
+                    daytime.sendto(b"Sun Nov 22 10:00:00 2026\r\n" if data == b"" else b"not empty\r\n", peer)
+                except OSError:
+                    pass
+            import threading
+            threading.Thread(target=answer, daemon=True).start()
+            proc = sockit_nc("-u", "127.0.0.1", str(daytime.getsockname()[1]))
+        self.assertEqual((proc.returncode, proc.stdout), (0, b"Sun Nov 22 10:00:00 2026\r\n"), proc.stderr)
+
+    def test_ports_must_be_1_to_65535_and_0_only_to_listen(self):
+        for args in (["127.0.0.1", "99999"], ["127.0.0.1", "0"], ["127.0.0.1", "-1"], ["127.0.0.1", ""],
+                     ["-l", "99999"], ["-l", "-1"], ["-z", "127.0.0.1", "0-5"], ["-z", "127.0.0.1", "1-70000"]):
+            with self.subTest(args=args):
+                proc = sockit_nc(*args)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn(b"port", proc.stderr)
+
+    def test_empty_and_malformed_hosts_are_usage_errors(self):
+        for args in (["", "80"], ["300.1.1.1", "80"], ["[::1", "80"], ["a b", "80"], ["-U", ""], ["-l", "", "0"]):
+            with self.subTest(args=args):
+                proc = sockit_nc(*args)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+
+    def test_zero_io_over_a_port_range_says_which_succeeded(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            port = listener.getsockname()[1]
+            proc = sockit_nc("-zv", "-w", "2", "127.0.0.1", f"{port - 1}-{port + 1}")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr.count(b"succeeded!"), 1, proc.stderr)
+        self.assertIn(f"Connection to 127.0.0.1 {port} port [tcp/".encode(), proc.stderr)
+        self.assertIn(f"connect to 127.0.0.1:{port + 1} failed".encode(), proc.stderr)
+
+    def test_zero_io_over_several_closed_ports_fails(self):
+        closed = free_port()
+        self.assertEqual(sockit_nc("-z", "127.0.0.1", str(closed), str(closed)).returncode, 1)
+
+    def test_several_ports_need_zero_io(self):
+        self.assertEqual(sockit_nc("127.0.0.1", "20-25").returncode, 2)
+
+    def test_quit_after_input_eof_does_not_wait_for_the_peer(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            started = time.monotonic()
+            proc = subprocess.Popen([SOCKIT, "nc", "-N", "-q", "0.3", "127.0.0.1", str(listener.getsockname()[1])],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            conn, _ = listener.accept()  # and never close it
+            with conn:
+                out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_source_port_is_the_one_asked_for(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            source = free_port()
+            proc = subprocess.Popen([SOCKIT, "nc", "-p", str(source), "127.0.0.1", str(listener.getsockname()[1])],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            conn, peer = listener.accept()
+            conn.close()
+            proc.communicate(timeout=30)
+        self.assertEqual(peer, ("127.0.0.1", source))
+        self.assertEqual(proc.returncode, 0)
+
+    def test_listen_port_with_p_as_traditional_netcat(self):
+        with SockitListener("-p", str(free_port())) as listener:
+            with socket.create_connection(("127.0.0.1", listener.port), timeout=10) as c:
+                c.sendall(b"hi")
+                c.shutdown(socket.SHUT_WR)
+            status, out, err = listener.finish()
+        self.assertEqual((status, out), (0, b"hi"), err)
+
+    def test_numeric_refuses_names(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            port = str(listener.getsockname()[1])
+            self.assertEqual(sockit_nc("-n", "-z", "127.0.0.1", port).returncode, 0)
+            proc = sockit_nc("-n", "-z", "localhost", port)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(b"getaddrinfo for localhost", proc.stderr)
+
+    def test_output_whose_reader_left_is_a_normal_end(self):
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+
+            def flood():
+                conn, _ = listener.accept()
+                with conn:
+                    try:
+                        while True:
+                            conn.sendall(b"y\n" * 65536)
+                    except OSError:
+                        pass
+            import threading
+            threading.Thread(target=flood, daemon=True).start()
+            pipeline = subprocess.run(["bash", "-c", 'set -o pipefail; "$0" nc 127.0.0.1 "$1" </dev/null | head -c 5',
+                                       SOCKIT, str(listener.getsockname()[1])], capture_output=True, timeout=60)
+        self.assertEqual((pipeline.returncode, pipeline.stdout), (0, b"y\ny\ny"), pipeline.stderr)
+
+    def test_unix_listener_removes_its_socket_when_stopped_by_a_signal(self):
+        import signal
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with self.subTest(signal=sig.name), tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "nc.sock")
+                with SockitListener("-U", path, stdin=None) as listener:
+                    self.assertTrue(os.path.exists(path))
+                    listener.proc.send_signal(sig)
+                    listener.proc.wait(timeout=10)
+                self.assertFalse(os.path.exists(path))
 
     def test_usage_errors(self):
         self.assertEqual(sockit_nc("127.0.0.1").returncode, 2)

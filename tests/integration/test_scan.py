@@ -1,13 +1,15 @@
 """sockit scan against listeners the test opens, and against nmap -sT on the same namespace."""
 
 import json
+import os
 import re
 import shutil
 import socket
+import subprocess
 import threading
 import unittest
 
-from harness import netns_available, run, run_in_netns
+from harness import netns_available, run, run_in_netns, sockit_without_names
 
 # Runs inside a fresh network namespace: opens listeners (two fixed, some on port 0, one on
 # IPv6 only), then scans every port with sockit and with nmap -sT while they listen.
@@ -148,6 +150,47 @@ class TcpScanOutputTest(unittest.TestCase):
         proc = run("scan", "127.0.0.1", "-p", "80-20", check=False)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("80-20", proc.stderr)
+
+    def test_one_port_is_singular(self):
+        closed = closed_udp_port()
+        out = run("scan", "127.0.0.1", "-p", str(closed), "--timeout", "0.5").stdout
+        self.assertIn("Not shown: 1 closed or filtered tcp port\n", out)
+        self.assertRegex(out, r"scanned 1 tcp port of 127\.0\.0\.1 in")
+
+    def test_json_service_of_a_port_without_a_name_is_null(self):
+        port = closed_udp_port()
+        try:
+            socket.getservbyport(port, "tcp")
+            self.skipTest(f"port {port} has a name in /etc/services")
+        except OSError:
+            pass
+        report = json.loads(run("scan", "127.0.0.1", "-a", "--json", "-p", f"22,{port}", "--timeout", "0.5").stdout)
+        services = {p["port"]: p["service"] for p in report["ports"]}
+        self.assertIsNone(services[port])
+        self.assertEqual(services[22], "ssh")
+
+    def test_empty_or_malformed_host_and_empty_port_lists_are_usage_errors(self):
+        for args in (["", "-p", "1"], ["300.1.1.1", "-p", "1"], ["a b", "-p", "1"], ["127.0.0.1:80", "-p", "1"],
+                     ["127.0.0.1", "-p", ""], ["127.0.0.1", "-p", "22,,80"], ["127.0.0.1", "-p", ","]):
+            with self.subTest(args=args):
+                proc = run("scan", *args, check=False)
+                self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+
+    @unittest.skipUnless(netns_available(), "needs unshare -n -m (root)")
+    def test_unknown_host_error_has_no_stray_port(self):
+        code, _, err = sockit_without_names("scan", "no-such-host.invalid", "-p", "1")
+        self.assertEqual(code, 1, err)
+        self.assertIn("getaddrinfo for no-such-host.invalid failed", err)
+
+    @unittest.skipUnless(os.path.exists("/usr/share/nmap/nmap-services") and shutil.which("nmap"),
+                         "nmap and its frequency list are not installed")
+    def test_top_ports_are_nmaps_top_ports(self):
+        ours = json.loads(run("scan", "127.0.0.1", "--top", "25", "-a", "--json", "--timeout", "0.5").stdout)
+        out = subprocess.run(["nmap", "-sT", "-n", "-Pn", "--top-ports", "25", "-oG", "-", "127.0.0.1"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+        theirs = sorted(int(f.strip().split("/")[0]) for line in out.splitlines() if "Ports:" in line
+                        for f in line.split("Ports:")[1].split("\t")[0].split(","))
+        self.assertEqual(sorted(p["port"] for p in ours["ports"]), theirs)
 
     def test_help_says_scanning_is_the_users_responsibility(self):
         help_text = run("scan", "--help").stdout

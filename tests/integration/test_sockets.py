@@ -146,6 +146,23 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(run("sockets", "--state", "sleepy", check=False).returncode, 2)
 
 
+class UsageTest(unittest.TestCase):
+    """Issue 11, item 23: options that did nothing, silently."""
+
+    def test_count_without_watch_is_a_usage_error(self):
+        proc = run("sockets", "-tln", "--count", "3", check=False)
+        self.assertEqual(proc.returncode, 2, proc.stdout)
+        self.assertIn("--count requires --watch", proc.stderr)
+
+    def test_pid_of_a_missing_process_is_an_error_not_an_empty_table(self):
+        with open("/proc/sys/kernel/pid_max") as f:
+            missing = int(f.read()) + 1  # above pid_max: no process can have it
+        proc = run("sockets", "-ta", "--pid", str(missing), check=False)
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertIn(f"no process with pid {missing}", proc.stderr)
+        self.assertEqual(proc.stdout, "")
+
+
 class UnixTest(unittest.TestCase):
     def test_unix_listener_is_listed_with_its_path(self):
         with tempfile.TemporaryDirectory() as d:

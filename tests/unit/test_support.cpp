@@ -4,7 +4,9 @@
 #include <stdlib.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace sockit::testing {
 
@@ -12,6 +14,17 @@ int open_fd_count() {
   int count = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
   return count - 1;  // the iterator's own descriptor
+}
+
+int settled_fd_count() {
+  int last = open_fd_count();
+  for (int i = 0; i < 40; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const int now = open_fd_count();
+    if (now == last) return now;
+    last = now;
+  }
+  return last;
 }
 
 TempDir::TempDir() {

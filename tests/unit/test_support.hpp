@@ -18,6 +18,9 @@ inline std::string text_of(std::span<const std::byte> bytes) {
 
 /// Descriptors this process has open now (/proc/self/fd).
 int open_fd_count();
+/// open_fd_count() once threads started in the background (a server's reactors) have opened
+/// theirs: two readings 50 ms apart that agree (at most 2 s).
+int settled_fd_count();
 
 /// A temporary directory, removed with what it holds at the end of the test.
 class TempDir {

@@ -2,7 +2,8 @@
 // Functions", port 9000): the client sends a number n as a line ending in "\n" or "\0" and the
 // server answers fib(n) in decimal. Unlike the notes' server, a connection carries many requests,
 // each answer ends in "\n", the answer is exact for 0 <= n <= 10000 (big numbers added
-// iteratively), and bad input gets one "ERR ..." line while the connection stays usable.
+// iteratively), and bad input (an empty line too) gets one "ERR ..." line while the connection
+// stays usable.
 // --algorithm recursive keeps the notes' exponential fib(n-1) + fib(n-2) in 64 bits (n <= 40) for
 // the server-design measurements; those sessions declare themselves CPU-bound.
 #include <algorithm>
@@ -112,17 +113,22 @@ class FibSession : public Session {
         }
       }
       if (end == std::string_view::npos) break;
-      if (!discarding_) answer(line_, out);
+      // A NUL right after a newline ends the same request: a C client that sends "10\n" with
+      // its string's terminator asks one question, not two.
+      const bool terminator_only = piece.empty() && text[end] == '\0' && after_newline_;
+      if (!discarding_ && !terminator_only) answer(line_, out);
+      after_newline_ = text[end] == '\n';
       line_.clear();
       discarding_ = false;
       text.remove_prefix(end + 1);
     }
+    if (!in.empty() && !text.empty()) after_newline_ = false;
     return {in.size()};
   }
 
   // A last request without its terminator is still answered.
   Verdict end_of_input(Output& out) override {
-    if (!discarding_) answer(line_, out);
+    if (!discarding_ && !line_.empty()) answer(line_, out);
     line_.clear();
     return Verdict::close;
   }
@@ -136,7 +142,9 @@ class FibSession : public Session {
  private:
   void answer(std::string_view line, Output& out) {
     const auto request = trimmed(line);
-    if (request.empty()) return;  // an empty line asks nothing
+    // An empty line gets an answer too: a client that waits for one answer per line (the
+    // notes' clients, sockit client) would otherwise wait for ever.
+    if (request.empty()) return reject(out, "empty request");
     auto digits = request;
     const bool negative = digits.front() == '-';
     if (negative || digits.front() == '+') digits.remove_prefix(1);
@@ -174,6 +182,7 @@ class FibSession : public Session {
   std::size_t max_line_;
   std::string line_;         // the request so far, without its terminator
   bool discarding_ = false;  // skipping the rest of a line that was too long
+  bool after_newline_ = false;  // the last byte taken ended a request with '\n'
   std::size_t answered_ = 0;
 };
 

@@ -54,6 +54,23 @@ TEST(ConnectTo, TriesTheNextAddressWhenOneFails) {
   EXPECT_TRUE(connect_to("localhost", port, 2s));
 }
 
+TEST(ConnectTo, LocalPortIsTheOneAskedFor) {
+  auto listener = listen_on(Address::loopback(AF_INET, 0)).value();
+  const auto port = std::to_string(listener.local_address().value().port());
+  const auto local = closed_port(SOCK_STREAM);
+  auto client = connect_to("127.0.0.1", port, {.timeout = 2s, .local_port = local}).value();
+  EXPECT_EQ(client.local_address().value().port(), local);
+}
+
+TEST(ConnectTo, NumericRefusesNamesWithoutAskingTheResolver) {
+  auto listener = listen_on(Address::loopback(AF_INET, 0)).value();
+  const auto port = std::to_string(listener.local_address().value().port());
+  EXPECT_TRUE(connect_to("127.0.0.1", port, {.timeout = 2s, .numeric = true}));
+  auto by_name = connect_to("localhost", port, {.timeout = 2s, .numeric = true});
+  ASSERT_FALSE(by_name);
+  EXPECT_NE(std::string(by_name.error().what()).find("getaddrinfo for localhost"), std::string::npos);
+}
+
 TEST(ListenOn, DualStackIpv6ListenerAcceptsIpv4Clients) {
   auto listener = listen_on(Address::any(AF_INET6, 0));
   if (!listener) GTEST_SKIP() << "no IPv6 here: " << listener.error().what();

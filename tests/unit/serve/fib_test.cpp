@@ -68,10 +68,32 @@ TEST_F(FibSessionTest, ToleratesCrLf) {
   EXPECT_EQ(out_.text(), "55\n144\n");
 }
 
-TEST_F(FibSessionTest, IgnoresEmptyLines) {
-  send("\n\r\n\n5\n\0"sv);
+// Issue 11, item 11: a client waiting for one answer per line must get one for an empty line.
+TEST_F(FibSessionTest, EmptyLineGetsAnErrLine) {
+  send("10\n\n \t\r\n20\n");
+  EXPECT_EQ(out_.text(), "55\nERR empty request\nERR empty request\n6765\n");
+  EXPECT_EQ(session_->requests(), 4U);
+}
+
+TEST_F(FibSessionTest, EmptyNulTerminatedRequestGetsAnErrLine) {
+  send("\0" "5\0"sv);
+  EXPECT_EQ(out_.text(), "ERR empty request\n5\n");
+}
+
+// A C client's send(buf, strlen(buf) + 1) of "5\n" asks one question.
+TEST_F(FibSessionTest, NulRightAfterANewlineEndsTheSameRequest) {
+  send("5\n\0" "6\r\n\0"sv);
+  EXPECT_EQ(out_.text(), "5\n8\n");
+  send("7\n");
+  send("\0"sv);
+  EXPECT_EQ(out_.text(), "5\n8\n13\n");
+  EXPECT_EQ(session_->requests(), 3U);
+}
+
+TEST_F(FibSessionTest, ConnectionClosedAfterALineAsksNothingMore) {
+  send("5\n");
+  EXPECT_EQ(session_->end_of_input(out_), Verdict::close);
   EXPECT_EQ(out_.text(), "5\n");
-  EXPECT_EQ(session_->requests(), 1U);
 }
 
 TEST_F(FibSessionTest, AcceptsLeadingZerosAndSpaces) {

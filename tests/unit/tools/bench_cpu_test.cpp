@@ -52,7 +52,9 @@ TEST(BenchCounters, ErrnoValuesMapToTheKindsTheReportShows) {
   EXPECT_EQ(classify_errno(ECONNRESET), ErrorKind::reset);
   EXPECT_EQ(classify_errno(EPIPE), ErrorKind::reset);
   EXPECT_EQ(classify_errno(ETIMEDOUT), ErrorKind::timeout);
-  EXPECT_EQ(classify_errno(EMFILE), ErrorKind::other);
+  EXPECT_EQ(classify_errno(EMFILE), ErrorKind::no_descriptors);
+  EXPECT_EQ(classify_errno(ENFILE), ErrorKind::no_descriptors);
+  EXPECT_EQ(classify_errno(EINVAL), ErrorKind::other);
   EXPECT_EQ(error_kind_name(ErrorKind::wrong_reply), "wrong_reply");
 }
 

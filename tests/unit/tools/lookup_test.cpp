@@ -24,6 +24,23 @@ TEST(FindService, UnknownIsEmpty) {
   EXPECT_TRUE(find_service("70000").empty());
 }
 
+TEST(FindService, PortSlashProtocolAsksForThatProtocolOnly) {
+  auto entries = find_service("53/udp");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries.front().name, "domain");
+  EXPECT_EQ(entries.front().protocol, "udp");
+  EXPECT_EQ(entries.front().port, 53);
+}
+
+TEST(FindService, NameSlashProtocolAsksForThatProtocolOnly) {
+  auto entries = find_service("ssh/tcp");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries.front().name, "ssh");
+  EXPECT_EQ(entries.front().protocol, "tcp");
+  EXPECT_TRUE(find_service("ssh/").empty());
+  EXPECT_TRUE(find_service("/tcp").empty());
+}
+
 TEST(FindProtocol, ByNameAndNumber) {
   EXPECT_EQ(find_protocol("udp")->number, 17);
   EXPECT_EQ(find_protocol("6")->name, "tcp");

@@ -51,7 +51,17 @@ std::string read_all(int fd) {
   }
 }
 
-const RelayOptions kBounded{.idle_timeout = 5000ms, .linger_after_input_eof = 0ms, .peer_name = {}};
+const RelayOptions kBounded{.idle_timeout = 5000ms,
+                            .linger_after_input_eof = 0ms,
+                            .peer_name = {},
+                            .quit_after_input_eof = {},
+                            .ask_on_empty_input = false};
+
+RelayOptions with_quit(std::chrono::milliseconds after) {
+  RelayOptions options = kBounded;
+  options.quit_after_input_eof = after;
+  return options;
+}
 
 /// A peer that echoes everything it gets on `fd`, then half-closes after the other side's FIN.
 void echo_until_eof(int fd) {
@@ -161,9 +171,55 @@ TEST(RelayStream, IdleTimeoutEndsASilentTransfer) {
   Pipe input, output;
   auto [mine, peer] = net::socket_pair().value();
   auto result = relay_stream(input.read_end.get(), output.write_end.get(), mine.fd(),
-                             {.idle_timeout = 50ms, .linger_after_input_eof = 0ms, .peer_name = {}})
+                             {.idle_timeout = 50ms, .linger_after_input_eof = 0ms, .peer_name = {}, .quit_after_input_eof = {}, .ask_on_empty_input = false})
                     .value();
   EXPECT_TRUE(result.timed_out);
+}
+
+TEST(RelayStream, OutputWhoseReaderLeftEndsTheRelayWithoutAnError) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair().value();
+  output.read_end.reset();  // `nc ... | head` after head exited
+  net::send_all(peer.fd(), bytes_of("more than anyone reads")).value();
+  auto result = relay_stream(input.read_end.get(), output.write_end.get(), mine.fd(), kBounded);
+  ASSERT_TRUE(result) << result.error().what();
+  EXPECT_TRUE(result->output_closed);
+  EXPECT_FALSE(result->timed_out);
+}
+
+TEST(RelayStream, QuitAfterInputEofEndsAlthoughThePeerStaysOpen) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair().value();
+  input.write_end.reset();
+  const auto started = std::chrono::steady_clock::now();
+  auto result = relay_stream(input.read_end.get(), output.write_end.get(), mine.fd(), with_quit(100ms)).value();
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_GE(took, 90ms);
+  EXPECT_LT(took, 3s);  // not the 5 s idle timeout
+}
+
+TEST(RelayDatagrams, EmptyInputAsksWithOneEmptyDatagram) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair(SOCK_DGRAM).value();
+  input.write_end.reset();
+  RelayOptions options = kBounded;
+  options.linger_after_input_eof = 50ms;
+  options.ask_on_empty_input = true;
+  auto result = relay_datagrams(input.read_end.get(), output.write_end.get(), mine.fd(), options).value();
+  char got[16];
+  EXPECT_EQ(::recv(peer.fd(), got, sizeof got, MSG_DONTWAIT), 0);  // a datagram of no bytes
+  EXPECT_EQ(result.sent, 0u);
+}
+
+TEST(RelayDatagrams, OutputWhoseReaderLeftEndsTheRelayWithoutAnError) {
+  Pipe input, output;
+  auto [mine, peer] = net::socket_pair(SOCK_DGRAM).value();
+  output.read_end.reset();
+  net::send_all(peer.fd(), bytes_of("reply")).value();
+  auto result = relay_datagrams(input.read_end.get(), output.write_end.get(), mine.fd(), kBounded);
+  ASSERT_TRUE(result) << result.error().what();
+  EXPECT_TRUE(result->output_closed);
 }
 
 TEST(RelayDatagrams, EachDatagramIsWrittenAndInputBecomesDatagrams) {
@@ -174,7 +230,7 @@ TEST(RelayDatagrams, EachDatagramIsWrittenAndInputBecomesDatagrams) {
   write_text(input.write_end.get(), "ping");
   input.write_end.reset();
   auto result = relay_datagrams(input.read_end.get(), output.write_end.get(), mine.fd(),
-                                {.idle_timeout = 5000ms, .linger_after_input_eof = 100ms, .peer_name = {}})
+                                {.idle_timeout = 5000ms, .linger_after_input_eof = 100ms, .peer_name = {}, .quit_after_input_eof = {}, .ask_on_empty_input = false})
                     .value();
   output.write_end.reset();
   EXPECT_EQ(read_all(output.read_end.get()), "onetwo");

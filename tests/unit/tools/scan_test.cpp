@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "net/io.hpp"
@@ -58,7 +59,31 @@ TEST(ParsePorts, ZeroReversedAndJunkAreErrorsNamingThePart) {
   EXPECT_NE(std::string(r.error().what()).find("http"), std::string::npos);
 }
 
-TEST(TopPorts, AreTheLowestNamedPortsOfTheProtocol) {
+TEST(ParsePorts, EmptyListsAndEmptyPartsAreErrors) {
+  EXPECT_FALSE(parse_ports(""));
+  EXPECT_FALSE(parse_ports("22,,80"));
+  EXPECT_FALSE(parse_ports(","));
+}
+
+TEST(NmapTopPorts, MostFrequentFirstThenSortedByPort) {
+  std::istringstream services(
+      "# nmap-services\n"
+      "http\t80/tcp\t0.484143\t# World Wide Web HTTP\n"
+      "telnet\t23/tcp\t0.221265\n"
+      "domain\t53/udp\t0.213496\n"
+      "rare\t7/tcp\t0.000100\n"
+      "ssh\t22/tcp\t0.182286\t# Secure Shell Login\n"
+      "tie\t9/tcp\t0.000100\n");
+  EXPECT_EQ(nmap_top_ports(services, 3, "tcp"), (std::vector<std::uint16_t>{22, 23, 80}));
+  services.clear();
+  services.seekg(0);
+  EXPECT_EQ(nmap_top_ports(services, 4, "tcp"), (std::vector<std::uint16_t>{7, 22, 23, 80}));  // 7 beats 9 on a tie
+  services.clear();
+  services.seekg(0);
+  EXPECT_EQ(nmap_top_ports(services, 10, "udp"), (std::vector<std::uint16_t>{53}));
+}
+
+TEST(TopPorts, AreSortedAndHoldSsh) {
   auto top = top_ports(20, "tcp");
   ASSERT_EQ(top.size(), 20u);
   EXPECT_TRUE(std::is_sorted(top.begin(), top.end()));
