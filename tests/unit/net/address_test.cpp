@@ -47,7 +47,9 @@ TEST(Address, RejectsWhatIsNotAnAddress) {
   EXPECT_FALSE(Address::parse("::1:80"));
   EXPECT_FALSE(Address::parse("[::1:80"));
   EXPECT_FALSE(Address::parse("example.com:80"));
-  EXPECT_FALSE(Address::parse("unix:" + std::string(sizeof(sockaddr_un::sun_path), 'x')));
+  std::string too_long = "unix:";  // built by append: GCC 12 -O3 misreads "unix:" + string as out of bounds
+  too_long.append(sizeof(sockaddr_un::sun_path), 'x');
+  EXPECT_FALSE(Address::parse(too_long));
   auto e = Address::parse("::1:80");
   EXPECT_NE(std::string(e.error().what()).find("brackets"), std::string::npos);
 }
