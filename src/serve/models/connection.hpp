@@ -29,6 +29,9 @@ class ModelLog {
   void connection(std::string_view message) const {
     if (log_) log_->connection(message);
   }
+  void connection(const ConnectionEvent& event) const {
+    if (log_) log_->connection(event);
+  }
 
  private:
   Log* log_;
