@@ -140,7 +140,8 @@ int run(const SocketsArgs& a) {
     if (!filter.state) return fmt::print(stderr, "sockit sockets: unknown state '{}'\n", a.state), 2;
   }
   // An empty table would say the process holds no sockets; it does not exist at all.
-  if (a.pid != 0 && !std::filesystem::exists(fmt::format("/proc/{}", a.pid))) {
+  std::error_code unreadable;  // the non-throwing overload: no raw filesystem_error text
+  if (a.pid != 0 && !std::filesystem::exists(fmt::format("/proc/{}", a.pid), unreadable)) {
     fmt::print(stderr, "sockit sockets: no process with pid {}\n", a.pid);
     return 1;
   }

@@ -6,16 +6,22 @@
 
 namespace sockit::serve {
 
-std::string connected_line(std::string_view peer) { return fmt::format("connected {}", peer); }
-
-std::string closed_line(std::string_view peer, std::size_t requests, std::string_view reason) {
-  std::string line = fmt::format("closed {} after {} {}", peer, requests, requests == 1 ? "request" : "requests");
-  if (!reason.empty()) line += fmt::format(" ({})", reason);
-  return line;
+ConnectionEvent connected_line(std::string_view peer) {
+  return {.event = "connected", .peer = std::string(peer), .text = fmt::format("connected {}", peer), .requests = {},
+          .reason = {}};
 }
 
-std::string refused_line(std::string_view peer, std::size_t max_conns) {
-  return fmt::format("refused {}: {} already (--max-conns)", peer, net::counted(max_conns, "connection"));
+ConnectionEvent closed_line(std::string_view peer, std::size_t requests, std::string_view reason) {
+  std::string text = fmt::format("closed {} after {}", peer, net::counted(requests, "request"));
+  if (!reason.empty()) text += fmt::format(" ({})", reason);
+  return {.event = "closed", .peer = std::string(peer), .text = std::move(text), .requests = requests,
+          .reason = std::string(reason)};
+}
+
+ConnectionEvent refused_line(std::string_view peer, std::size_t max_conns) {
+  auto reason = fmt::format("{} already (--max-conns)", net::counted(max_conns, "connection"));
+  return {.event = "refused", .peer = std::string(peer), .text = fmt::format("refused {}: {}", peer, reason),
+          .requests = {}, .reason = std::move(reason)};
 }
 
 std::string duration_text(long long milliseconds) {

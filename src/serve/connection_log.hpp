@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -9,12 +10,22 @@ namespace sockit::serve {
 /// The wording of the per-connection log lines, shared by every model so that the same event
 /// reads the same whichever model served it. Pure functions: they format, they never log.
 
+/// One per-connection event: the line the text log prints, and what the JSON log gives as fields
+/// of its own (so that nobody has to take the prose apart).
+struct ConnectionEvent {
+  std::string event;                    ///< "connected", "closed" or "refused"
+  std::string peer;                     ///< the client, as the model names it
+  std::string text;                     ///< the whole line
+  std::optional<std::size_t> requests;  ///< closed: requests answered
+  std::string reason;                   ///< closed: why, when not simply done; refused: why
+};
+
 /// "connected PEER".
-std::string connected_line(std::string_view peer);
+ConnectionEvent connected_line(std::string_view peer);
 /// "closed PEER after N request(s)", then " (REASON)" when `reason` is not empty.
-std::string closed_line(std::string_view peer, std::size_t requests, std::string_view reason);
-/// "refused PEER: N connections already (--max-conns)".
-std::string refused_line(std::string_view peer, std::size_t max_conns);
+ConnectionEvent closed_line(std::string_view peer, std::size_t requests, std::string_view reason);
+/// "refused PEER: N connection(s) already (--max-conns)".
+ConnectionEvent refused_line(std::string_view peer, std::size_t max_conns);
 /// A duration as a reason reads it: "2 s" for whole seconds, else "500 ms".
 std::string duration_text(long long milliseconds);
 

@@ -16,7 +16,11 @@ void Log::connection(std::string_view message) {
   if (!quiet_) write("info", message);
 }
 
-void Log::write(std::string_view level, std::string_view message) {
+void Log::connection(const ConnectionEvent& event) {
+  if (!quiet_) write("info", event.text, &event);
+}
+
+void Log::write(std::string_view level, std::string_view message, const ConnectionEvent* event) {
   std::string line;
   if (format_ == Format::json) {
     const auto now = std::chrono::system_clock::now();
@@ -24,7 +28,14 @@ void Log::write(std::string_view level, std::string_view message) {
                              {"level", level},
                              {"pid", ::getpid()},
                              {"message", message}};
-    line = record.dump();
+    if (event) {
+      record["event"] = event->event;
+      record["peer"] = event->peer;
+      if (event->requests) record["requests"] = *event->requests;
+      if (!event->reason.empty()) record["reason"] = event->reason;
+    }
+    // A peer's bytes may be no UTF-8 (a complaint quoting a request): never throw for them.
+    line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
     line = std::string(message);
   }

@@ -4,10 +4,14 @@
 #include <mutex>
 #include <string_view>
 
+#include "serve/connection_log.hpp"
+
 namespace sockit::serve {
 
 /// The server's log: one line per event, whole lines even from many threads or processes
-/// (each line is one write). Text like "connected 127.0.0.1:50312", or JSON lines with --json-log.
+/// (each line is one write). Text like "connected 127.0.0.1:50312", or JSON lines with --json-log:
+/// {"time", "level", "pid", "message"}, and for a connection's event also "event", "peer" and
+/// (when closed) "requests" and "reason".
 class Log {
  public:
   enum class Format { text, json };
@@ -19,6 +23,7 @@ class Log {
   void notice(std::string_view message);
   /// Per-connection chatter: skipped with --quiet.
   void connection(std::string_view message);
+  void connection(const ConnectionEvent& event);
 
   bool quiet() const noexcept { return quiet_; }
 
@@ -28,7 +33,7 @@ class Log {
   [[nodiscard]] std::unique_lock<std::mutex> hold_for_fork() { return std::unique_lock(mutex_); }
 
  private:
-  void write(std::string_view level, std::string_view message);
+  void write(std::string_view level, std::string_view message, const ConnectionEvent* event = nullptr);
 
   std::FILE* out_;
   bool quiet_;

@@ -421,8 +421,10 @@ class BehaviourTest(unittest.TestCase):
             listener.bind(("127.0.0.1", 0))
             listener.listen()
             started = time.monotonic()
+            listener.settimeout(10)
             proc = subprocess.Popen([SOCKIT, "nc", "-N", "-q", "0.3", "127.0.0.1", str(listener.getsockname()[1])],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.addCleanup(proc.kill)
             conn, _ = listener.accept()  # and never close it
             with conn:
                 out, err = proc.communicate(timeout=30)
@@ -433,9 +435,11 @@ class BehaviourTest(unittest.TestCase):
         with socket.socket() as listener:
             listener.bind(("127.0.0.1", 0))
             listener.listen()
+            listener.settimeout(10)
             source = free_port()
             proc = subprocess.Popen([SOCKIT, "nc", "-p", str(source), "127.0.0.1", str(listener.getsockname()[1])],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.addCleanup(proc.kill)
             conn, peer = listener.accept()
             conn.close()
             proc.communicate(timeout=30)
@@ -465,8 +469,13 @@ class BehaviourTest(unittest.TestCase):
             listener.bind(("127.0.0.1", 0))
             listener.listen()
 
+            listener.settimeout(10)
+
             def flood():
-                conn, _ = listener.accept()
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
                 with conn:
                     try:
                         while True:

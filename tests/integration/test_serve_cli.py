@@ -102,9 +102,18 @@ class StartupLines(unittest.TestCase):
 
     def test_json_log_writes_one_json_object_per_line(self):
         server, where = self.start(["echo"], "--model", "iterative", "--json-log")
+        with connect(*where[("echo", "tcp")]) as s:
+            s.sendall(b"x")
+            recv_exactly(s, 1)
+            local = s.getsockname()
+        server.wait_for(r'"event":"closed"')
         self.assertEqual(server.close(), 0)
         records = [json.loads(line) for line in server.output().splitlines() if line.strip()]
         self.assertTrue(any(r["message"].startswith("listening on 127.0.0.1:") for r in records), records)
+        # Issue 11: a connection's event and peer are fields, not only prose.
+        closed = [r for r in records if r.get("event") == "closed"]
+        self.assertEqual([(r["peer"], r["requests"]) for r in closed], [(f"127.0.0.1:{local[1]}", 1)], records)
+        self.assertTrue(any(r.get("event") == "connected" and r["peer"] == f"127.0.0.1:{local[1]}" for r in records))
 
     def test_list_models_has_the_blocking_models(self):
         for model in ("iterative", "fork", "thread", "pool"):

@@ -30,6 +30,9 @@ class ModelLog {
   void connection(std::string_view message) const {
     if (log_) log_->connection(message);
   }
+  void connection(const ConnectionEvent& event) const {
+    if (log_) log_->connection(event);
+  }
 
  private:
   Log* log_;
