@@ -217,8 +217,12 @@ def exchange_block(client, i, digest, hashes, block_bytes, size):
     status, body_len = struct.unpack("!BQ", client.read_until(9))
     if status != 0 or body_len != length:
         raise ValueError(f"block {index}: status {status}, length {body_len}")
-    if hashlib.sha256(client.read_until(body_len)).digest() != hashes[index]:
-        raise ValueError(f"block {index}: bad SHA-256")
+    body = client.read_until(body_len)
+
+    def check():   # after the clock stops: the check is the client's work, not the server's
+        if hashlib.sha256(body).digest() != hashes[index]:
+            raise ValueError(f"block {index}: bad SHA-256")
+    return check
 
 
 def tracker_list(port, digest):
@@ -232,7 +236,8 @@ def tracker_list(port, digest):
 
 def good_loop(buckets, stop_at, period, one_request, close=None):
     """One client: a request every `period` seconds (not faster to catch up after a slow one),
-    each timed from its first byte sent to its last byte received."""
+    each timed from its first byte sent to its last byte received. `one_request` may return a
+    check to run once the clock has stopped (or a tuple holding one)."""
     i, next_at = 0, mono()
     while True:
         now = mono()
@@ -244,8 +249,12 @@ def good_loop(buckets, stop_at, period, one_request, close=None):
         next_at = max(next_at + period, now)
         started = mono()
         try:
-            one_request(i)
-            buckets.ok(started, mono())
+            after = one_request(i)
+            done = mono()
+            for check in (after if isinstance(after, tuple) else (after,)):
+                if callable(check):
+                    check()
+            buckets.ok(started, done)
         except (OSError, ValueError, ConnectionError, struct.error) as e:
             buckets.fail(mono(), f"{type(e).__name__}: {e}"[:120])
             if close:
@@ -300,7 +309,7 @@ def run_good(spec):
     def emit(before_key):
         for name, b in buckets.items():
             for k, (lat, err) in b.take(before_key).items():
-                row = {"k": k, "target": name, "n": len(lat), "errors": err}
+                row = {"k": k, "target": name, "n": len(lat), "errors": err, "lat": [round(v, 3) for v in lat]}
                 if lat:
                     row.update(p50=percentile(lat, 50), p99=percentile(lat, 99), max=max(lat))
                 out.write(json.dumps(row) + "\n")
@@ -372,7 +381,7 @@ def hostile_random(t, ports, rate, stop_at, rng):
         if kind == 0:
             payload = bytes(rng.randrange(1, 2048))                          # NULs
         elif kind == 1:
-            payload = rng.randbytes(20000).replace(b"\n", b"x")              # past any max line
+            payload = bytes(0x21 + b % 94 for b in rng.randbytes(20000))      # one line past --max-line
         else:
             payload = rng.randbytes(rng.randrange(1, 4096))
         try:
@@ -937,12 +946,14 @@ class Soak:
         by = {}
         self.error_messages = {}
         self.control = {}   # k -> p99 ms of the client's own wake-up delay
+        self.latencies = {}  # (target, k) -> every well-behaved request's latency (ms) in interval k
         with open(self.good_out) as f:
             for line in f:
                 row = json.loads(line)
                 if "error_messages" in row:
                     self.error_messages[row["target"]] = row["error_messages"]
                     continue
+                self.latencies[(row["target"], row["k"])] = row.pop("lat")
                 by[(row["target"], row["k"])] = row
                 if row["target"] == CONTROL and row["n"]:
                     self.control[row["k"]] = row["p99"]
@@ -963,14 +974,26 @@ class Soak:
         return [r[field] for r in self.samples
                 if r["target"] == name and lo < r["t_s"] <= hi + 1e-6 and r.get(field) is not None]
 
+    def window_p99(self, name, span):
+        """p99 of every well-behaved request of `name` that completed in the window."""
+        lo, hi = span
+        lat = [v for (n, k), vs in self.latencies.items()
+               if n == name and lo < (k + 1) * self.interval <= hi + 1e-6 for v in vs]
+        return percentile(lat, 99) if lat else None
+
+    def bins(self):
+        """Bin width for the plots: about 30 bins whatever the duration, whole intervals each."""
+        return self.interval * max(1, round(self.duration / 30 / self.interval))
+
     def summarise(self):
         rows = []
         for name in self.servers:
             s = {"target": name}
-            for field, scale in (("rss_kib", 1024.0), ("fds", 1.0), ("p99_ms", 1.0)):
+            for field, scale in (("rss_kib", 1024.0), ("fds", 1.0)):
                 a = [v / scale for v in self.window(name, field, self.early)]
                 b = [v / scale for v in self.window(name, field, self.late)]
                 s[field] = (mean(a), mean(b))
+            s["p99_ms"] = (self.window_p99(name, self.early), self.window_p99(name, self.late))
             pts = [(r["t_s"], r["rss_kib"] / 1024) for r in self.samples
                    if r["target"] == name and r["t_s"] > self.warmup and "rss_kib" in r]
             s["rss_slope"] = slope_per_hour(pts)
@@ -1028,47 +1051,63 @@ class Soak:
             self.notes.append("No plots: gnuplot is not installed (`sudo apt-get install -y gnuplot-nox`).")
             return []
         names = list(self.servers)
-        dat = os.path.join(self.work, "series.dat")
-        with open(dat, "w") as f:
-            for name in names:
+        width = self.bins()
+        count = int(round(self.duration / width))
+        raw = os.path.join(self.work, "raw.dat")        # every sample: minute rss_mib fds
+        binned = os.path.join(self.work, "binned.dat")  # per bin: minute mean_rss mean_fds p99_all
+        with open(raw, "w") as f, open(binned, "w") as g:
+            for name in names + [CONTROL]:
+                rows = [r for r in self.samples if r["target"] == name]
                 f.write(f"# {name}\n")
-                for r in self.samples:
-                    if r["target"] == name:
-                        f.write(f"{r['minute']} {r.get('rss_kib', 0) / 1024 if 'rss_kib' in r else 'NaN'} "
-                                f"{r.get('fds', 'NaN')} {r.get('p99_ms', 'NaN')}\n")
+                for r in rows:
+                    f.write(f"{r['minute']} {r['rss_kib'] / 1024 if 'rss_kib' in r else 'NaN'} {r.get('fds', 'NaN')}\n")
                 f.write("\n\n")
-            f.write(f"# {CONTROL}\n")
-            for k, p99 in sorted(self.control.items()):
-                f.write(f"{(k + 1) * self.interval / 60:.4f} NaN NaN {p99}\n")
-            f.write("\n\n")
+                g.write(f"# {name}\n")
+                for j in range(count):
+                    span = (j * width, (j + 1) * width)
+                    rss = [v / 1024 for v in self.window(name, "rss_kib", span)]
+                    fds = self.window(name, "fds", span)
+                    p99 = self.window_p99(name, span)
+                    g.write(f"{(j + 0.5) * width / 60:.4f} {fmt_nan(mean(rss))} {fmt_nan(mean(fds))} {fmt_nan(p99)}\n")
+                g.write("\n\n")
         dl = os.path.join(self.work, "downloads.dat")
         with open(dl, "w") as f:
             for d in self.downloads:
                 f.write(f"{d['start_min'] + d['seconds'] / 60:.4f} {d['seconds']:.4f} {d['ok']}\n")
-        marks = "".join(f"set arrow from {x / 60:.3f}, graph 0 to {x / 60:.3f}, graph 1 nohead dt 2 lc rgb 'gray'\n"
+        marks = "".join(f"set arrow from {x / 60:.3f}, graph 0 to {x / 60:.3f}, graph 1 nohead dt 2 lc rgb 'gray50'\n"
                         for x in (self.warmup, self.early[1], self.late[0]))
-        head = ("set terminal pngcairo size 1000,560 noenhanced font ',10'\n"
-                "set xlabel 'minutes'\nset key outside right\nset grid\n"
+        head = ("set terminal pngcairo size 1200,700 noenhanced font ',10'\n"
+                "set xlabel 'minutes'\nset grid\n"
                 f"set xrange [0:{self.duration / 60:.3f}]\n" + marks)
-        sub = (f"warm-up {mins(self.warmup)} min; windows compared: "
-               f"{mins(self.early[0])}-{mins(self.early[1])} and {mins(self.late[0])}-{mins(self.late[1])} min")
+        windows = (f"dashed: end of the {mins(self.warmup)}-min warm-up, end of the early window, "
+                   f"start of the late window")
+        every = f"grey: every sample ({self.interval:g} s); colour: mean per {mins(width)} min"
+        colours = ["#7b2cbf", "#2a9d8f", "#4ea8de", "#e09f3e", "#c9a227", "#1d3557"]
         pictures = []
-        for png, col, label, extra in (("rss.png", 2, "RSS (MiB)", "set yrange [0:*]\n"),
-                                       ("fds.png", 3, "open file descriptors", "set yrange [0:*]\n"),
-                                       ("p99.png", 4, "p99 latency (ms), per interval", "set logscale y\n")):
-            lines = ", ".join(f"'{dat}' index {i} using 1:{col} with lines lw 2 title '{n}'"
-                              for i, n in enumerate(names))
-            if png == "p99.png":
-                lines += (f", '{dat}' index {len(names)} using 1:4 with lines lw 1 dt 3 lc rgb 'black' "
-                          "title 'client wake-up delay (control)'")
+        for png, col, label in (("rss.png", 2, "RSS (MiB)"), ("fds.png", 3, "open file descriptors")):
             script = (head + f"set output '{os.path.join(self.data_dir, png)}'\n"
-                      f"set title 'sockit soak: {label} per server, every {self.interval:g} s ({sub})'\n"
-                      f"set ylabel '{label}'\n" + extra + f"plot {lines}\n")
-            pictures.append(self.gnuplot(png, script))
+                      f"set multiplot layout 2,3 title 'sockit soak: {label} per server ({every}; {windows})'\n"
+                      "set yrange [0:*]\nunset key\n")
+            for i, name in enumerate(names):
+                script += (f"set title '{name}'\nset ylabel '{label}'\n"
+                           f"plot '{raw}' index {i} using 1:{col} with lines lw 1 lc rgb '#c0c0c0', "
+                           f"'{binned}' index {i} using 1:{col} with linespoints lw 2.5 pt 7 ps 0.5 "
+                           f"lc rgb '{colours[i % len(colours)]}'\n")
+            pictures.append(self.gnuplot(png, script + "unset multiplot\n"))
+        lines = ", ".join(f"'{binned}' index {i} using 1:4 with linespoints lw 2 pt 7 ps 0.6 "
+                          f"lc rgb '{colours[i % len(colours)]}' title '{n}'" for i, n in enumerate(names))
+        lines += (f", '{binned}' index {len(names)} using 1:4 with lines lw 1.5 dt 2 lc rgb 'black' "
+                  "title 'control: client wake-up delay'")
+        script = (head + f"set output '{os.path.join(self.data_dir, 'p99.png')}'\n"
+                  f"set title 'sockit soak: p99 latency of the well-behaved requests, every request of each "
+                  f"{mins(width)}-min bin ({windows})'\n"
+                  "set ylabel 'p99 latency (ms)'\nset logscale y\nset key outside bottom center horizontal\n"
+                  f"plot {lines}\n")
+        pictures.append(self.gnuplot("p99.png", script))
         if self.downloads:
             script = (head + f"set output '{os.path.join(self.data_dir, 'downloads.png')}'\n"
-                      f"set title 'sockit soak: Cascade leechers, seconds per 8 MiB download ({sub})'\n"
-                      "set ylabel 'seconds'\nset logscale y\n"
+                      f"set title 'sockit soak: Cascade leechers, seconds per 8 MiB download, at its end ({windows})'\n"
+                      "set ylabel 'seconds'\nset logscale y\nset key outside bottom center horizontal\n"
                       f"plot '{dl}' using 1:($3 == 1 ? $2 : 1/0) with points pt 7 ps 0.4 title 'complete', "
                       f"'{dl}' using 1:($3 == 0 ? $2 : 1/0) with points pt 2 ps 1 title 'failed'\n")
             pictures.append(self.gnuplot("downloads.png", script))
@@ -1135,7 +1174,7 @@ class Soak:
             f"- churn: {CHURN_PER_S['serve']} / {CHURN_PER_S['tracker']} / {CHURN_PER_S['seeder']} connections a "
             "second opened and closed at once (in turn: FIN, RST, one byte then FIN);",
             f"- random bytes: {RANDOM_PER_S['serve']} / {RANDOM_PER_S['tracker']} / {RANDOM_PER_S['seeder']} a "
-            "second: NULs, 20 kB without a newline, or 1-4095 random bytes; whatever comes back is read for 0.3 s;",
+            "second: NULs, a 20 kB line (printable, no newline: past --max-line), or 1-4095 random bytes; whatever comes back is read for 0.3 s;",
             f"- RST mid-answer: {RST_PER_S['serve']} / {RST_PER_S['tracker']} / {RST_PER_S['seeder']} a second: "
             "ask for a big answer (256 KiB echoed, 32 x fib(5000), 128 upper lines of 1 kB, a 256 KiB block, "
             "a tracker list), read 1 KiB, close with SO_LINGER 0.",
@@ -1146,7 +1185,8 @@ class Soak:
             "allocator arenas reach their working size).",
             f"- **Early window**: minutes {mins(self.early[0])}-{mins(self.early[1])}; **late window**: "
             f"minutes {mins(self.late[0])}-{mins(self.late[1])}. Each figure is the mean of the samples in "
-            "the window (p99: the mean of the per-interval p99s).",
+            "the window; p99 is that of every well-behaved request completed in the window (the CSV has it per "
+            "interval too).",
             f"- **Flat**: RSS late within max({RSS_FLAT_MIB:g} MiB, {RSS_FLAT_PCT:g} %) of early, and fds within "
             f"max({FDS_FLAT_COUNT:g}, {FDS_FLAT_PCT:g} %). p99 is flagged when late > max({P99_FACTOR:g} x early, "
             f"early + {P99_SLACK_MS:g} ms). The slope is a least-squares fit of RSS over everything after "
@@ -1168,8 +1208,7 @@ class Soak:
                 f"{signed(diff(ra, rb), 2)} MiB ({signed(pct(ra, rb), 1)} %) | {signed(s['rss_slope'], 2)} | "
                 f"{fmt(fa, 1)} → {fmt(fb, 1)} | {signed(diff(fa, fb), 1)} ({signed(pct(fa, fb), 1)} %) | "
                 f"{fmt(pa, 2)} → {fmt(pb, 2)} | {s['requests']:,} ({s['errors']}) | {fmt(s['cpu_s'], 0)} | {verdict} |")
-        ctl_early = [v for k, v in self.control.items() if self.early[0] < (k + 1) * self.interval <= self.early[1]]
-        ctl_late = [v for k, v in self.control.items() if self.late[0] < (k + 1) * self.interval <= self.late[1]]
+        ctl_early, ctl_late = self.window_p99(CONTROL, self.early), self.window_p99(CONTROL, self.late)
         ok = [d for d in self.downloads if d["ok"]]
         failed = [d for d in self.downloads if not d["ok"]]
         early = [d["seconds"] for d in ok if self.early[0] < d["start_min"] * 60 <= self.early[1]]
@@ -1179,8 +1218,8 @@ class Soak:
             "The requests of the tracker are list requests, of the seeder 256 KiB blocks (well-behaved clients "
             "only); hostile connections are counted below. CPU s: the server's user+system time over the run.",
             "",
-            f"Control: the well-behaved process's own wake-up delay (a 10 ms sleep, how late it returns), p99 "
-            f"per interval: {fmt(mean(ctl_early), 2)} ms early, {fmt(mean(ctl_late), 2)} ms late. When a "
+            f"Control: the well-behaved process's own wake-up delay (a 10 ms sleep, how late it returns), p99: "
+            f"{fmt(ctl_early, 2)} ms early, {fmt(ctl_late, 2)} ms late. When a "
             "server's p99 moves with it, the time went to the machine (other work on the two cores), not the "
             "server.",
             "",
@@ -1217,7 +1256,7 @@ class Soak:
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines += ["", "## Plots", ""]
         captions = {"rss.png": "RSS per server", "fds.png": "Open descriptors per server",
-                    "p99.png": "p99 latency of the well-behaved requests, per interval",
+                    "p99.png": "p99 latency of the well-behaved requests",
                     "downloads.png": "Seconds per download"}
         for p in pictures:
             lines += [f"![{captions[p]}](soak/{p})", ""]
@@ -1275,6 +1314,10 @@ class Soak:
 
 def mins(seconds):
     return f"{seconds / 60:.2f}".rstrip("0").rstrip(".")
+
+
+def fmt_nan(v):
+    return "NaN" if v is None else f"{v:.4f}"
 
 
 def fmt(v, digits):
