@@ -7,10 +7,12 @@
 #   bench/soak.sh          # 30 minutes
 #   bench/soak.sh 1        # a one-minute smoke run of the same pipeline (samples every 2 s)
 #   nice -n 5 bench/soak.sh 30
+#   SOAK_OUT=/tmp/soak bench/soak.sh 1   # anywhere but docs/ (a smoke run would overwrite its files)
 #
 # Bounded: it ends after MINUTES (plus start-up and at most two minutes of shutdown), and every
 # process it starts is stopped on exit, Ctrl-C or error. Traffic goes to 127.0.0.1 only.
-# Exit status: 0 when every curve is flat, 1 when one is not or a server died, 2 on bad usage.
+# Exit status: 0 when every curve is flat, 1 when one is not or a server died, 2 on bad usage
+# (a run under 10 minutes is a smoke run: only a server that died fails it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +30,5 @@ fi
 cmake --preset release >/dev/null
 cmake --build --preset release -j2 >&2
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-exec python3 bench/soak.py --sockit build/release/src/cli/sockit --minutes "$minutes" --out docs \
+exec python3 bench/soak.py --sockit build/release/src/cli/sockit --minutes "$minutes" --out "${SOAK_OUT:-docs}" \
   --command "bench/soak.sh${*:+ $*}" "${@:2}"
