@@ -178,7 +178,11 @@ class Attacks:
     def reset(self):
         for service, address in self.targets:
             s = connect(*address, timeout=2)
-            s.sendall(b"1000\n" * 2000 if service == "fib" else b"y" * MiB)
+            s.setblocking(False)
+            try:  # as much as the socket takes: the tracker and a peer close on a bad request
+                s.send(b"1000\n" * 2000 if service == "fib" else b"y" * MiB)
+            except (BlockingIOError, ConnectionResetError, BrokenPipeError):
+                pass
             drain(s, 0.2)
             reset(s)
         return "one per service"
