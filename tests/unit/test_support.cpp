@@ -4,7 +4,9 @@
 #include <stdlib.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace sockit::testing {
 
@@ -12,6 +14,21 @@ int open_fd_count() {
   int count = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
   return count - 1;  // the iterator's own descriptor
+}
+
+int settled_fd_count() {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  int count = open_fd_count();
+  auto since = Clock::now();
+  while (Clock::now() < deadline && Clock::now() - since < std::chrono::milliseconds(100)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (const int now = open_fd_count(); now != count) {
+      count = now;
+      since = Clock::now();
+    }
+  }
+  return count;
 }
 
 TempDir::TempDir() {
