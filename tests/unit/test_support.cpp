@@ -17,14 +17,18 @@ int open_fd_count() {
 }
 
 int settled_fd_count() {
-  int last = open_fd_count();
-  for (int i = 0; i < 40; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const int now = open_fd_count();
-    if (now == last) return now;
-    last = now;
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  int count = open_fd_count();
+  auto since = Clock::now();
+  while (Clock::now() < deadline && Clock::now() - since < std::chrono::milliseconds(100)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (const int now = open_fd_count(); now != count) {
+      count = now;
+      since = Clock::now();
+    }
   }
-  return last;
+  return count;
 }
 
 TempDir::TempDir() {

@@ -212,7 +212,8 @@ TEST_F(PeerTest, ListenAddressMustBeIPv4) {
 TEST_F(PeerTest, MissingCascadeFileNamesItsPathAndLeavesNothingOpen) {
   auto c = config(original_);
   c.files = {{dir_.file("missing.cascade"), dir_.file("missing")}};
-  const int before = sockit::testing::settled_fd_count();  // the tracker's reactors start in the background
+  // The fixture's tracker opens its reactors' descriptors on its own thread: count after that.
+  const int before = sockit::testing::settled_fd_count();
   try {
     Peer peer(c, {});
     FAIL() << "opened a missing cascade file";

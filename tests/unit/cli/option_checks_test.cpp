@@ -116,7 +116,7 @@ TEST(CheckHostPortText, HostAndPortAreCheckedEach) {
   EXPECT_EQ(check_host_port_text("127.0.0.1:99999", true), "port 99999 is not from 0 to 65535");
   EXPECT_EQ(check_host_port_text("300.1.1.1:80", false), "'300.1.1.1' is not a host name or an IP address");
   EXPECT_EQ(check_host_port_text(":80", false), "a host must not be empty");
-  EXPECT_EQ(check_host_port_text("127.0.0.1:", false), "a port must not be empty");
+  EXPECT_EQ(check_host_port_text("127.0.0.1:", false), "'127.0.0.1:' is not HOST:PORT (missing port after ':')");
   EXPECT_EQ(check_host_port_text("", false), "must not be empty (HOST:PORT)");
   EXPECT_EQ(check_host_port_text("127.0.0.1", false), "'127.0.0.1' is not HOST:PORT (expected host:port)");
 }
