@@ -123,9 +123,10 @@ class Attacks:
         "upper": (b"abc\n", b"ABC\n", b"ab"),
     }
 
-    def __init__(self, targets, churn=CHURN):
+    def __init__(self, targets, churn=CHURN, ask=None):
         self.targets = targets  # [(service, (host, port))]
         self.churn_count = churn
+        self.ask = {**Attacks.ask, **(ask or {})}  # the Cascade servers add their own requests
 
     def slowloris(self):
         socks = []
@@ -388,8 +389,7 @@ class CascadeServers(unittest.TestCase):
                     s.sendall(request)
                     self.assertEqual(recv_exactly(s, 5)[0], 0)
 
-            attacks = Attacks([("tracker", address)])
-            Attacks.ask["tracker"] = (request, b"", request[:20])
+            attacks = Attacks([("tracker", address)], ask={"tracker": (request, b"", request[:20])})
 
             def max_conns():
                 idle = [connect(*address, timeout=2) for _ in range(MAX_CONNS)]
@@ -426,8 +426,7 @@ class CascadeServers(unittest.TestCase):
                         self.assertEqual(head[0], 0, head)
                         self.assertEqual(len(recv_exactly(s, struct.unpack("!Q", head[1:])[0])), 256 * 1024)
 
-                Attacks.ask["peer"] = (block_request(1), b"", block_request(1)[:30])
-                attacks = Attacks([("peer", address)])
+                attacks = Attacks([("peer", address)], ask={"peer": (block_request(1), b"", block_request(1)[:30])})
 
                 def stop_reading():
                     socks = []
