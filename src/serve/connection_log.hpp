@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,13 @@ namespace sockit::serve {
 /// The wording of the per-connection log lines, shared by every model so that the same event
 /// reads the same whichever model served it. Pure functions: they format, they never log.
 
+/// The listener a connection came in on, as the JSON log names it: its service and port (0 for
+/// a Unix socket). Empty when a log line belongs to no listener.
+struct Origin {
+  std::string_view service;  ///< the Service's name(), which outlives every connection
+  std::uint16_t port = 0;
+};
+
 /// One per-connection event: the line the text log prints, and what the JSON log gives as fields
 /// of its own (so that nobody has to take the prose apart).
 struct ConnectionEvent {
@@ -18,6 +26,7 @@ struct ConnectionEvent {
   std::string text;                     ///< the whole line
   std::optional<std::size_t> requests;  ///< closed: requests answered
   std::string reason;                   ///< closed: why, when not simply done; refused: why
+  Origin origin;                        ///< set by the model that logs it
 };
 
 /// "connected PEER".

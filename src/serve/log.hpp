@@ -10,8 +10,9 @@ namespace sockit::serve {
 
 /// The server's log: one line per event, whole lines even from many threads or processes
 /// (each line is one write). Text like "connected 127.0.0.1:50312", or JSON lines with --json-log:
-/// {"time", "level", "pid", "message"}, and for a connection's event also "event", "peer" and
-/// (when closed) "requests" and "reason".
+/// {"time", "level", "pid", "message"}; a line about a connection adds "service" and "port" (its
+/// listener's), and a connection's event also "event", "peer" and (when closed) "requests" and
+/// "reason".
 class Log {
  public:
   enum class Format { text, json };
@@ -21,8 +22,8 @@ class Log {
 
   /// Always written: startup lines, errors, shutdown.
   void notice(std::string_view message);
-  /// Per-connection chatter: skipped with --quiet.
-  void connection(std::string_view message);
+  /// Per-connection chatter (a session's complaint about its client): skipped with --quiet.
+  void connection(std::string_view message, Origin origin = {});
   void connection(const ConnectionEvent& event);
 
   bool quiet() const noexcept { return quiet_; }
@@ -33,7 +34,8 @@ class Log {
   [[nodiscard]] std::unique_lock<std::mutex> hold_for_fork() { return std::unique_lock(mutex_); }
 
  private:
-  void write(std::string_view level, std::string_view message, const ConnectionEvent* event = nullptr);
+  void write(std::string_view level, std::string_view message, Origin origin = {},
+             const ConnectionEvent* event = nullptr);
 
   std::FILE* out_;
   bool quiet_;

@@ -1,5 +1,6 @@
 """`sockit serve` as DESIGN.md's "Command line" says: startup lines, addresses, exit codes."""
 
+import datetime
 import json
 import os
 import select
@@ -101,7 +102,9 @@ class StartupLines(unittest.TestCase):
         self.assertNotIn("connected", quiet.output())
 
     def test_json_log_writes_one_json_object_per_line(self):
-        server, where = self.start(["echo"], "--model", "iterative", "--json-log")
+        # In a time zone far from UTC: "time" is UTC (it ends in Z) whatever TZ says.
+        server, where = self.start(["echo"], "--model", "iterative", "--json-log",
+                                   env={**os.environ, "TZ": "Asia/Tokyo"})
         with connect(*where[("echo", "tcp")]) as s:
             s.sendall(b"x")
             recv_exactly(s, 1)
@@ -110,10 +113,55 @@ class StartupLines(unittest.TestCase):
         self.assertEqual(server.close(), 0)
         records = [json.loads(line) for line in server.output().splitlines() if line.strip()]
         self.assertTrue(any(r["message"].startswith("listening on 127.0.0.1:") for r in records), records)
+        for r in records:
+            logged = datetime.datetime.strptime(r["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+            self.assertLess(abs((datetime.datetime.now(datetime.timezone.utc) - logged).total_seconds()), 60, r)
         # Issue 11: a connection's event and peer are fields, not only prose.
         closed = [r for r in records if r.get("event") == "closed"]
         self.assertEqual([(r["peer"], r["requests"]) for r in closed], [(f"127.0.0.1:{local[1]}", 1)], records)
         self.assertTrue(any(r.get("event") == "connected" and r["peer"] == f"127.0.0.1:{local[1]}" for r in records))
+
+    def test_json_log_names_the_service_and_port_of_every_event_in_every_model(self):
+        # Issue 11: "give port, service, peer, event as fields". Two services in one server, so
+        # that a line can only be right if the model hands each listener's name to its log; a
+        # session's complaint (fib's ERR) is named the same way. With --max-conns 2 and two
+        # connections held, a third is refused (the iterative server queues it instead: it
+        # serves one client at a time and refuses only with --max-conns 0).
+        for model in list_models():
+            with self.subTest(model=model):
+                server, where = self.start(["echo", "fib"], "--model", model, "--json-log", "--max-conns", "2")
+                echo_port, fib_port = where[("echo", "tcp")][1], where[("fib", "tcp")][1]
+                peers = {}
+                with connect(*where[("echo", "tcp")]) as echo, connect(*where[("fib", "tcp")]) as fib:
+                    peers["echo"], peers["fib"] = echo.getsockname()[1], fib.getsockname()[1]
+                    echo.sendall(b"x")
+                    self.assertEqual(recv_exactly(echo, 1), b"x")
+                    if model != "iterative":
+                        fib.sendall(b"x\n")
+                        self.assertEqual(recv_exactly(fib, 18), b"ERR not a number: ")
+                        with connect(*where[("echo", "tcp")]) as refused:
+                            peers["refused"] = refused.getsockname()[1]
+                            refused.settimeout(5)
+                            self.assertEqual(refused.recv(1), b"")
+                    else:
+                        echo.close()
+                        fib.sendall(b"x\n")
+                        self.assertEqual(recv_exactly(fib, 18), b"ERR not a number: ")
+                server.wait_for(rf'"event":"closed".*"peer":"127\.0\.0\.1:{peers["fib"]}"')
+                self.assertEqual(server.close(), 0)
+                records = [json.loads(line) for line in server.output().splitlines() if line.strip()]
+
+                def events(peer_port):
+                    return [(r["event"], r["service"], r["port"]) for r in records
+                            if r.get("peer") == f"127.0.0.1:{peer_port}"]
+
+                for service, port in (("echo", echo_port), ("fib", fib_port)):
+                    self.assertEqual(events(peers[service]), [("connected", service, port), ("closed", service, port)],
+                                     records)
+                if model != "iterative":
+                    self.assertEqual(events(peers["refused"]), [("refused", "echo", echo_port)], records)
+                complaints = [r for r in records if r["message"].startswith(f"127.0.0.1:{peers['fib']}: not a number")]
+                self.assertEqual([(r["service"], r["port"]) for r in complaints], [("fib", fib_port)], records)
 
     def test_list_models_has_the_blocking_models(self):
         for model in ("iterative", "fork", "thread", "pool"):

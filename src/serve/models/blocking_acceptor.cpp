@@ -29,9 +29,9 @@ bool pause_unless_stopped(const StopSignal& stop, std::chrono::milliseconds paus
   return stop.requested();
 }
 
-void refuse(Client client, std::size_t max_conns, Log* log) {
+void refuse(Client client, std::size_t max_conns, const ModelLog& log) {
   client.socket.close();
-  if (log) log->connection(refused_line(client.peer, max_conns));
+  log.connection(refused_line(client.peer, max_conns));
 }
 
 }  // namespace sockit::serve::models::blocking

@@ -22,7 +22,7 @@ Wakeup wait_for_connection(const net::Socket& listener, const StopSignal& stop,
 bool pause_unless_stopped(const StopSignal& stop, std::chrono::milliseconds pause);
 
 /// Closes one connection past --max-conns and logs a line saying why.
-void refuse(Client client, std::size_t max_conns, Log* log);
+void refuse(Client client, std::size_t max_conns, const ModelLog& log);
 
 /// How long accepting waits after the descriptors ran out and not even one could be freed.
 inline constexpr std::chrono::milliseconds kAcceptPause{50};

@@ -25,7 +25,8 @@ enum class Ready { input, room, stop, idle, request_late };
 
 class BlockingConnection {
  public:
-  BlockingConnection(const net::Socket& socket, std::string peer, const Limits& limits, const StopSignal& stop, Log* log)
+  BlockingConnection(const net::Socket& socket, std::string peer, const Limits& limits, const StopSignal& stop,
+                     ModelLog log)
       : socket_(socket), peer_(std::move(peer)), limits_(limits), stop_(stop), log_(log) {}
 
   void serve(Session& session, bool producer) {
@@ -93,10 +94,10 @@ class BlockingConnection {
     try {
       return body();
     } catch (const std::exception& e) {
-      if (log_) log_->notice(fmt::format("session for {} failed: {}", peer_, e.what()));
+      log_.notice(fmt::format("session for {} failed: {}", peer_, e.what()));
       reason_ = fmt::format("session failed: {}", e.what());
     } catch (...) {
-      if (log_) log_->notice(fmt::format("session for {} failed: unknown exception", peer_));
+      log_.notice(fmt::format("session for {} failed: unknown exception", peer_));
       reason_ = "session failed";
     }
     return std::nullopt;
@@ -116,8 +117,7 @@ class BlockingConnection {
       return verdict;
     }
     if (!out.full()) {
-      if (log_)
-        log_->notice(fmt::format("session for {} took {} of {} bytes with room for more output", peer_, taken.bytes,
+      log_.notice(fmt::format("session for {} took {} of {} bytes with room for more output", peer_, taken.bytes,
                                  in.size()));
       reason_ = "session stopped taking input";
       return std::nullopt;
@@ -130,7 +130,7 @@ class BlockingConnection {
   // made no room for idle_timeout. Tries first and waits only when the socket is full.
   bool flush(Session& session, Output& out) {
     for (const auto& complaint : session.complaints())
-      if (log_) log_->notice(peer_ + ": " + complaint);
+      log_.connection(peer_ + ": " + complaint);
     session.complaints().clear();
     auto deadline = net::Deadline::after(limits_.idle_timeout);
     while (!out.empty()) {
@@ -230,7 +230,7 @@ class BlockingConnection {
   std::string peer_;
   const Limits& limits_;
   const StopSignal& stop_;
-  Log* log_;
+  ModelLog log_;
   std::vector<std::byte> buffer_ = std::vector<std::byte>(kReadChunk);
   std::size_t held_begin_ = 0;  // buffer_[held_begin_, held_end_): read, not yet taken
   std::size_t held_end_ = 0;
@@ -244,8 +244,8 @@ class BlockingConnection {
 }  // namespace
 
 void serve_blocking(const net::Socket& connection, const std::string& name, const Service& service,
-                    const Limits& limits, const StopSignal& stop, Log* log) {
-  if (log) log->connection(connected_line(name));
+                    const Limits& limits, const StopSignal& stop, const ModelLog& log) {
+  log.connection(connected_line(name));
   SessionContext context;
   context.max_line = limits.max_line;
   context.peer = name;
@@ -253,13 +253,13 @@ void serve_blocking(const net::Socket& connection, const std::string& name, cons
   try {
     session = service.new_session(context);
   } catch (const std::exception& e) {
-    if (log) log->notice(fmt::format("session for {} failed: {}", name, e.what()));
-    if (log) log->connection(closed_line(name, 0, fmt::format("session failed: {}", e.what())));
+    log.notice(fmt::format("session for {} failed: {}", name, e.what()));
+    log.connection(closed_line(name, 0, fmt::format("session failed: {}", e.what())));
     return;
   }
   BlockingConnection conn(connection, name, limits, stop, log);
   conn.serve(*session, service.produces_without_input());
-  if (log) log->connection(closed_line(name, session->requests(), conn.reason()));
+  log.connection(closed_line(name, session->requests(), conn.reason()));
 }
 
 }  // namespace sockit::serve::models::blocking

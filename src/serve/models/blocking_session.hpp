@@ -4,6 +4,7 @@
 #include "net/socket.hpp"
 #include "serve/log.hpp"
 #include "serve/model.hpp"
+#include "serve/models/model_log.hpp"
 #include "serve/session.hpp"
 #include "serve/stop_signal.hpp"
 
@@ -25,10 +26,10 @@ namespace sockit::serve::models::blocking {
 /// received is answered first), and an answer the client is slow to take gets
 /// limits.grace_period to go out. Client faults (reset, timeout) and a session that throws end
 /// this connection only. Logs `connected ADDR`, `closed ADDR after N requests` and the session's
-/// complaints to `log` (may be nullptr).
+/// complaints to `log`.
 /// Borrows `connection`: the caller closes it (after taking it off any list that might shut it
 /// down).
 void serve_blocking(const net::Socket& connection, const std::string& peer, const Service& service,
-                    const Limits& limits, const StopSignal& stop, Log* log);
+                    const Limits& limits, const StopSignal& stop, const ModelLog& log);
 
 }  // namespace sockit::serve::models::blocking

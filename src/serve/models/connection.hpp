@@ -15,28 +15,11 @@
 #include "net/socket.hpp"
 #include "serve/log.hpp"
 #include "serve/model.hpp"
+#include "serve/models/model_log.hpp"
 #include "serve/output.hpp"
 #include "serve/session.hpp"
 
 namespace sockit::serve::models {
-
-/// ModelOptions::log or nothing: models may run without a log (tests).
-class ModelLog {
- public:
-  explicit ModelLog(Log* log = nullptr) noexcept : log_(log) {}
-  void notice(std::string_view message) const {
-    if (log_) log_->notice(message);
-  }
-  void connection(std::string_view message) const {
-    if (log_) log_->connection(message);
-  }
-  void connection(const ConnectionEvent& event) const {
-    if (log_) log_->connection(event);
-  }
-
- private:
-  Log* log_;
-};
 
 /// One place in --max-conns, shared by every loop of a model. Move-only; gives its place back
 /// when destroyed.

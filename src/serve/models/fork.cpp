@@ -46,6 +46,7 @@ class ForkModel : public Model {
   std::string_view name() const noexcept override { return "fork"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
+    const auto log = ModelLog(log_).for_listener(listener, service);
     accept_until_stopped(
         listener, stop, log_,
         [&] {
@@ -54,15 +55,15 @@ class ForkModel : public Model {
         },
         [&](Client client) {
           reap();
-          if (alive() >= limits.max_conns) return refuse(std::move(client), limits.max_conns, log_);
-          spawn(listener, std::move(client), service, limits, stop);
+          if (alive() >= limits.max_conns) return refuse(std::move(client), limits.max_conns, log);
+          spawn(listener, std::move(client), service, limits, stop, log);
         });
     finish(limits.grace_period);
   }
 
  private:
   void spawn(net::Socket& listener, Client client, const Service& service, const Limits& limits,
-             const StopSignal& stop) {
+             const StopSignal& stop, const ModelLog& log) {
     const pid_t parent = ::getpid();
     std::unique_lock<std::mutex> log_held;
     if (log_) log_held = log_->hold_for_fork();
@@ -78,7 +79,7 @@ class ForkModel : public Model {
       if (::getppid() != parent) ::_exit(1);
       listener.close();  // this process's copy only
       // A session that throws ends here too: serve_blocking logs it and returns.
-      serve_blocking(client.socket, client.peer, service, limits, stop, log_);
+      serve_blocking(client.socket, client.peer, service, limits, stop, log);
       client.socket.close();
       // _exit: no atexit handlers, no static destructors, no flushing stdio the parent owns.
       ::_exit(0);

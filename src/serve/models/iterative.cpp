@@ -17,12 +17,13 @@ class IterativeModel : public Model {
   std::string_view name() const noexcept override { return "iterative"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
+    const auto log = ModelLog(log_).for_listener(listener, service);
     accept_until_stopped(
         listener, stop, log_, [] { return std::chrono::milliseconds(-1); },
         [&](Client client) {
           // --max-conns of 0 refuses everyone; any other limit is never reached one at a time.
-          if (limits.max_conns == 0) return refuse(std::move(client), limits.max_conns, log_);
-          serve_blocking(client.socket, client.peer, service, limits, stop, log_);
+          if (limits.max_conns == 0) return refuse(std::move(client), limits.max_conns, log);
+          serve_blocking(client.socket, client.peer, service, limits, stop, log);
         });
   }
 

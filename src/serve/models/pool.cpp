@@ -61,6 +61,7 @@ class PoolModel : public Model {
   void work(const net::Socket& listener, const Service& service, const Limits& limits, const StopSignal& stop,
             DescriptorSpell& spell) {
     Acceptor acceptor(listener, spell, ModelLog(log_));
+    const auto log = ModelLog(log_).for_listener(listener, service);
     while (!stop.requested()) {
       Client client;
       const auto outcome = acceptor.accept_one(client);
@@ -68,10 +69,10 @@ class PoolModel : public Model {
       if (outcome != Acceptor::Outcome::accepted) continue;
       const int fd = client.socket.fd();
       if (!live_.try_add(fd, limits.max_conns)) {
-        refuse(std::move(client), limits.max_conns, log_);
+        refuse(std::move(client), limits.max_conns, log);
         continue;
       }
-      serve_blocking(client.socket, client.peer, service, limits, stop, log_);
+      serve_blocking(client.socket, client.peer, service, limits, stop, log);
       live_.remove(fd);
       client.socket.close();
     }

@@ -150,16 +150,16 @@ void Reactor::accept_clients(Door& door) {
     }
     const int fd = client.socket.fd();
     if (!poller_.can_watch(fd)) {
-      shared_.log.connection(
+      door.log.connection(
           fmt::format("refused {}: descriptor {} is beyond what select can watch (FD_SETSIZE {})", client.peer, fd,
                       FD_SETSIZE));
       continue;
     }
-    auto slot = shared_.admit(client);
+    auto slot = shared_.admit(client, door.log);
     if (!slot) continue;
     auto session = open_session(door.endpoint.service, shared_.limits, client.peer);
     const auto it = entries_.add(std::move(client.socket), std::move(client.peer), std::move(session),
-                                 shared_.limits, door.producer, shared_.offload, shared_.log, std::move(*slot));
+                                 shared_.limits, door.producer, shared_.offload, door.log, std::move(*slot));
     if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1, entries_.end());
     by_fd_[static_cast<std::size_t>(fd)] = it;
     it->connection.open();
@@ -233,7 +233,7 @@ std::unique_ptr<Session> open_session(const Service& service, const Limits& limi
   return service.new_session(context);
 }
 
-std::optional<ConnectionSlot> ReactorShared::admit(Client& client) {
+std::optional<ConnectionSlot> ReactorShared::admit(Client& client, const ModelLog& log) {
   if (open.fetch_add(1, std::memory_order_relaxed) >= limits.max_conns) {
     open.fetch_sub(1, std::memory_order_relaxed);
     log.connection(refused_line(client.peer, limits.max_conns));
@@ -247,7 +247,8 @@ std::vector<Door> open_doors(ReactorShared& shared) {
   doors.reserve(shared.endpoints.size());
   for (const auto& endpoint : shared.endpoints)
     doors.push_back({endpoint, Acceptor(endpoint.listener, shared.out_of_descriptors, shared.log),
-                     endpoint.service.produces_without_input()});
+                     endpoint.service.produces_without_input(),
+                     shared.log.for_listener(endpoint.listener, endpoint.service)});
   return doors;
 }
 

@@ -63,8 +63,9 @@ struct ReactorShared {
   DescriptorSpell out_of_descriptors{};  ///< EMFILE logged once for all loops
   WorkerPool workers{};              ///< CPU-bound sessions run here
 
-  /// A place in --max-conns for `client`, or nothing: then it is closed with one log line.
-  std::optional<ConnectionSlot> admit(Client& client);
+  /// A place in --max-conns for `client`, or nothing: then it is closed with one line in `log`
+  /// (its listener's).
+  std::optional<ConnectionSlot> admit(Client& client, const ModelLog& log);
 };
 
 class Reactor;
@@ -101,12 +102,13 @@ class EventModel : public Model {
   }
 };
 
-/// One endpoint as one loop sees it: its own acceptor on the listener, and whether the service
-/// produces output unasked (chargen).
+/// One endpoint as one loop sees it: its own acceptor on the listener, whether the service
+/// produces output unasked (chargen), and the log its connections' lines go to.
 struct Door {
   const Endpoint& endpoint;
   Acceptor acceptor;
   bool producer;
+  ModelLog log;
 };
 /// A loop's doors, one per endpoint of `shared`, in the same order. Throws net::Error.
 std::vector<Door> open_doors(ReactorShared& shared);

@@ -31,6 +31,7 @@ class ThreadModel : public Model {
   std::string_view name() const noexcept override { return "thread"; }
 
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
+    const auto log = ModelLog(log_).for_listener(listener, service);
     std::list<Worker> workers;
     accept_until_stopped(
         listener, stop, log_,
@@ -40,8 +41,8 @@ class ThreadModel : public Model {
           return workers.empty() ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(500);
         },
         [&](Client client) {
-          if (live_.size() >= limits.max_conns) return refuse(std::move(client), limits.max_conns, log_);
-          start(workers, std::move(client), service, limits, stop);
+          if (live_.size() >= limits.max_conns) return refuse(std::move(client), limits.max_conns, log);
+          start(workers, std::move(client), service, limits, stop, log);
         });
     if (!live_.wait_until_empty(limits.grace_period) && log_)
       log_->notice("grace period over: closing " + std::to_string(live_.shut_down_all()) + " connections");
@@ -50,14 +51,14 @@ class ThreadModel : public Model {
 
  private:
   void start(std::list<Worker>& workers, Client client, const Service& service, const Limits& limits,
-             const StopSignal& stop) {
+             const StopSignal& stop, ModelLog log) {
     auto connection = std::make_shared<Client>(std::move(client));
     const int fd = connection->socket.fd();
     live_.add(fd);
     Worker worker;
     try {
-      worker.thread = std::thread([this, connection, fd, done = worker.done, &service, &limits, &stop] {
-        serve_blocking(connection->socket, connection->peer, service, limits, stop, log_);
+      worker.thread = std::thread([this, connection, fd, done = worker.done, &service, &limits, &stop, log] {
+        serve_blocking(connection->socket, connection->peer, service, limits, stop, log);
         live_.remove(fd);
         connection->socket.close();
         done->store(true, std::memory_order_release);

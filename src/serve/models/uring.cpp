@@ -302,10 +302,10 @@ void Ring::on_accept(std::size_t door, int result, unsigned flags) {
   if (result >= 0) {
     // Served even if stop came meanwhile: the kernel accepted it before the cancel took effect.
     auto client = Acceptor::adopt(net::Fd(result));
-    if (auto slot = shared_.admit(client)) {
+    if (auto slot = shared_.admit(client, doors_[door].log)) {
       auto session = open_session(doors_[door].endpoint.service, shared_.limits, client.peer);
       const auto it = entries_.add(std::move(client.socket), std::move(client.peer), std::move(session),
-                                   shared_.limits, doors_[door].producer, shared_.offload, shared_.log,
+                                   shared_.limits, doors_[door].producer, shared_.offload, doors_[door].log,
                                    std::move(*slot));
       auto& entry = *it;
       entry.self = it;

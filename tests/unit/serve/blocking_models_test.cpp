@@ -89,7 +89,7 @@ TEST(ServeBlocking, ClosesAClientSilentPastTheIdleTimeout) {
   Limits limits;
   limits.idle_timeout = 100ms;
   const auto started = std::chrono::steady_clock::now();
-  models::blocking::serve_blocking(server_end, "test client", *service, limits, stop, nullptr);
+  models::blocking::serve_blocking(server_end, "test client", *service, limits, stop, models::ModelLog());
   EXPECT_GE(std::chrono::steady_clock::now() - started, 100ms);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
 }
@@ -101,7 +101,7 @@ TEST(ServeBlocking, AnswersInputSplitAcrossWritesAndEndsAtEof) {
   client_end.shutdown(SHUT_WR).value();
   auto service = services::make_echo_tcp({});
   StopSignal stop;
-  models::blocking::serve_blocking(server_end, "test client", *service, Limits{}, stop, nullptr);
+  models::blocking::serve_blocking(server_end, "test client", *service, Limits{}, stop, models::ModelLog());
   server_end.close();
   std::byte buffer[16];
   std::string got;
