@@ -1,6 +1,7 @@
 #include <fmt/core.h>
 #include <netdb.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -31,6 +32,23 @@ bool not_found(const net::Error& e) {
   if (e.code().category() != net::gai_category()) return false;
   const int code = e.code().value();
   return code == EAI_NONAME || code == EAI_NODATA || code == EAI_ADDRFAMILY;
+}
+
+// --service NAME|PORT[/PROTOCOL]: a port out of range or an empty part is the user's slip, not a
+// service that /etc/services lacks.
+std::string check_service(std::string& text) {
+  const auto slash = text.find('/');
+  if (auto problem = checks::check_port_text(std::string_view(text).substr(0, slash), false); !problem.empty()) return problem;
+  if (slash != std::string::npos && slash + 1 == text.size()) return "a protocol after '/' must not be empty";
+  return {};
+}
+
+// --protocol NAME|NUMBER: IP protocol numbers are 0-255.
+std::string check_protocol(std::string& text) {
+  if (text.empty()) return "a protocol must not be empty";
+  if (text.front() != '-' && !std::isdigit(static_cast<unsigned char>(text.front()))) return {};
+  if (checks::check_whole(text, 0, 255).empty()) return {};
+  return fmt::format("protocol {} is not from 0 to 255", text);
 }
 
 void say_not_found(const std::string& what) {
@@ -146,8 +164,9 @@ Command add_lookup(CLI::App& app) {
           ""));
   cmd->add_option("--service", o->service, "service name or port number, optionally /PROTOCOL: ssh, 22, "
                                            "ssh/tcp, 53/udp (/etc/services)")
-      ->check(checks::non_empty());
-  cmd->add_option("--protocol", o->protocol, "protocol name or number (/etc/protocols)")->check(checks::non_empty());
+      ->check(CLI::Validator(check_service, ""));
+  cmd->add_option("--protocol", o->protocol, "protocol name or number (/etc/protocols)")
+      ->check(CLI::Validator(check_protocol, ""));
   cmd->add_option("--family", o->family, "only IPv4 (4) or IPv6 (6) addresses")->transform(checks::whole(4, 6))->check(CLI::IsMember({4, 6}));
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->footer(

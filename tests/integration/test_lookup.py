@@ -73,6 +73,22 @@ class LookupTest(unittest.TestCase):
         self.assertIn("no service 'no-such-service'", proc.stderr)
         self.assertEqual(run("lookup", "--protocol", "no-such-protocol", check=False).returncode, 2)
 
+    def test_a_port_or_protocol_number_out_of_range_is_a_usage_error_not_a_missing_service(self):
+        # Issue 11: `--service 99999` said "no service '99999' in /etc/services".
+        for option, value, problem in (("--service", "99999", "port 99999 is not from 1 to 65535"),
+                                       ("--service", "0/tcp", "port 0 is not from 1 to 65535"),
+                                       ("--service", "ssh/", "a protocol after '/' must not be empty"),
+                                       ("--protocol", "256", "protocol 256 is not from 0 to 255"),
+                                       ("--protocol", "-1", "protocol -1 is not from 0 to 255")):
+            with self.subTest(option=option, value=value):
+                proc = run("lookup", option, value, check=False)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn(f"{option}: {problem}", proc.stderr)
+                self.assertIn("Run with --help", proc.stderr)
+                self.assertNotIn("/etc/", proc.stderr)
+        self.assertEqual(run("lookup", "--service", "65535", check=False).returncode,
+                         0 if getent_services("65535")[0] == 0 else 2)
+
     def test_service_with_a_protocol_answers_as_getent_services(self):
         for spec in ("ssh/tcp", "53/udp", "domain/udp", "22/udp"):
             with self.subTest(spec=spec):
