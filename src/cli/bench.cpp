@@ -80,7 +80,13 @@ int verdict(const tools::BenchResult& result) {
   const auto& c = result.counters;
   const auto wrong = c.errors[static_cast<std::size_t>(tools::ErrorKind::wrong_reply)];
   if (c.requests == 0) {
-    fmt::print(stderr, "sockit bench: no request succeeded ({})\n", net::counted(c.error_total(), "error"));
+    std::string kinds;
+    for (std::size_t kind = 0; kind < tools::kErrorKinds; ++kind) {
+      if (c.errors[kind] == 0) continue;
+      kinds += fmt::format("{}{} {}", kinds.empty() ? ": " : ", ", c.errors[kind],
+                           tools::error_kind_name(static_cast<tools::ErrorKind>(kind)));
+    }
+    fmt::print(stderr, "sockit bench: no request succeeded ({}{})\n", net::counted(c.error_total(), "error"), kinds);
     return 1;
   }
   if (wrong > 0) {

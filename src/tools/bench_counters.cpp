@@ -20,7 +20,8 @@ std::string_view error_kind_name(ErrorKind kind) noexcept {
 
 ErrorKind classify_errno(int err) noexcept {
   switch (err) {
-    case ECONNREFUSED: return ErrorKind::refused;
+    case ECONNREFUSED:
+    case ENOENT: return ErrorKind::refused;
     case ECONNRESET:
     case EPIPE: return ErrorKind::reset;
     case ETIMEDOUT: return ErrorKind::timeout;

@@ -17,8 +17,9 @@ inline constexpr std::size_t kErrorKinds = 7;
 /// "refused", "reset", "timeout", "wrong_reply", "closed" (the peer closed mid-request),
 /// "no_descriptors" (EMFILE/ENFILE: this process is out of file descriptors), "other".
 std::string_view error_kind_name(ErrorKind kind) noexcept;
-/// ECONNREFUSED -> refused, ECONNRESET/EPIPE -> reset, ETIMEDOUT -> timeout, EMFILE/ENFILE ->
-/// no_descriptors, else other.
+/// ECONNREFUSED and ENOENT (a unix: path with no socket at it: nobody listens there either) ->
+/// refused, ECONNRESET/EPIPE -> reset, ETIMEDOUT -> timeout, EMFILE/ENFILE -> no_descriptors,
+/// else other.
 ErrorKind classify_errno(int err) noexcept;
 
 /// What one thread measured inside the window; merged across threads at the end.

@@ -49,6 +49,7 @@ TEST(ProcStat, UnknownProcessIsAnError) {
 
 TEST(BenchCounters, ErrnoValuesMapToTheKindsTheReportShows) {
   EXPECT_EQ(classify_errno(ECONNREFUSED), ErrorKind::refused);
+  EXPECT_EQ(classify_errno(ENOENT), ErrorKind::refused);
   EXPECT_EQ(classify_errno(ECONNRESET), ErrorKind::reset);
   EXPECT_EQ(classify_errno(EPIPE), ErrorKind::reset);
   EXPECT_EQ(classify_errno(ETIMEDOUT), ErrorKind::timeout);
