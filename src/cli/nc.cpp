@@ -184,7 +184,8 @@ Command add_nc(CLI::App& app) {
   cmd->add_option("-p,--source-port", a->source_port,
                   "connect from this local port; with -l, the port to listen on (nc -l -p PORT)")
       ->transform(checks::port());
-  cmd->add_option("-w,--wait", a->wait, "connect timeout and idle timeout in seconds (0: none)")
+  cmd->add_option("-w,--wait", a->wait, "connect timeout and idle timeout in seconds; with -l and no -k, also how "
+                                        "long to wait for the client (0: none)")
       ->transform(checks::seconds_or_zero());
   cmd->add_option("-q,--quit", a->quit, "after input EOF, quit this many seconds later even if the peer "
                                         "has not closed (0: at once; default: wait for the peer)")

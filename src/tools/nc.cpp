@@ -1,5 +1,6 @@
 #include "tools/nc.hpp"
 
+#include <fmt/core.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -146,11 +147,22 @@ Result<Address> listen_address(const NcOptions& o) {
   return found->front().address;
 }
 
+// -w in listen mode bounds the wait for the one client (a connection, or the first datagram);
+// with -k the listener waits for clients for ever and -w bounds only each one's idle time.
+Result<void> await_client(const Socket& listener, const NcOptions& o, std::string_view call, std::string_view client) {
+  if (o.timeout.count() == 0 || o.keep_listening) return {};
+  auto ready = net::wait_ready(listener.fd(), POLLIN, net::Deadline::after(o.timeout), call);
+  if (ready || !ready.error().timed_out()) return ready ? Result<void>{} : Result<void>(ready.error());
+  return Error(std::string(call), ready.error().code(), text_of(listener.local_address()),
+               fmt::format("no {} within {:g} s", client, static_cast<double>(o.timeout.count()) / 1000));
+}
+
 Result<NcSummary> listen_udp(const Address& address, const NcOptions& o, const NcNotice& notice) {
   auto socket = net::bind_datagram(address);
   if (!socket) return socket.error();
   notice("listening on " + text_of(socket->local_address()) + " (udp)");
   // The first datagram's sender becomes the peer, as with nc -u -l.
+  if (auto waited = await_client(*socket, o, "wait for a datagram", "datagram"); !waited) return waited.error();
   std::vector<std::byte> first(65536);
   Address from;
   auto n = net::recv_from(socket->fd(), first, from);
@@ -208,6 +220,7 @@ Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice) {
   if (o.keep_listening && !o.program.empty() && !o.zero_io) return serve_programs_concurrently(*listener, o, notice);
   NcSummary summary;
   do {
+    if (auto waited = await_client(*listener, o, "accept", "connection"); !waited) return waited.error();
     Address peer;
     auto client = listener->accept(&peer);
     if (!client) return client.error();

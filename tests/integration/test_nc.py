@@ -454,6 +454,40 @@ class BehaviourTest(unittest.TestCase):
             status, out, err = listener.finish()
         self.assertEqual((status, out), (0, b"hi"), err)
 
+    def test_listen_with_w_gives_up_waiting_for_a_client(self):
+        # Issue 11: `nc -l -w` waited for a connection for ever. As traditional netcat, -w bounds
+        # the wait for the client: exit 1 with a reason once it is over.
+        for extra, reason in (((), b"no connection within 0.5 s"), (("-u",), b"no datagram within 0.5 s")):
+            with self.subTest(mode="udp" if extra else "tcp"):
+                started = time.monotonic()
+                proc = sockit_nc("-l", "-w", "0.5", *extra, "127.0.0.1", str(free_port()), timeout=30)
+                self.assertLess(time.monotonic() - started, 10)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn(reason, proc.stderr)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "nc.sock")
+            proc = sockit_nc("-l", "-w", "0.5", "-U", path, timeout=30)
+            self.assertIn(b"no connection within 0.5 s", proc.stderr)
+            self.assertFalse(os.path.exists(path))
+
+    def test_listen_with_w_serves_a_client_that_comes_in_time_and_k_keeps_waiting(self):
+        with SockitListener("-w", "2", "127.0.0.1", str(free_port())) as listener:
+            time.sleep(0.5)
+            with socket.create_connection(("127.0.0.1", listener.port), timeout=10) as c:
+                c.sendall(b"hi")
+                c.shutdown(socket.SHUT_WR)
+            status, out, err = listener.finish()
+        self.assertEqual((status, out), (0, b"hi"), err)
+        port = free_port()
+        proc = subprocess.Popen([SOCKIT, "nc", "-l", "-k", "-w", "0.3", "127.0.0.1", str(port)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(proc.kill)
+        wait_listening(port)
+        time.sleep(1)
+        self.assertIsNone(proc.poll(), "with -k the listener waits for clients for ever")
+        proc.terminate()
+        proc.wait(timeout=10)
+
     def test_numeric_refuses_names(self):
         with socket.socket() as listener:
             listener.bind(("127.0.0.1", 0))
