@@ -13,7 +13,9 @@ class MimeTypes {
   static constexpr std::string_view kDefault = "application/octet-stream";
 
   /// Reads `path`; a missing or unreadable file gives a small built-in table (html, css, js,
-  /// json, txt, png, jpg, gif, svg, webp, ico, mp4, webm, pdf, wasm) and never fails.
+  /// json, txt, png, jpg, gif, svg, webp, ico, mp4, webm, pdf, wasm) and never fails. The
+  /// built-in table also fills in what a file lacks; an extension the file lists twice keeps
+  /// its first type.
   static MimeTypes load(const std::string& path = "/etc/mime.types");
   /// The type for `file_name`'s extension (case-insensitive), or kDefault. text/* types and
   /// JavaScript, JSON and SVG get "; charset=utf-8".

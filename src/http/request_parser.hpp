@@ -7,6 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "http/chunked_body.hpp"
+#include "http/line_buffer.hpp"
+
 namespace sockit::http {
 
 /// One header field as received; names compare case-insensitively.
@@ -70,7 +73,7 @@ class RequestParser {
     Kind kind = Kind::need_more;
   };
 
-  explicit RequestParser(ParserLimits limits = {}) : limits_(limits) {}
+  explicit RequestParser(ParserLimits limits = {}) : limits_(limits), chunked_(limits) {}
 
   Step feed(std::span<const std::byte> in);
   const Request& request() const noexcept { return request_; }
@@ -80,10 +83,20 @@ class RequestParser {
   bool mid_request() const noexcept;
 
  private:
-  // The implementation's state: what it needs, bounded by limits_.
+  enum class Phase { request_line, fields, body, chunked, failed };
+
+  Step take_line(std::string_view in, std::size_t& used);
+  Step finish_header_section(std::size_t used);
+  Step fail(std::size_t used, ParseError error);
+
   ParserLimits limits_;
   Request request_;
   ParseError error_;
+  Phase phase_ = Phase::request_line;
+  LineBuffer line_;              ///< the request line or field line arriving now
+  std::size_t header_bytes_ = 0;  ///< of the header section so far, line ends included
+  std::uint64_t body_left_ = 0;   ///< of a Content-Length body being discarded
+  ChunkedBody chunked_;
 };
 
 }  // namespace sockit::http
