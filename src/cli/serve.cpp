@@ -45,6 +45,7 @@ struct ServeOptions {
   double udp_rate = serve::kDefaultUdpRate;
   bool list_models = false;
   bool list_services = false;
+  serve::services::HttpOptions http;
 };
 
 /// Thrown for a usage error: exit 2 with this message.
@@ -109,7 +110,8 @@ serve::ServerConfig configure(const ServeOptions& o, serve::Log& log) {
   config.limits.max_line = o.max_line;
   config.limits.request_timeout = milliseconds_of(o.request_timeout);
   config.limits.grace_period = milliseconds_of(o.grace);
-  config.service_options = {o.format, o.algorithm};
+  config.service_options = {o.format, o.algorithm, o.http};
+  if (o.quiet) config.service_options.http.access_log.clear();
   config.system_ports = o.system_ports;
   config.udp_rate = o.udp_rate;
   config.log = &log;
@@ -141,8 +143,8 @@ int list_models() {
 int list_services() {
   for (const auto& info : serve::services::catalog()) {
     std::string transports;
-    if (info.tcp && serve::services::make_tcp(info.name, {})) transports += " tcp";
-    if (info.udp && serve::services::make_udp(info.name, {})) transports += " udp";
+    if (info.tcp && serve::services::has_tcp(info.name)) transports += " tcp";
+    if (info.udp && serve::services::has_udp(info.name)) transports += " udp";
     fmt::print("{:<8} {:>5} {:>5}{}\n", info.name, info.port, info.system_port,
                transports.empty() ? " (not built)" : transports);
   }
@@ -169,8 +171,8 @@ int run(const ServeOptions& o) {
 
 Command add_serve(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
-  auto* cmd = app.add_subcommand("serve", "Serve echo, discard, chargen, daytime, time, fib, upper, length, incr "
-                                          "under any server design");
+  auto* cmd = app.add_subcommand("serve", "Serve echo, discard, chargen, daytime, time, fib, upper, length, incr, "
+                                          "http under any server design");
   cmd->add_option("services", o->services, "SERVICE[:PORT] ... (default: every service on its default port); "
                                             "port 0 picks a free port");
   cmd->add_option("--model", o->model, "server design for TCP: iterative fork thread pool select poll epoll uring "
@@ -207,6 +209,17 @@ Command add_serve(CLI::App& app) {
       ->check(CLI::IsMember({"inetd", "iso"}))->capture_default_str();
   cmd->add_option("--algorithm", o->algorithm, "fib algorithm: iterative (exact) or recursive (the notes', n <= 40)")
       ->check(CLI::IsMember({"iterative", "recursive"}))->capture_default_str();
+  cmd->add_option("--root", o->http.root, "http: the directory served (with it, `sockit serve` alone serves http "
+                                        "too)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--autoindex", o->http.autoindex, "http: list a directory that has no index.html");
+  cmd->add_option("--keepalive-requests", o->http.keepalive_requests,
+                  "http: requests one connection may make; the last response says Connection: close")
+      ->transform(checks::whole(std::size_t{1}, std::size_t{1} << 40))->capture_default_str();
+  cmd->add_option("--access-log", o->http.access_log,
+                  "http: the access log in the common log format: a file, or - for standard output (off with "
+                  "--quiet)")
+      ->check(checks::non_empty());
   cmd->add_flag("--list-models", o->list_models, "print the models this build and kernel can run, and exit");
   cmd->add_flag("--list-services", o->list_services, "print the services, their ports and built transports, and exit");
   cmd->add_option("--udp-rate", o->udp_rate,
@@ -219,6 +232,7 @@ Command add_serve(CLI::App& app) {
       "  sockit serve fib:9000 --model fork --tcp\n"
       "  sockit serve echo:0 --listen 127.0.0.1     port 0: the startup line says which port\n"
       "  sockit serve echo daytime --listen ::      every interface, IPv6 and IPv4: reachable from the network\n"
+      "  sockit serve http:8080 --root ./site --access-log -   a directory over HTTP/1.1\n"
       "UDP services never answer a datagram from port 0, from their own or another of their ports, from\n"
       "ports below 1024 or other known reflectors' (echo, chargen, DNS, SSDP, memcached...), or from a\n"
       "broadcast or multicast address, and limit replies per source (--udp-rate): no reflection loops.");

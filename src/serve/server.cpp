@@ -34,17 +34,22 @@ struct Planned {
   std::unique_ptr<DatagramService> udp;
 };
 
-std::vector<ServiceRequest> every_service() {
+// Every service; http only with a root (serving a directory is a deliberate choice).
+std::vector<ServiceRequest> every_service(const ServerConfig& config) {
   std::vector<ServiceRequest> all;
-  for (const auto& info : services::catalog()) all.push_back({std::string(info.name), std::nullopt});
+  for (const auto& info : services::catalog())
+    if (info.name != "http" || !config.service_options.http.root.empty())
+      all.push_back({std::string(info.name), std::nullopt});
   return all;
 }
 
 std::vector<Planned> plan(const ServerConfig& config, std::vector<std::string>& skipped) {
   const bool named = !config.services.empty();
   std::vector<Planned> planned;
-  for (const auto& request : named ? config.services : every_service()) {
+  for (const auto& request : named ? config.services : every_service(config)) {
     const auto* info = services::find(request.name);
+    if (request.name == "http" && config.service_options.http.root.empty())
+      throw ConfigError("http needs --root DIR: the directory it serves");
     if (!info) {
       std::vector<std::string> names;
       for (const auto& s : services::catalog()) names.emplace_back(s.name);

@@ -21,6 +21,7 @@ constexpr Factories kFactories[] = {
     {"upper", make_upper_tcp, make_upper_udp},
     {"length", nullptr, make_length_udp},
     {"incr", make_incr_tcp, make_incr_udp},
+    {"http", make_http_tcp, nullptr},
 };
 
 const Factories* factories(std::string_view name) {
@@ -36,7 +37,7 @@ const std::vector<ServiceInfo>& catalog() {
       {"daytime", 10013, 13, true, true},   {"chargen", 10019, 19, true, true},
       {"time", 10037, 37, true, true},      {"fib", 9000, 9000, true, false},
       {"upper", 50000, 50000, true, true},  {"length", 1060, 1060, false, true},
-      {"incr", 5000, 5000, true, true},
+      {"incr", 5000, 5000, true, true},     {"http", 8080, 80, true, false},
   };
   return table;
 }
@@ -45,6 +46,16 @@ const ServiceInfo* find(std::string_view name) {
   const auto& table = catalog();
   auto it = std::find_if(table.begin(), table.end(), [&](const auto& s) { return s.name == name; });
   return it == table.end() ? nullptr : &*it;
+}
+
+bool has_tcp(std::string_view name) {
+  const auto* f = factories(name);
+  return f && f->tcp;
+}
+
+bool has_udp(std::string_view name) {
+  const auto* f = factories(name);
+  return f && f->udp;
 }
 
 std::unique_ptr<Service> make_tcp(std::string_view name, const ServiceOptions& options) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,10 +11,19 @@
 
 namespace sockit::serve::services {
 
+/// The http service's flags.
+struct HttpOptions {
+  std::string root;                       ///< --root: the directory served (http needs one)
+  bool autoindex = false;                 ///< --autoindex: list a directory without index.html
+  std::size_t keepalive_requests = 1000;  ///< --keepalive-requests: then the connection closes
+  std::string access_log;                 ///< --access-log: a file, "-" for stdout, "" none
+};
+
 /// Service flags of `sockit serve`.
 struct ServiceOptions {
   std::string daytime_format = "inetd";   ///< "inetd" (ctime-like) or "iso" (ISO 8601)
   std::string fib_algorithm = "iterative";  ///< "iterative" (exact big numbers) or "recursive" (the notes')
+  HttpOptions http;
 };
 
 /// DESIGN.md's table: name, default port, --system-ports port, transports.
@@ -28,6 +38,9 @@ const std::vector<ServiceInfo>& catalog();
 /// nullptr for an unknown name.
 const ServiceInfo* find(std::string_view name);
 
+/// Whether this build has the service's TCP (or UDP) form.
+bool has_tcp(std::string_view name);
+bool has_udp(std::string_view name);
 /// nullptr when the service has no TCP (or UDP) form.
 std::unique_ptr<Service> make_tcp(std::string_view name, const ServiceOptions& options);
 std::unique_ptr<DatagramService> make_udp(std::string_view name, const ServiceOptions& options);
@@ -49,5 +62,6 @@ std::unique_ptr<DatagramService> make_upper_udp(const ServiceOptions& options);
 std::unique_ptr<DatagramService> make_length_udp(const ServiceOptions& options);
 std::unique_ptr<Service> make_incr_tcp(const ServiceOptions& options);
 std::unique_ptr<DatagramService> make_incr_udp(const ServiceOptions& options);
+std::unique_ptr<Service> make_http_tcp(const ServiceOptions& options);
 
 }  // namespace sockit::serve::services
