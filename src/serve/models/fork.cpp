@@ -55,13 +55,20 @@ class ForkModel : public Model {
         },
         [&](Client client) {
           reap();
-          if (alive() >= limits.max_conns) return refuse(std::move(client), limits.max_conns, log);
+          // Counted and forked under one lock: another endpoint's thread cannot slip a child in
+          // between, and a child is counted before it can answer anyone.
+          std::unique_lock children(children_mutex_);
+          if (children_.size() >= limits.max_conns) {
+            children.unlock();
+            return refuse(std::move(client), limits.max_conns, log);
+          }
           spawn(listener, std::move(client), service, limits, stop, log);
         });
     finish(limits.grace_period);
   }
 
  private:
+  // Called with children_mutex_ held (the child never takes it).
   void spawn(net::Socket& listener, Client client, const Service& service, const Limits& limits,
              const StopSignal& stop, const ModelLog& log) {
     const pid_t parent = ::getpid();
@@ -84,7 +91,6 @@ class ForkModel : public Model {
       // _exit: no atexit handlers, no static destructors, no flushing stdio the parent owns.
       ::_exit(0);
     }
-    std::lock_guard lock(children_mutex_);
     children_.insert(pid);
     // `client` closes here: the parent must not keep the client's socket open.
   }
