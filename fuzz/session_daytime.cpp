@@ -44,7 +44,7 @@ std::string reference(std::int64_t nanoseconds, bool iso) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto inetd = serve::services::make_tcp("daytime", {});
-  static const auto iso = serve::services::make_tcp("daytime", {.daytime_format = "iso", .fib_algorithm = "iterative"});
+  static const auto iso = serve::services::make_tcp("daytime", {.daytime_format = "iso", .fib_algorithm = "iterative", .http = {}});
   FuzzedDataProvider fdp(data, size);
   const bool use_iso = fdp.ConsumeBool();
   const auto nanoseconds = fdp.ConsumeIntegralInRange<std::int64_t>(kEarliest, kLatest);

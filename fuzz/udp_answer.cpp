@@ -25,7 +25,7 @@ struct Services {
   Services() {
     for (const auto& info : serve::services::catalog())
       if (info.udp) all.push_back(serve::services::make_udp(info.name, {}));
-    all.push_back(serve::services::make_udp("daytime", {.daytime_format = "iso", .fib_algorithm = "iterative"}));
+    all.push_back(serve::services::make_udp("daytime", {.daytime_format = "iso", .fib_algorithm = "iterative", .http = {}}));
   }
 };
 
