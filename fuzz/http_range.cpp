@@ -1,7 +1,7 @@
 // parse_range (src/http/byte_range.hpp) on any Range value against any size and part limit:
 // what it selects is sorted, disjoint (merged when adjacent), within the representation and
-// never more than it in total, so a multipart answer stays below size plus part heads; and
-// multipart()'s body_length() is the sum of its pieces.
+// never more than it in total, so a multipart answer stays below size plus part heads; sent
+// again they select the same; and multipart()'s body_length() is the sum of its pieces.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <string>
@@ -31,6 +31,19 @@ void check_ranges(const http::RangeRequest& request, std::uint64_t size, std::si
   fuzz::require(total <= size, "more bytes selected than the representation has");
 }
 
+// The ranges written back as a header select themselves again: merging is complete.
+void check_stable(const http::RangeRequest& request, std::uint64_t size) {
+  std::string again = "bytes=";
+  for (const auto& range : request.ranges) again += std::to_string(range.first) + "-" + std::to_string(range.last) + ",";
+  const auto reparsed = http::parse_range(again, size, request.ranges.size());
+  fuzz::require(reparsed.kind == http::RangeRequest::Kind::satisfiable && reparsed.ranges.size() == request.ranges.size(),
+                "the merged ranges, sent again, are not the same ranges");
+  for (std::size_t i = 0; i < reparsed.ranges.size(); ++i) {
+    fuzz::require(reparsed.ranges[i].first == request.ranges[i].first && reparsed.ranges[i].last == request.ranges[i].last,
+                  "the merged ranges, sent again, are not the same ranges");
+  }
+}
+
 void check_multipart(const std::vector<http::ByteRange>& ranges, std::uint64_t size) {
   const auto body = http::multipart(ranges, size, "text/plain", "BOUNDARY");
   fuzz::require(body.parts.size() == ranges.size(), "a part per range");
@@ -56,6 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto value = fdp.ConsumeRemainingBytesAsString();
   const auto request = http::parse_range(value, representation, max_parts);
   check_ranges(request, representation, max_parts);
-  if (request.kind == Kind::satisfiable) check_multipart(request.ranges, representation);
+  if (request.kind != Kind::satisfiable) return 0;
+  check_stable(request, representation);
+  check_multipart(request.ranges, representation);
   return 0;
 }

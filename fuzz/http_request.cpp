@@ -5,6 +5,8 @@
 // when everything arrives at once.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,7 +18,25 @@ using namespace sockit;
 
 namespace {
 
+// What a returned request may hold whatever arrived (RFC 9112 3 and 5).
+void check_request(const http::Request& r) {
+  const auto tchar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos; };
+  const auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+  fuzz::require(!r.method.empty() && std::all_of(r.method.begin(), r.method.end(), tchar), "a method that is not a token");
+  fuzz::require(!r.target.empty() && std::none_of(r.target.begin(), r.target.end(), [&](char c) { return c == ' ' || control(c); }),
+                "a target with a space or control byte");
+  fuzz::require(r.minor == 0 || r.minor == 1, "a version other than 1.0 or 1.1");
+  for (const auto& f : r.fields) {
+    fuzz::require(!f.name.empty() && std::all_of(f.name.begin(), f.name.end(), tchar), "a field name that is not a token");
+    fuzz::require(std::none_of(f.value.begin(), f.value.end(), [&](char c) { return c != '\t' && control(c); }),
+                  "a control byte in a field value");
+    fuzz::require(f.value.empty() || (f.value.front() != ' ' && f.value.front() != '\t' && f.value.back() != ' ' && f.value.back() != '\t'),
+                  "a field value with whitespace around it");
+  }
+}
+
 std::string describe(const http::Request& r, std::size_t end) {
+  check_request(r);
   std::string text = std::to_string(end) + " " + r.method + " " + r.target + " " + std::to_string(r.minor) +
                      (r.keep_alive ? " keep" : " close");
   for (const auto& f : r.fields) text += "\n" + f.name + ": " + f.value;
