@@ -47,7 +47,7 @@ mkdir -p "$logs" fuzz/crashes
 max_len() {
   case "$1" in
     session_fib) echo 256 ;;
-    cascade_file|sockets_netlink|sockets_proc|address|udp_answer) echo 4096 ;;
+    cascade_file|sockets_netlink|sockets_proc|address|udp_answer|http_request) echo 4096 ;;
     *) echo 1024 ;;
   esac
 }

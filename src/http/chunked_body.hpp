@@ -31,7 +31,6 @@ class ChunkedBody {
   Step feed(std::string_view in, ParseError& error);
   /// Starts a new body.
   void reset() noexcept;
-  bool started() const noexcept { return phase_ != Phase::size_line || line_.holds_partial() || total_ > 0; }
 
  private:
   enum class Phase { size_line, data, data_end, trailer };

@@ -41,8 +41,10 @@ struct ParseError {
 
 /// The limits of what one request may hold, nginx-like.
 struct ParserLimits {
-  std::size_t max_request_line = 8 * 1024;      ///< longer: 414
-  std::size_t max_header_bytes = 32 * 1024;     ///< whole header section, longer: 431
+  std::size_t max_request_line = 8 * 1024;      ///< without its line end; longer: 414
+  /// The whole header section, its line ends and final empty line included; longer: 431.
+  /// A chunked body's trailer section has the same limit, and max_fields.
+  std::size_t max_header_bytes = 32 * 1024;
   std::size_t max_fields = 100;                 ///< more: 431
   std::uint64_t max_body = 1024 * 1024;         ///< a body to discard beyond this: 413
 };
@@ -57,14 +59,16 @@ struct ParserLimits {
 ///   need_more -> everything offered was consumed; feed what arrives next
 ///
 /// The request is returned as soon as its header section is complete; its body (if any) is
-/// consumed by the following feed() calls before the next request is parsed.
+/// consumed by the following feed() calls before the next request is parsed. So a chunked body
+/// that turns out bad (400) or too large (413) is an error of a later feed(), after its request.
 ///
 /// Rejected with 400: bad syntax anywhere, a NUL or other control byte, whitespace between a
 /// field name and its colon, obs-fold (a line starting with space or tab), no Host or more than
-/// one Host on HTTP/1.1, a Content-Length that is not digits or appears twice, Transfer-Encoding
-/// together with Content-Length, Transfer-Encoding on HTTP/1.0, a bad chunk. 501: a transfer
-/// coding other than exactly "chunked". 505: a version other than HTTP/1.0 or HTTP/1.1. Empty
-/// lines before a request line are skipped (RFC 9112 2.2); a bare LF ends a line like CRLF.
+/// one Host on HTTP/1.1 (more than one on 1.0 too), a Content-Length that is not digits or
+/// appears twice, Transfer-Encoding together with Content-Length, Transfer-Encoding on HTTP/1.0,
+/// a bad chunk (a chunk-size line over 4 KiB too). 501: a transfer coding other than exactly
+/// "chunked". 505: a version other than HTTP/1.0 or HTTP/1.1. Empty lines before a request line
+/// are skipped (RFC 9112 2.2); a bare LF ends a line like CRLF.
 class RequestParser {
  public:
   enum class Kind { need_more, request, error };
