@@ -96,6 +96,7 @@ RequestParser::Step RequestParser::finish_header_section(std::size_t used) {
 
 RequestParser::Step RequestParser::fail(std::size_t used, ParseError error) {
   error_ = std::move(error);
+  error_.in_body = phase_ == Phase::body || phase_ == Phase::chunked;
   phase_ = Phase::failed;
   line_.clear();
   return {used, Kind::error};

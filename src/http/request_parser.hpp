@@ -37,6 +37,9 @@ struct Request {
 struct ParseError {
   int status = 400;    ///< 400, 413, 414, 431, 501 or 505
   std::string reason;  ///< one line for the log: "header line 3 has no colon"
+  /// The body of a request already returned was bad: that request has had its answer, and the
+  /// connection closes without another.
+  bool in_body = false;
 };
 
 /// The limits of what one request may hold, nginx-like.

@@ -114,3 +114,21 @@ TEST(RequestBody, Answers431ToEndlessTrailers) {
   EXPECT_EQ(status_of(post("Transfer-Encoding: chunked\r\n", "0\r\n" + trailers + "\r\n")), 431);
   EXPECT_EQ(status_of(post("Transfer-Encoding: chunked\r\n", "0\r\nT: " + std::string(40000, 'x') + "\r\n\r\n")), 431);
 }
+
+TEST(RequestBody, ABadBodyIsAnErrorOfTheRequestAlreadyReturned) {
+  const auto feed_all = [](std::string_view text) {
+    RequestParser parser;
+    auto bytes = std::as_bytes(std::span(text.data(), text.size()));
+    for (;;) {
+      const auto step = parser.feed(bytes);
+      bytes = bytes.subspan(step.consumed);
+      if (step.kind != RequestParser::Kind::request) return std::pair(step.kind, parser.error());
+    }
+  };
+  const auto [bad_chunk, chunk_error] = feed_all("GET /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+  EXPECT_EQ(bad_chunk, RequestParser::Kind::error);
+  EXPECT_TRUE(chunk_error.in_body) << "GET /a was returned (and answered) before its body went bad";
+  const auto [bad_field, field_error] = feed_all("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nX : y\r\n\r\n");
+  EXPECT_EQ(bad_field, RequestParser::Kind::error);
+  EXPECT_FALSE(field_error.in_body) << "GET /b was never returned: it gets the 400";
+}

@@ -49,7 +49,7 @@ class HttpSession : public Session {
       if (step.kind == core::RequestParser::Kind::error) {
         const auto& error = parser_.error();
         complaints().push_back(fmt::format("{} {}", error.status, error.reason));
-        answer_error(error.status, "", out);
+        if (!error.in_body) answer_error(error.status, "", out);
         return {in.size(), Verdict::close};  // nothing after a bad request is read
       }
       const auto& request = parser_.request();
