@@ -307,6 +307,12 @@ class Protocol(HttpServer):
         self.assertEqual([r[0] for r in responses], [200, 200, 200])
         self.assertEqual(responses[2][2], NUMBERS)
 
+    def test_a_body_that_goes_bad_after_its_answer_closes_without_another(self):
+        raw = exchange(self.port, b"GET /sub/style.css HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  b"zz\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.assertEqual(raw.count(b"HTTP/1.1 "), 1, raw)
+        self.assertEqual(parse(raw, ["GET"])[0][0], 200)
+
     def test_headers_not_complete_in_time_get_408(self):
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
