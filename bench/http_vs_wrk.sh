@@ -39,12 +39,8 @@ sed -e "s|@DIR@|$dir|g" -e "s|@ROOT@|$dir/www|g" -e "s|@PORT@|$port|g" bench/ngi
 taskset -c "$server_cpu" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" &
 nginx_pid=$!
 trap 'kill $nginx_pid 2>/dev/null; wait $nginx_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.05
-done
+wait_listening "$port" || { echo "http_vs_wrk: nginx did not start:" >&2; cat "$dir/error.log" >&2; exit 1; }
 worker=$(pgrep -P "$nginx_pid" | head -1)
-[[ -n $worker ]] || { echo "http_vs_wrk: nginx did not start:" >&2; cat "$dir/error.log" >&2; exit 1; }
 
 # utime + stime of a process, in clock ticks
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

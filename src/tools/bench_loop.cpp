@@ -26,7 +26,8 @@ std::uint64_t key(std::size_t index, std::uint32_t generation) {
 
 BenchLoop::BenchLoop(const BenchConfig& config, const std::string& batch, net::Epoll epoll, BenchWindow window,
                      std::vector<unsigned> ids)
-    : config_(config), x_(config.exchange), http_(x_.expect.mode == Expectation::Mode::http), batch_(batch), epoll_(std::move(epoll)), window_(window),
+    : config_(config), x_(config.exchange), http_(x_.expect.mode == Expectation::Mode::http), batch_(batch),
+      epoll_(std::move(epoll)), window_(window),
       depth_(x_.connection_per_request ? 1 : std::max(1u, config.pipeline)), buffer_(kReadBuffer) {
   const bool open_loop = config.rate > 0;
   const auto interval = std::chrono::duration_cast<BenchClock::duration>(
