@@ -65,7 +65,7 @@ for round in $(seq "$rounds"); do
         sockit) /usr/bin/time -f '%U %S' -o "$dir/time" taskset -c "$client_cpu" \
                   "$sockit" bench http "$url" -t1 -c"$conns" -d"$duration" --warmup 0 --json >"$out"
                 rate=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["requests_per_s"])' "$out")
-                errors=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(f"errors {r[\"error_total\"]}" if r["error_total"] else "")' "$out") ;;
+                errors=$(python3 -c 'import json, sys; n = json.load(open(sys.argv[1]))["error_total"]; print(f"errors {n}" if n else "")' "$out") ;;
       esac
       server=$(( $(ticks "$worker") - before ))
       client=$(awk '{ print $1 + $2 }' "$dir/time")
