@@ -113,7 +113,8 @@ int verdict(const tools::BenchResult& result) {
       kinds += fmt::format("{}{} {}", kinds.empty() ? ": " : ", ", c.errors[kind],
                            tools::error_kind_name(static_cast<tools::ErrorKind>(kind)));
     }
-    fmt::print(stderr, "sockit bench: no request succeeded ({}{})\n", net::counted(c.error_total(), "error"), kinds);
+    fmt::print(stderr, "sockit bench: no request succeeded ({}{}{})\n", net::counted(c.error_total(), "error"), kinds,
+               c.first_wrong.empty() ? "" : fmt::format("; the first wrong reply: {}", c.first_wrong));
     return 1;
   }
   if (wrong > 0) {

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -44,6 +45,11 @@ def file_server(root, handler, family=socket.AF_INET, host="127.0.0.1"):
 
     class Server(http.server.ThreadingHTTPServer):
         address_family = family
+
+        def handle_error(self, request, client_address):
+            # bench closes its connections at the end of the run, requests in flight or not.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                super().handle_error(request, client_address)
 
     server = Server((host, 0), functools.partial(handler, directory=root))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -153,10 +159,10 @@ def fixed(body, code=b"200 OK", extra=b""):
 
 
 class OwnServerTest(unittest.TestCase):
-    def against(self, handle, *args, status=0, path="/"):
+    def against(self, handle, *args, status=0, path="/", conns="2"):
         server = serve(handle)
         try:
-            return bench("http", url(server, path), "--conns", "2", *SHORT, *args, status=status)
+            return bench("http", url(server, path), "--conns", conns, *SHORT, *args, status=status)
         finally:
             stop(server)
 
@@ -228,7 +234,7 @@ class OwnServerTest(unittest.TestCase):
 
             respond(OneByteAtATime())
 
-        r = self.against(trickle, "--conns", "1", "--pipeline", "2")
+        r = self.against(trickle, "--pipeline", "2", conns="1")
         self.assertGreater(r["requests"], 0)
         self.assertEqual(r["error_total"], 0, r["errors"])
 
@@ -244,7 +250,7 @@ class OwnServerTest(unittest.TestCase):
         proc = self.stderr_against(answering(
             lambda h: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n"))
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertIn("(the first: chunk size over 15 hex digits)", proc.stderr)
+        self.assertIn("the first wrong reply: chunk size over 15 hex digits)", proc.stderr)
 
     def test_endless_headers_are_cut_at_64_kib(self):
         def endless(sock):
@@ -256,7 +262,7 @@ class OwnServerTest(unittest.TestCase):
 
         proc = self.stderr_against(endless)
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertIn("(the first: header section over 64 KiB)", proc.stderr)
+        self.assertIn("the first wrong reply: header section over 64 KiB)", proc.stderr)
 
     def test_a_close_mid_body_is_a_wrong_reply(self):
         def cut(sock):
@@ -265,7 +271,7 @@ class OwnServerTest(unittest.TestCase):
 
         proc = self.stderr_against(cut)
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertIn("(the first: the connection closed mid-response)", proc.stderr)
+        self.assertIn("the first wrong reply: the connection closed mid-response)", proc.stderr)
 
     def test_server_errors_exit_1(self):
         proc = self.stderr_against(answering(fixed(b"oops", code=b"503 Service Unavailable")))
