@@ -203,6 +203,15 @@ class OwnServerTest(unittest.TestCase):
         self.assertEqual(r["pipeline"], 8)
         self.assertGreater(max(batches), 1, "no read brought more than one request")
 
+    def test_open_loop_rate_is_kept(self):
+        server = serve(answering(chunked))
+        try:
+            r = bench("http", url(server), "--conns", "2", "--rate", "200", "--duration", "1", "--warmup", "0.2")
+        finally:
+            stop(server)
+        self.assertEqual(r["error_total"], 0, r["errors"])
+        self.assertAlmostEqual(r["requests_per_s"], 200, delta=40)
+
     def test_connection_close_is_a_reconnect_not_an_error(self):
         r = self.against(answering(fixed(b"bye", extra=b"Connection: close\r\n"), close_after=True), "--pipeline", "4")
         self.assertGreater(r["requests"], 0)
