@@ -17,3 +17,14 @@ wait_for() {
   cat "$1" >&2
   return 1
 }
+
+# wait_listening PORT [SECONDS]: until something accepts on 127.0.0.1:PORT, at most SECONDS (5).
+wait_listening() {
+  local rounds=$(( ${2:-5} * 20 ))
+  for _ in $(seq "$rounds"); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on 127.0.0.1:$1 after ${2:-5} s" >&2
+  return 1
+}

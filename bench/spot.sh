@@ -10,6 +10,7 @@
 # build/release). Needs a release build: cmake --preset release && cmake --build --preset release
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 system=${1:?usage: bench/spot.sh SYSTEM CONNS [WORKLOAD] [-- bench flags]}
 conns=${2:?usage: bench/spot.sh SYSTEM CONNS [WORKLOAD] [-- bench flags]}
@@ -18,7 +19,7 @@ shift $(($# < 3 ? $# : 3))
 [[ ${1:-} == -- ]] && shift
 build=${BUILD:-build/release}
 sockit=$build/src/cli/sockit
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 
 case $system in
   reference) taskset -c 0 "$build/bench/reference/reference_echo" "127.0.0.1:$port" >/dev/null & ;;
@@ -31,10 +32,7 @@ esac
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.05
-done
+wait_listening "$port"
 
 if [[ $system == redis ]]; then
   workload=ping

@@ -243,6 +243,32 @@ def main():
     write(out, "bench_reply", "time", bench(2, b"\xec\xd1\x6a\x40"))
     write(out, "bench_reply", "daytime", bench(3, b"Mon Dec  1 12:00:00 2025\r\n", pieces=(4, 30)))
     write(out, "bench_reply", "raw-exact", bench(6, b"pong\r\n", raw=(b"ping\\r\\n", b"pong\\r\\n")))
+
+    # The HTTP response parser: HEAD or not, the pieces, then the response stream.
+    def http(stream, head=False, pieces=()):
+        s = Seed().boolean(head).int_in(len(pieces), 0, 32)
+        for p in pieces:
+            s.int_in(p, 1, 64)
+        return s.data(stream).bytes()
+    nginx = (b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 17:00:00 GMT\r\n"
+             b"Content-Type: text/plain\r\nContent-Length: 10\r\nConnection: keep-alive\r\n"
+             b"ETag: \"6929a1b0-a\"\r\nAccept-Ranges: bytes\r\n\r\n0123456789")
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=\"v\"\r\nhello\r\n"
+               b"A\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n")
+    write(out, "http_response", "content-length-pipelined", http(nginx * 3, pieces=(7, 30, 64, 1, 64)))
+    write(out, "http_response", "chunked-split", http(chunked + nginx, pieces=(3, 50, 2, 9, 1, 1, 40)))
+    write(out, "http_response", "head", http(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" * 2, head=True))
+    write(out, "http_response", "no-body-codes", http(b"HTTP/1.1 204 No Content\r\n\r\n"
+                                                      b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"))
+    write(out, "http_response", "interim", http(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+                                                 b"Link: </a.css>\r\n\r\n" + nginx))
+    write(out, "http_response", "close-delimited", http(b"HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6\r\n\r\nbody"))
+    write(out, "http_response", "not-found-close", http(b"HTTP/1.1 404 Not Found\nContent-Length: 3\n"
+                                                        b"Connection: close\n\nno!", pieces=(1,) * 20))
+    write(out, "http_response", "huge-chunk", http(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                                   b"ffffffffffffffffff\r\n"))
+    write(out, "http_response", "both-lengths", http(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+                                                     b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"))
     write(out, "bench_reply", "raw-count", bench(6, b"\x01\x02\x03", raw=(b"\\x00\\x01", 2)))
 
     # The whole server: service, (chargen: how much to read), then writes, pauses, reads.

@@ -13,6 +13,7 @@
 #include "tools/bench_report.hpp"
 #include "tools/bench_workload.hpp"
 #include "tools/fd_limit.hpp"
+#include "tools/http_url.hpp"
 
 namespace sockit::cli {
 namespace {
@@ -33,6 +34,7 @@ struct BenchOptions {
   double warmup = 1;
   double timeout = 5;
   bool udp = false;
+  std::string method = "GET";
   int server_pid = 0;
   bool json = false;
 };
@@ -43,6 +45,7 @@ std::string default_target(tools::Workload w) {
     case tools::Workload::fib: return "127.0.0.1:9000";
     case tools::Workload::time: return "127.0.0.1:10037";
     case tools::Workload::daytime: return "127.0.0.1:10013";
+    case tools::Workload::http: return "http://127.0.0.1:8080/";
     default: return "127.0.0.1:10007";
   }
 }
@@ -50,9 +53,33 @@ std::string default_target(tools::Workload w) {
 // Usage errors are std::invalid_argument, as make_exchange's and decode_escapes' are: exit 2.
 using UsageError = std::invalid_argument;
 
-net::Address resolve_target(const std::string& text, bool udp) {
+// The positional target: an http:// URL (the http workload's), else HOST:PORT or unix:PATH.
+CLI::Validator target_check() {
+  const auto host_port = checks::host_port(true);
+  return CLI::Validator(
+      [host_port](std::string& text) {
+        if (!tools::looks_like_url(text)) return host_port(text);
+        try {
+          const auto url = tools::parse_http_url(text);
+          if (auto problem = checks::check_host_text(url.host); !problem.empty()) return problem;
+          return checks::check_port_text(url.port, false);
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      },
+      "HOST:PORT|unix:PATH|URL");
+}
+
+net::Address resolve_target(const std::string& text, bool udp, tools::Workload workload) {
   if (text.starts_with("unix:")) return net::Address::parse(text).value();
-  const auto parts = net::split_host_port(text).value();  // checked by the option's validator
+  // Checked by the option's validator (the URL) and run() (which form the workload takes).
+  net::HostPort parts;
+  if (workload == tools::Workload::http) {
+    const auto url = tools::parse_http_url(text);
+    parts = {url.host, url.port};
+  } else {
+    parts = net::split_host_port(text).value();
+  }
   const auto found = net::resolve(parts.host, parts.port, {.family = AF_UNSPEC, .socktype = udp ? SOCK_DGRAM : SOCK_STREAM})
                          .value();
   if (found.empty()) throw std::runtime_error("no address for " + text);
@@ -86,12 +113,20 @@ int verdict(const tools::BenchResult& result) {
       kinds += fmt::format("{}{} {}", kinds.empty() ? ": " : ", ", c.errors[kind],
                            tools::error_kind_name(static_cast<tools::ErrorKind>(kind)));
     }
-    fmt::print(stderr, "sockit bench: no request succeeded ({}{})\n", net::counted(c.error_total(), "error"), kinds);
+    fmt::print(stderr, "sockit bench: no request succeeded ({}{}{})\n", net::counted(c.error_total(), "error"), kinds,
+               c.first_wrong.empty() ? "" : fmt::format("; the first wrong reply: {}", c.first_wrong));
     return 1;
   }
   if (wrong > 0) {
-    fmt::print(stderr, "sockit bench: {}: the server does not answer as the workload expects\n",
-               net::counted(wrong, "wrong reply", "wrong replies"));
+    fmt::print(stderr, "sockit bench: {}: the server does not answer as the workload expects{}\n",
+               net::counted(wrong, "wrong reply", "wrong replies"),
+               c.first_wrong.empty() ? "" : fmt::format(" (the first: {})", c.first_wrong));
+    return 1;
+  }
+  // A load test of a URL the server refuses (404) or fails (500) measures error pages: say so.
+  if (const auto refused = c.http.in_class(4) + c.http.in_class(5); refused > 0) {
+    fmt::print(stderr, "sockit bench: {} of {} were 4xx or 5xx ({}): the server did not serve the URL\n",
+               refused, net::counted(c.http.responses(), "response"), tools::top_codes_text(c.http));
     return 1;
   }
   return 0;
@@ -99,6 +134,12 @@ int verdict(const tools::BenchResult& result) {
 
 int run(const BenchOptions& o) {
   const auto workload = *tools::parse_workload(o.workload);
+  const bool http = workload == tools::Workload::http;
+  const std::string target = o.target.empty() ? default_target(workload) : o.target;
+  if (http != tools::looks_like_url(target))
+    throw UsageError(http ? fmt::format("http takes a URL, not '{}': e.g. http://{}/", target, target)
+                          : fmt::format("a URL is the http workload's target; {} takes HOST:PORT", o.workload));
+  if (o.method != "GET" && !http) throw UsageError("--method is the http workload's");
   tools::BenchConfig config;
   check_descriptors(o.conns, std::min(o.threads, o.conns));
   config.exchange = tools::make_exchange({.workload = workload,
@@ -107,9 +148,10 @@ int run(const BenchOptions& o) {
                                           .send = tools::decode_escapes(o.send),
                                           .expect = tools::decode_escapes(o.expect),
                                           .expect_bytes = o.expect_bytes,
-                                          .udp = o.udp});
-  const std::string target = o.target.empty() ? default_target(workload) : o.target;
-  config.target = resolve_target(target, o.udp);
+                                          .udp = o.udp,
+                                          .url = http ? tools::parse_http_url(target) : tools::HttpUrl{},
+                                          .method = o.method});
+  config.target = resolve_target(target, o.udp, workload);
   config.conns = o.conns;
   config.threads = std::min(o.threads, o.conns);
   config.pipeline = config.exchange.connection_per_request ? 1 : o.pipeline;
@@ -133,12 +175,13 @@ int run(const BenchOptions& o) {
 Command add_bench(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   auto* cmd = app.add_subcommand("bench", "Load-test a request/response server: throughput, errors, latency percentiles");
-  cmd->add_option("workload", o->workload, "echo | fib | time | daytime | connect | stream | raw")
+  cmd->add_option("workload", o->workload, "echo | fib | time | daytime | connect | stream | raw | http")
       ->required()
-      ->check(CLI::IsMember({"echo", "fib", "time", "daytime", "connect", "stream", "raw"}));
+      ->check(CLI::IsMember({"echo", "fib", "time", "daytime", "connect", "stream", "raw", "http"}));
   cmd->add_option("target", o->target,
-                  "HOST:PORT, [V6]:PORT or unix:/path (default: 127.0.0.1 and the service's default port)")
-      ->check(checks::host_port(true));
+                  "HOST:PORT, [V6]:PORT or unix:/path; for http a URL, http://HOST[:PORT][/PATH] (port 80 by "
+                  "default, [V6] in brackets) (default: 127.0.0.1 and the service's default port)")
+      ->check(target_check());
   constexpr std::size_t kGiB = std::size_t{1} << 30;
   cmd->add_option("--size", o->size, "echo/connect/stream message bytes (default 64; stream 1 MiB)")
       ->transform(checks::whole<std::size_t>(1, kGiB));
@@ -162,18 +205,26 @@ Command add_bench(CLI::App& app) {
   cmd->add_option("--timeout", o->timeout, "seconds before a connect or a reply counts as timed out (default 5)")
       ->transform(checks::between(0.001, 3600));
   cmd->add_flag("--udp", o->udp, "UDP: one datagram per request (echo, time, daytime, raw)");
+  cmd->add_option("--method", o->method, "http: GET (default) or HEAD")->check(CLI::IsMember({"GET", "HEAD"}));
   cmd->add_option("--server-pid", o->server_pid,
                   "also report this process's CPU time per request (utime+stime from /proc/PID/stat, with its children)")
       ->transform(checks::whole(1));
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->footer(
       "Exit status: 0 when requests succeeded and every reply was right; 1 when none succeeded, a reply\n"
-      "was wrong, or the run itself failed; 2 for a usage error. The report is printed in every case.\n\n"
+      "was wrong, or the run itself failed; 2 for a usage error. The report is printed in every case.\n"
+      "http: every well-framed response counts as a request (latency, req/s) and by its status code;\n"
+      "any 4xx or 5xx also makes the exit status 1, naming the codes: a load test of an error page\n"
+      "fails loudly. A malformed response (bad framing, a header section over 64 KiB, a chunk-size\n"
+      "line over 512 bytes) is a wrong reply and closes its connection. A server that ends a\n"
+      "connection after a response (Connection: close, HTTP/1.0) is reconnected to, not an error.\n\n"
       "Examples:\n"
       "  sockit bench echo 127.0.0.1:10007 --conns 100 --duration 10\n"
       "  sockit bench fib 127.0.0.1:9000 --n 27 --conns 10 --rate 500\n"
       "  sockit bench raw 127.0.0.1:6379 --send 'PING\\r\\n' --expect '+PONG\\r\\n' --pipeline 16\n"
-      "  sockit bench echo --server-pid $(pidof sockit) --json");
+      "  sockit bench echo --server-pid $(pidof sockit) --json\n"
+      "  sockit bench http http://127.0.0.1:8080/index.html --conns 100 --duration 10\n"
+      "  sockit bench http 'http://[::1]:8080/big.bin' --method HEAD --pipeline 8");
   return {cmd, [o] {
             try {
               return run(*o);

@@ -16,6 +16,7 @@ using std::chrono::nanoseconds;
 
 constexpr auto kRetryDelay = std::chrono::milliseconds(10);
 constexpr std::size_t kReadBuffer = 64 * 1024;
+constexpr std::string_view kUnasked = "bytes no request asked for";
 
 std::uint64_t key(std::size_t index, std::uint32_t generation) {
   return (std::uint64_t{generation} << 32) | index;
@@ -25,7 +26,8 @@ std::uint64_t key(std::size_t index, std::uint32_t generation) {
 
 BenchLoop::BenchLoop(const BenchConfig& config, const std::string& batch, net::Epoll epoll, BenchWindow window,
                      std::vector<unsigned> ids)
-    : config_(config), x_(config.exchange), batch_(batch), epoll_(std::move(epoll)), window_(window),
+    : config_(config), x_(config.exchange), http_(x_.expect.mode == Expectation::Mode::http), batch_(batch),
+      epoll_(std::move(epoll)), window_(window),
       depth_(x_.connection_per_request ? 1 : std::max(1u, config.pipeline)), buffer_(kReadBuffer) {
   const bool open_loop = config.rate > 0;
   const auto interval = std::chrono::duration_cast<BenchClock::duration>(
@@ -113,9 +115,16 @@ void BenchLoop::connected(std::size_t i, TimePoint now) {
   if (x_.connection_per_request) {
     c.unsent = x_.request.empty() ? 0 : 1;
     flush(i, now);
-  } else {
-    issue(i, now);
+    return;
   }
+  // Requests carried over from a connection the server ended (reopen) go first.
+  c.unsent = c.in_flight.size();
+  if (c.unsent > 0) {
+    const std::uint32_t generation = c.generation;
+    flush(i, now);
+    if (c.generation != generation) return;
+  }
+  issue(i, now);
 }
 
 // Sends whatever requests are due, as far as the pipeline depth allows.
@@ -210,10 +219,16 @@ void BenchLoop::consume(std::size_t i, net::ConstBytes bytes, TimePoint now) {
   Connection& c = connections_[i];
   const std::uint32_t generation = c.generation;
   while (!bytes.empty()) {
-    if (c.in_flight.empty()) return fail(i, ErrorKind::wrong_reply, now);  // bytes nobody asked for
+    if (c.in_flight.empty()) {
+      note_wrong(kUnasked, now);
+      return fail(i, ErrorKind::wrong_reply, now);
+    }
     const auto step = c.matcher.feed(bytes);
     bytes = bytes.subspan(step.used);
-    if (step.status == ReplyStatus::wrong) return fail(i, ErrorKind::wrong_reply, now);
+    if (step.status == ReplyStatus::wrong) {
+      note_wrong(c.matcher.why_wrong(), now);
+      return fail(i, ErrorKind::wrong_reply, now);
+    }
     if (step.status == ReplyStatus::matched) {
       complete(i, now);
       if (c.generation != generation) break;
@@ -238,11 +253,17 @@ void BenchLoop::datagram(std::size_t i, net::ConstBytes bytes, TimePoint now) {
 
 void BenchLoop::end_of_stream(std::size_t i, TimePoint now) {
   Connection& c = connections_[i];
-  if (x_.connection_per_request && !c.in_flight.empty()) {
+  // An HTTP server may end an idle keep-alive connection (its keep-alive timeout) at any time;
+  // one that never answered on it is counted, so that a server closing every connection at
+  // once is not reopened in a tight loop.
+  if (http_ && c.in_flight.empty() && c.answered > 0) return reopen(i, now);
+  // The end of the stream ends the reply: time and daytime, an HTTP body without framing.
+  if ((x_.connection_per_request || http_) && !c.in_flight.empty()) {
     if (c.matcher.finish() == ReplyStatus::matched) {
       complete(i, now);
       return issue(i, now);
     }
+    if (c.matcher.progress()) note_wrong(c.matcher.why_wrong(), now);
     return fail(i, c.matcher.progress() ? ErrorKind::wrong_reply : ErrorKind::closed, now);
   }
   fail(i, ErrorKind::closed, now);
@@ -255,9 +276,30 @@ void BenchLoop::complete(std::size_t i, TimePoint now) {
     ++counters_.requests;
     counters_.latency_ns.record(static_cast<std::uint64_t>(std::max<std::int64_t>(
         0, std::chrono::duration_cast<nanoseconds>(latency).count())));
+    if (http_) counters_.http.record(c.matcher.http().status_code(), c.matcher.http().body_bytes());
   }
+  ++c.answered;
+  const bool server_ends = http_ && !c.matcher.http().keep_alive();
   c.matcher.reset();
   if (x_.connection_per_request) close(i);
+  else if (server_ends) reopen(i, now);
+}
+
+// The server ends the connection after a response (Connection: close, HTTP/1.0, a body
+// delimited by the close) or while idle: a new one is opened at once, and the requests that
+// were pipelined behind the response are sent again on it with their intended times (GET and
+// HEAD are safe to repeat). Counted, not an error.
+void BenchLoop::reopen(std::size_t i, TimePoint now) {
+  Connection& c = connections_[i];
+  InFlight carried = std::move(c.in_flight);
+  close(i);
+  c.in_flight = std::move(carried);
+  if (window_.measuring(now)) ++counters_.http.reconnects;
+  open(i, now);
+}
+
+void BenchLoop::note_wrong(std::string_view why, TimePoint now) {
+  if (counters_.first_wrong.empty() && window_.measuring(now)) counters_.first_wrong = why;
 }
 
 void BenchLoop::close(std::size_t i) {
@@ -268,6 +310,7 @@ void BenchLoop::close(std::size_t i) {
   c.in_flight.clear();
   c.unsent = 0;
   c.send_offset = 0;
+  c.answered = 0;
   c.watching_write = false;
   c.matcher.reset();
 }

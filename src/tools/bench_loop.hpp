@@ -7,6 +7,7 @@
 #include <optional>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,7 @@ class BenchLoop {
     InFlight in_flight;
     std::size_t unsent = 0;       // requests queued and not completely written
     std::size_t send_offset = 0;  // bytes of the first unsent request already written
+    std::uint64_t answered = 0;   // replies completed on this connection
     bool watching_write = false;
     TimePoint connect_started{};
     TimePoint retry_at{};
@@ -75,7 +77,10 @@ class BenchLoop {
   void datagram(std::size_t i, net::ConstBytes bytes, TimePoint now);
   void end_of_stream(std::size_t i, TimePoint now);
   void complete(std::size_t i, TimePoint now);
+  void reopen(std::size_t i, TimePoint now);
   void close(std::size_t i);
+  /// Keeps why the first wrong reply of the window was wrong (a static string), if known.
+  void note_wrong(std::string_view why, TimePoint now);
   void fail(std::size_t i, ErrorKind kind, TimePoint now);
   void wake_up(std::size_t i, TimePoint now);
   void schedule(std::size_t i, TimePoint when);
@@ -83,6 +88,7 @@ class BenchLoop {
 
   const BenchConfig& config_;
   const Exchange& x_;
+  const bool http_;
   const std::string& batch_;
   net::Epoll epoll_;
   BenchWindow window_;

@@ -30,6 +30,10 @@ std::string duration_text(std::uint64_t ns) {
   return fmt::format("{:.1f} us", static_cast<double>(ns) / 1e3);
 }
 
+bool is_http(const BenchConfig& config) { return config.exchange.expect.mode == Expectation::Mode::http; }
+
+constexpr std::size_t kTopCodes = 5;
+
 std::string mode_text(const BenchConfig& config) {
   return config.rate > 0 ? fmt::format("open loop at {} req/s", si(config.rate)) : "closed loop";
 }
@@ -48,6 +52,7 @@ BenchFigures figures_of(const BenchResult& result) {
   const auto& c = result.counters;
   f.requests_per_s = static_cast<double>(c.requests) / f.seconds;
   f.bytes_per_s = static_cast<double>(c.bytes_received) / f.seconds;
+  f.body_bytes_per_s = static_cast<double>(c.http.body_bytes) / f.seconds;
   const double cpu_seconds = result.cpu_window.count() > 0 ? seconds_of(result.cpu_window) : f.seconds;
   f.client_cpu_percent = 100.0 * seconds_of(result.client_cpu.total()) / cpu_seconds;
   if (result.server_cpu) {
@@ -56,6 +61,12 @@ BenchFigures figures_of(const BenchResult& result) {
     f.server_us_per_request = c.requests ? server * 1e6 / static_cast<double>(c.requests) : 0.0;
   }
   return f;
+}
+
+std::string top_codes_text(const HttpCounters& http, std::size_t n) {
+  std::string text;
+  for (const auto& [code, count] : http.top(n)) text += fmt::format("{}{} x{}", text.empty() ? "" : ", ", code, count);
+  return text;
 }
 
 std::string format_table(const BenchConfig& config, const BenchResult& result, const std::string& name,
@@ -70,6 +81,15 @@ std::string format_table(const BenchConfig& config, const BenchResult& result, c
   out += fmt::format("  {:<14} {}/s\n", "throughput", si(f.requests_per_s));
   out += fmt::format("  {:<14} {}B/s received, {}B sent, {}B received\n", "bytes", si(f.bytes_per_s),
                      si(static_cast<double>(c.bytes_sent)), si(static_cast<double>(c.bytes_received)));
+  if (is_http(config)) {
+    const auto& h = c.http;
+    out += fmt::format("  {:<14} {}B/s, {}B in {} responses\n", "bodies", si(f.body_bytes_per_s),
+                       si(static_cast<double>(h.body_bytes)), h.responses());
+    out += fmt::format("  {:<14} 2xx {}, 3xx {}, 4xx {}, 5xx {}{}\n", "status", h.in_class(2), h.in_class(3),
+                       h.in_class(4), h.in_class(5), h.responses() ? " (" + top_codes_text(h, kTopCodes) + ")" : "");
+    out += fmt::format("  {:<14} {} (the server ended a connection after a response or while idle)\n",
+                       "reconnects", h.reconnects);
+  }
   std::string errors;
   for (std::size_t k = 0; k < kErrorKinds; ++k)
     errors += fmt::format("{}{} {}", errors.empty() ? "" : ", ", error_kind_name(static_cast<ErrorKind>(k)), c.errors[k]);
@@ -116,7 +136,18 @@ nlohmann::json to_json(const BenchConfig& config, const BenchResult& result, con
       {"latency_us", latency},
       {"client_cpu", {{"seconds", seconds_of(result.client_cpu.total())}, {"percent_of_core", f.client_cpu_percent}}},
       {"server_cpu", nullptr},
+      {"http", nullptr},
   };
+  if (is_http(config)) {
+    const auto& h = c.http;
+    nlohmann::json classes = nlohmann::json::object();
+    for (int hundreds = 2; hundreds <= 5; ++hundreds) classes[fmt::format("{}xx", hundreds)] = h.in_class(hundreds);
+    nlohmann::json codes = nlohmann::json::object();
+    for (const auto& [code, count] : h.top(kTopCodes)) codes[std::to_string(code)] = count;
+    report["http"] = {{"responses", h.responses()},   {"status_classes", classes},
+                      {"top_status_codes", codes},    {"body_bytes", h.body_bytes},
+                      {"body_bytes_per_s", f.body_bytes_per_s}, {"reconnects", h.reconnects}};
+  }
   if (result.server_cpu)
     report["server_cpu"] = {{"pid", *config.server_pid},
                             {"seconds", seconds_of(result.server_cpu->total())},

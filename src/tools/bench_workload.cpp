@@ -11,7 +11,7 @@
 namespace sockit::tools {
 namespace {
 
-constexpr std::array<std::pair<Workload, std::string_view>, 7> kNames{{
+constexpr std::array<std::pair<Workload, std::string_view>, 8> kNames{{
     {Workload::echo, "echo"},
     {Workload::fib, "fib"},
     {Workload::time, "time"},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<Workload, std::string_view>, 7> kNames{{
     {Workload::connect, "connect"},
     {Workload::stream, "stream"},
     {Workload::raw, "raw"},
+    {Workload::http, "http"},
 }};
 
 constexpr std::size_t kDefaultSize = 64;
@@ -173,6 +174,15 @@ Exchange make_exchange(const WorkloadOptions& o) {
         throw std::invalid_argument("raw needs --expect or --expect-bytes");
       }
       break;
+    case Workload::http:
+      reject_udp();
+      if (o.method != "GET" && o.method != "HEAD") throw std::invalid_argument("--method is GET or HEAD");
+      if (o.url.host.empty()) throw std::invalid_argument("http needs a URL: http://HOST:PORT/PATH");
+      // What wrk sends: the request line and Host, nothing else (keep-alive is HTTP/1.1's default).
+      x.request = o.method + " " + o.url.path + " HTTP/1.1\r\nHost: " + o.url.authority + "\r\n\r\n";
+      x.expect.mode = Expectation::Mode::http;
+      x.expect.head_request = o.method == "HEAD";
+      break;
   }
   return x;
 }
@@ -206,11 +216,23 @@ ReplyMatcher::Step ReplyMatcher::feed(net::ConstBytes bytes) {
       done_ = e.valid ? e.valid(collected_) : true;
       return {take, done_ ? ReplyStatus::matched : ReplyStatus::wrong};
     }
+    case Expectation::Mode::http: {
+      const auto step = http_.feed(bytes);
+      return {step.used, step.status == HttpResponseParser::Status::complete ? ReplyStatus::matched
+                         : step.status == HttpResponseParser::Status::bad    ? ReplyStatus::wrong
+                                                                              : ReplyStatus::incomplete};
+    }
   }
   return {0, ReplyStatus::wrong};
 }
 
+std::size_t ReplyMatcher::progress() const noexcept {
+  return expect_->mode == Expectation::Mode::http ? static_cast<std::size_t>(http_.progress()) : seen_;
+}
+
 ReplyStatus ReplyMatcher::finish() {
+  if (expect_->mode == Expectation::Mode::http)
+    return http_.finish() == HttpResponseParser::Status::complete ? ReplyStatus::matched : ReplyStatus::wrong;
   if (done_) return ReplyStatus::matched;
   if (expect_->mode == Expectation::Mode::line && seen_ > 0) {
     // A last line without "\n" (a datagram, or a server that closes right after it).
@@ -222,6 +244,7 @@ ReplyStatus ReplyMatcher::finish() {
 }
 
 void ReplyMatcher::reset() noexcept {
+  http_.reset();
   seen_ = 0;
   done_ = false;
   collected_.clear();

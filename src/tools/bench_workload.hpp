@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "net/io.hpp"
+#include "tools/http_response.hpp"
+#include "tools/http_url.hpp"
 
 namespace sockit::tools {
 
@@ -20,6 +22,7 @@ enum class Workload {
   connect,  ///< connect, one echo request, close (the connection rate)
   stream,   ///< --size bytes (1 MiB by default) echoed back: bulk bytes per second
   raw,      ///< --send bytes, reply is --expect (exact) or --expect-bytes (a count)
+  http,     ///< GET (or HEAD) of a URL on keep-alive connections; any well-framed response
 };
 
 /// "echo", "fib", ... and back; nullopt for unknown names.
@@ -34,16 +37,19 @@ struct WorkloadOptions {
   std::string expect{};         ///< raw: the exact reply, when given
   std::size_t expect_bytes = 0; ///< raw: the reply's length, when --expect is not given
   bool udp = false;             ///< one datagram per request and per reply
+  HttpUrl url{};                ///< http: what to ask for
+  std::string method = "GET";   ///< http: GET or HEAD
 };
 
-/// How a reply is recognised: exact bytes, a byte count, or one line ending in "\n". `valid`
-/// (optional) judges a complete count or line reply.
+/// How a reply is recognised: exact bytes, a byte count, one line ending in "\n", or an HTTP
+/// response (HttpResponseParser). `valid` (optional) judges a complete count or line reply.
 struct Expectation {
-  enum class Mode { exact, count, line };
+  enum class Mode { exact, count, line, http };
   Mode mode = Mode::exact;
   std::string bytes;         ///< exact: the reply
   std::size_t count = 0;     ///< count: the reply's length
   std::size_t max_line = 4096;
+  bool head_request = false;  ///< http: responses to HEAD have no body
   std::function<bool(std::string_view)> valid;
 };
 
@@ -77,7 +83,7 @@ enum class ReplyStatus { incomplete, matched, wrong };
 class ReplyMatcher {
  public:
   /// Borrows `expect`, which must outlive the matcher.
-  explicit ReplyMatcher(const Expectation& expect) noexcept : expect_(&expect) {}
+  explicit ReplyMatcher(const Expectation& expect) noexcept : expect_(&expect), http_(expect.head_request) {}
 
   struct Step {
     std::size_t used = 0;
@@ -88,10 +94,15 @@ class ReplyMatcher {
   ReplyStatus finish();
   void reset() noexcept;
   /// Bytes of the current reply seen so far.
-  std::size_t progress() const noexcept { return seen_; }
+  std::size_t progress() const noexcept;
+  /// The response of the http mode (its status, body bytes, keep-alive), valid until reset().
+  const HttpResponseParser& http() const noexcept { return http_; }
+  /// Why the reply is wrong, when the mode can tell (http); empty otherwise.
+  std::string_view why_wrong() const noexcept { return http_.what(); }
 
  private:
   const Expectation* expect_;
+  HttpResponseParser http_;
   std::size_t seen_ = 0;
   bool done_ = false;
   std::string collected_;  // line replies, and count replies that are judged
