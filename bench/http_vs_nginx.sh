@@ -105,7 +105,13 @@ EOF
   master=$!
   pids+=("$master")
   wait_port "$2" || { echo "http_vs_nginx: nginx did not start:" >&2; cat "$home/error.log" >&2; exit 1; }
-  server_pid=$(pgrep -P "$master" | head -1)
+  # The master listens before it forks its worker.
+  server_pid=
+  for _ in $(seq 200); do
+    server_pid=$(pgrep -P "$master" || true)
+    [[ -n $server_pid ]] && break
+    sleep 0.05
+  done
   [[ -n $server_pid ]] || { echo "http_vs_nginx: nginx has no worker" >&2; exit 1; }
 }
 
