@@ -59,7 +59,7 @@ class HttpSession : public Session {
       persistence.http10_keep_alive = request.minor == 0 && !persistence.close;
       const auto now = context_.now();
       const auto answered = site_.responder.respond(request, persistence, date(now), out);
-      log(request_line(request), answered, now);
+      if (site_.access_log) log(request_line(request), answered, now);
       if (persistence.close) return {in.size(), Verdict::close};
     }
     return {taken};
