@@ -94,22 +94,23 @@ class HttpSession : public Session {
     return std::chrono::floor<std::chrono::seconds>(at.time_since_epoch()).count();
   }
 
-  // The Date field, formatted once a second.
-  std::string_view date(std::chrono::system_clock::time_point now) {
-    const auto second = seconds_of(now);
-    if (second != date_second_) {
-      date_ = core::format_date(second);
-      date_second_ = second;
+  // The Date field, formatted once a second per thread, not per connection: an idle keep-alive
+  // connection should not hold a copy (a session runs on one thread at a time, and the view is
+  // used before it returns).
+  static std::string_view date(std::chrono::system_clock::time_point now) {
+    thread_local std::string text;
+    thread_local std::int64_t second = -1;
+    if (const auto s = seconds_of(now); s != second) {
+      text = core::format_date(s);
+      second = s;
     }
-    return date_;
+    return text;
   }
 
   Site& site_;
   SessionContext context_;
   core::RequestParser parser_;
   std::size_t requests_ = 0;
-  std::string date_;
-  std::int64_t date_second_ = -1;
 };
 
 class HttpService : public Service {
