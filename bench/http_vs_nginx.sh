@@ -52,7 +52,10 @@ head -c 1048576 /dev/urandom >"$dir/www/1m.bin"
 chmod -R a+rX "$dir/www"
 
 pids=()
+load_pid=
 stop_all() {
+  if [[ -n $load_pid ]]; then kill "$load_pid" 2>/dev/null || true; fi
+  load_pid=
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   pids=()
@@ -136,8 +139,12 @@ results=$dir/results
 run_wrk() {
   local server=$1 pid=$2 port=$3 file=$4 conns=$5 round=$6 before after out=$dir/wrk.out
   before=$(ticks "$pid")
+  # In the background and waited for, so that Ctrl-C or TERM is handled at once, not after wrk.
   timeout $((duration + 30)) taskset -c "$client_cpu" wrk -t1 -c"$conns" -d"${duration}s" \
-    "http://127.0.0.1:$port/$file" >"$out"
+    "http://127.0.0.1:$port/$file" >"$out" &
+  load_pid=$!
+  wait "$load_pid"
+  load_pid=
   after=$(ticks "$pid")
   python3 - "$out" "$server" "$file" "$conns" "$round" "$((after - before))" "$hz" \
     "$(stat -c %s "$dir/www/$file")" "$results" <<'EOF'
