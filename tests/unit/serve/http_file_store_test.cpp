@@ -75,6 +75,25 @@ TEST_F(FileStoreTest, AHotFileIsOpenedOncePerRevalidationAndAChangeIsSeenAfterIt
   EXPECT_EQ(revalidating.cached(), 0u);
 }
 
+TEST_F(FileStoreTest, AMissingPathIsRememberedUntilRevalidationAndACreatedFileIsSeenAfterIt) {
+  FileStore cached(root_, {.max_entries = 16, .revalidate = 1h});
+  EXPECT_FALSE(cached.find("a.txt.gz"));
+  write("a.txt.gz", "gz");
+  EXPECT_FALSE(cached.find("a.txt.gz")) << "not there a moment ago: not looked for again while fresh";
+  EXPECT_FALSE(cached.open("a.txt.gz")) << "open() agrees with find()";
+  EXPECT_EQ(cached.cached(), 0u) << "missing paths are not counted";
+  FileStore revalidating(root_, {.max_entries = 16, .revalidate = 0ms});
+  fs::remove(root_ / "a.txt.gz");
+  EXPECT_FALSE(revalidating.find("a.txt.gz"));
+  write("a.txt.gz", "gz");
+  const auto found = revalidating.find("a.txt.gz");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->size, 2u);
+  const auto opened = revalidating.open("missing");
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), std::errc::no_such_file_or_directory) << opened.error().what();
+}
+
 TEST_F(FileStoreTest, TheCacheHoldsAtMostItsEntries) {
   for (int i = 0; i < 10; ++i) write("f" + std::to_string(i), "x");
   FileStore store(root_, {.max_entries = 3, .revalidate = 1h});

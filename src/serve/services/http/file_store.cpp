@@ -36,15 +36,18 @@ FileStore::FileStore(const std::string& root, Options options) : root_name_(root
   if (!root_) throw net::errno_error("open root directory", root);
 }
 
-net::Result<Entry> FileStore::open_uncached(const std::string& path) const {
+std::optional<Entry> FileStore::open_uncached(const std::string& path, int& error) const {
   const char* relative = path.empty() ? "." : path.c_str();
   net::Fd fd(open_beneath(root_.get(), relative, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd) return net::errno_error("openat2", root_name_ + "/" + path);
   struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) return net::errno_error("fstat", root_name_ + "/" + path);
-  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-    return net::Error("open", std::make_error_code(std::errc::no_such_file_or_directory), root_name_ + "/" + path,
-                      "neither a file nor a directory");
+  if (!fd || ::fstat(fd.get(), &st) < 0) {
+    error = errno;
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    error = kNotServable;
+    return std::nullopt;
+  }
   Entry entry;
   entry.directory = S_ISDIR(st.st_mode);
   entry.size = entry.directory ? 0 : static_cast<std::uint64_t>(st.st_size);
@@ -55,6 +58,21 @@ net::Result<Entry> FileStore::open_uncached(const std::string& path) const {
 }
 
 net::Result<Entry> FileStore::open(std::string_view path) {
+  int error = 0;
+  if (auto entry = lookup(path, error)) return std::move(*entry);
+  const auto name = root_name_ + "/" + std::string(path);
+  if (error == kNotServable)
+    return net::Error("open", std::make_error_code(std::errc::no_such_file_or_directory), name,
+                      "neither a file nor a directory");
+  return net::errno_error("openat2", name, error);
+}
+
+std::optional<Entry> FileStore::find(std::string_view path) {
+  int error = 0;
+  return lookup(path, error);
+}
+
+std::optional<Entry> FileStore::lookup(std::string_view path, int& error) {
   const auto now = Clock::now();
   std::string key(path);
   {
@@ -63,9 +81,13 @@ net::Result<Entry> FileStore::open(std::string_view path) {
       by_age_.splice(by_age_.begin(), by_age_, it->second.age);
       return it->second.entry;
     }
+    if (auto it = missing_.find(key); it != missing_.end() && now - it->second.checked < options_.revalidate) {
+      error = it->second.error;
+      return std::nullopt;
+    }
   }
   // Opened without the lock: a slow disk must not hold every other request.
-  auto opened = open_uncached(key);
+  auto opened = open_uncached(key, error);
   std::lock_guard lock(mutex_);
   auto it = by_path_.find(key);
   if (!opened) {
@@ -73,8 +95,13 @@ net::Result<Entry> FileStore::open(std::string_view path) {
       by_age_.erase(it->second.age);
       by_path_.erase(it);
     }
-    return opened;
+    if (options_.max_entries > 0) {
+      if (missing_.size() >= options_.max_entries) missing_.clear();
+      missing_.insert_or_assign(std::move(key), Missing{error, now});
+    }
+    return std::nullopt;
   }
+  missing_.erase(key);
   if (it != by_path_.end()) {
     // Unchanged on disk: keep the descriptor already shared, close the new one.
     if (it->second.entry.etag != opened->etag) it->second.entry = *opened;

@@ -8,6 +8,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,7 +45,9 @@ struct Listed {
 /// A bounded open-file cache (nginx's open_file_cache): a hot file is opened and stat'ed once per
 /// `revalidate` interval, not once per request; at most `max_entries` descriptors stay open
 /// (least recently used first out). A file replaced or changed on disk is seen at the next
-/// revalidation. Thread-safe.
+/// revalidation. A path that is not there is remembered as such for the same interval (at most
+/// `max_entries` of them), so that asking again, as every request does for a precompressed
+/// sibling that does not exist, costs no system call. Thread-safe.
 class FileStore {
  public:
   using Clock = std::chrono::steady_clock;
@@ -60,9 +63,12 @@ class FileStore {
   /// trailing '/' is allowed). An error when it is not there, not reachable beneath the root,
   /// or neither a regular file nor a directory.
   net::Result<Entry> open(std::string_view path);
+  /// Like open(), without the reason when `path` is not there: nullopt. Cheap for a missing path.
+  std::optional<Entry> find(std::string_view path);
   /// The names in directory `dir` (from open()), sorted, without "." and "..".
   net::Result<std::vector<Listed>> list(const Entry& dir) const;
 
+  /// Paths cached as open (missing ones not counted).
   std::size_t cached() const;
 
  private:
@@ -71,7 +77,10 @@ class FileStore {
     Clock::time_point checked;
     std::list<std::string>::iterator age;  // in by_age_, most recently used first
   };
-  net::Result<Entry> open_uncached(const std::string& path) const;
+  // A failure's errno, or kNotServable for a node that is neither a file nor a directory.
+  static constexpr int kNotServable = -1;
+  std::optional<Entry> open_uncached(const std::string& path, int& error) const;
+  std::optional<Entry> lookup(std::string_view path, int& error);
 
   net::Fd root_;
   std::string root_name_;
@@ -79,6 +88,11 @@ class FileStore {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Cached> by_path_;
   std::list<std::string> by_age_;
+  struct Missing {
+    int error;
+    Clock::time_point checked;
+  };
+  std::unordered_map<std::string, Missing> missing_;  // emptied when full: a bound, not an LRU
 };
 
 }  // namespace sockit::serve::services::http

@@ -42,30 +42,34 @@ class HttpSession : public Session {
 
   Taken receive(std::span<const std::byte> in, Output& out) override {
     std::size_t taken = 0;
+    if (!parser_) parser_ = std::make_unique<core::RequestParser>();
     while (!out.full()) {
-      const auto step = parser_.feed(in.subspan(taken));
+      const auto step = parser_->feed(in.subspan(taken));
       taken += step.consumed;
       if (step.kind == core::RequestParser::Kind::need_more) break;
       if (step.kind == core::RequestParser::Kind::error) {
-        const auto& error = parser_.error();
+        const auto& error = parser_->error();
         complaints().push_back(fmt::format("{} {}", error.status, error.reason));
         if (!error.in_body) answer_error(error.status, "", out);
         return {in.size(), Verdict::close};  // nothing after a bad request is read
       }
-      const auto& request = parser_.request();
+      const auto& request = parser_->request();
       ++requests_;
       Persistence persistence;
       persistence.close = !request.keep_alive || requests_ >= site_.keepalive_requests;
       persistence.http10_keep_alive = request.minor == 0 && !persistence.close;
       const auto now = context_.now();
       const auto answered = site_.responder.respond(request, persistence, date(now), out);
-      log(request_line(request), answered, now);
+      if (site_.access_log) log(request_line(request), answered, now);
       if (persistence.close) return {in.size(), Verdict::close};
     }
+    // Between requests the parser holds nothing a fresh one lacks: let it go, so that an idle
+    // keep-alive connection keeps neither it nor its buffers (about 500 bytes).
+    if (!parser_->mid_request()) parser_.reset();
     return {taken};
   }
 
-  bool mid_request() const noexcept override { return parser_.mid_request(); }
+  bool mid_request() const noexcept override { return parser_ && parser_->mid_request(); }
 
   void request_timed_out(std::string_view problem, Output& out) override {
     complaints().emplace_back(problem);
@@ -94,22 +98,23 @@ class HttpSession : public Session {
     return std::chrono::floor<std::chrono::seconds>(at.time_since_epoch()).count();
   }
 
-  // The Date field, formatted once a second.
-  std::string_view date(std::chrono::system_clock::time_point now) {
-    const auto second = seconds_of(now);
-    if (second != date_second_) {
-      date_ = core::format_date(second);
-      date_second_ = second;
+  // The Date field, formatted once a second per thread, not per connection: an idle keep-alive
+  // connection should not hold a copy (a session runs on one thread at a time, and the view is
+  // used before it returns).
+  static std::string_view date(std::chrono::system_clock::time_point now) {
+    thread_local std::string text;
+    thread_local std::int64_t second = -1;
+    if (const auto s = seconds_of(now); s != second) {
+      text = core::format_date(s);
+      second = s;
     }
-    return date_;
+    return text;
   }
 
   Site& site_;
   SessionContext context_;
-  core::RequestParser parser_;
+  std::unique_ptr<core::RequestParser> parser_;  // null between requests
   std::size_t requests_ = 0;
-  std::string date_;
-  std::int64_t date_second_ = -1;
 };
 
 class HttpService : public Service {

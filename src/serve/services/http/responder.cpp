@@ -151,7 +151,7 @@ Answered Responder::file(const core::Request& request, const std::string& path, 
   const bool head = request.method == "HEAD";
   // A precompressed sibling (nginx's gzip_static): path.gz for clients that take gzip.
   bool vary = false, gzipped = false;
-  if (auto gz = files_.open(path + ".gz"); gz && !gz->directory) {
+  if (auto gz = files_.find(path + ".gz"); gz && !gz->directory) {
     vary = true;
     if (accepts_gzip(request)) {
       entry = std::move(*gz);
