@@ -37,6 +37,10 @@ WORKLOADS = {
                  "metric": ("bytes_per_s", "MB/s received", 1e6),
                  # 1000 x 1 MiB is a gigabyte queued in socket buffers at the start: let it settle.
                  "warmup_at": {1000: 2.0}},
+    # The notes' web server: a 100 B file over keep-alive HTTP/1.1 (`--root` is the run's own
+    # directory, made by Shootout).
+    "http100": {"service": "http", "serve": ["--root", "{site}"], "bench": ["http"], "path": "/100b",
+                "title": "HTTP GET of a 100 B file, keep-alive", "persistent": True},
 }
 EVENT_MODELS = {"select", "poll", "epoll", "uring"}
 SERVER_CORE, LOAD_CORE = "0", "1"
@@ -122,6 +126,10 @@ class Shootout:
         self.crosscheck = []    # sockit bench vs redis-benchmark
         self.probe = []         # fib offload probe results
         self.serve_help = self.capture([self.sockit, "serve", "--help"])
+        self.site = os.path.join(self.work, "site")
+        os.makedirs(self.site, exist_ok=True)
+        with open(os.path.join(self.site, "100b"), "wb") as f:
+            f.write(b"x" * 99 + b"\n")
 
     @staticmethod
     def capture(argv):
@@ -228,8 +236,10 @@ class Shootout:
         for model in models:
             for workload, w in WORKLOADS.items():
                 port = free_port()
-                server = Pinned(self.serve_argv(model, [f"{w['service']}:{port}"], w["serve"]), [port],
+                extra = [arg.replace("{site}", self.site) for arg in w["serve"]]
+                server = Pinned(self.serve_argv(model, [f"{w['service']}:{port}"], extra), [port],
                                 os.path.join(self.work, f"serve-{model}-{workload}.log"))
+                target = f"http://127.0.0.1:{port}{w['path']}" if "path" in w else f"127.0.0.1:{port}"
                 try:
                     if not server.ok:
                         for conns in self.concurrency():
@@ -241,7 +251,7 @@ class Shootout:
                             self.runs.append({"system": model, "workload": workload, "conns": conns, "run": 0,
                                               "status": "skipped: " + reason})
                             continue
-                        self.point(model, workload, w["bench"], f"127.0.0.1:{port}", conns, server.pid)
+                        self.point(model, workload, w["bench"], target, conns, server.pid)
                 finally:
                     server.stop()
 

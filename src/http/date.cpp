@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "http/syntax.hpp"
+#include "net/utc_time.hpp"
 
 namespace sockit::http {
 
@@ -93,14 +94,9 @@ std::optional<std::int64_t> to_unix(const Fields& f) {
 }  // namespace
 
 std::string format_date(std::int64_t unix_seconds) {
-  const sys_seconds t{seconds(std::clamp(unix_seconds, kFirst, kLast))};
-  const auto midnight = floor<days>(t);
-  const year_month_day date(midnight);
-  const hh_mm_ss time(t - midnight);
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[weekday(midnight).c_encoding()],
-                     static_cast<unsigned>(date.day()), kMonths[static_cast<unsigned>(date.month()) - 1],
-                     static_cast<int>(date.year()), time.hours().count(), time.minutes().count(),
-                     time.seconds().count());
+  const auto t = net::utc_time_of_seconds(std::clamp(unix_seconds, kFirst, kLast));
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[t.weekday], t.day, kMonths[t.month - 1], t.year,
+                     t.hour, t.minute, t.second);
 }
 
 std::optional<std::int64_t> parse_date(std::string_view text, std::int64_t now_unix_seconds) {

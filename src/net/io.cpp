@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -52,6 +53,16 @@ Result<void> send_all(int fd, ConstBytes data, Deadline deadline) {
     auto sent = send_some(fd, data, deadline);
     if (!sent) return sent.error();
     data = data.subspan(*sent);
+  }
+  return {};
+}
+
+Result<void> write_all(int fd, ConstBytes data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_error("write");
+    data = data.subspan(static_cast<std::size_t>(n));
   }
   return {};
 }

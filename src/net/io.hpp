@@ -31,6 +31,9 @@ inline std::string_view as_text(ConstBytes bytes) noexcept {
 Result<std::size_t> send_some(int fd, ConstBytes data, Deadline deadline = Deadline::never());
 /// Sends every byte, looping over short writes.
 Result<void> send_all(int fd, ConstBytes data, Deadline deadline = Deadline::never());
+/// Writes every byte to a file or pipe with write(), looping over short writes and EINTR (a log
+/// line is one write() when the descriptor takes it whole). Blocks as the descriptor does.
+Result<void> write_all(int fd, ConstBytes data);
 /// Receives what has arrived (waiting for at least one byte); 0 means the peer closed (EOF).
 Result<std::size_t> recv_some(int fd, MutableBytes buffer, Deadline deadline = Deadline::never());
 /// Fills `buffer` completely; EOF first is an error saying how many bytes of how many arrived.

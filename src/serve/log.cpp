@@ -7,21 +7,17 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "net/io.hpp"
+#include "net/utc_time.hpp"
+
 namespace sockit::serve {
 namespace {
 
-// 2026-12-01T17:18:52.123Z, by calendar arithmetic alone: gmtime_r and localtime_r take glibc's
-// time-zone lock, which a child forked while another thread held it would wait on for good (and
-// fmt's chrono formatting of a time_point is localtime).
+// 2026-12-01T17:18:52.123Z.
 std::string utc_timestamp(std::chrono::system_clock::time_point now) {
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(now);
-  const auto day = floor<days>(ms);
-  const year_month_day date{day};
-  const hh_mm_ss time{ms - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), time.hours().count(),
-                     time.minutes().count(), time.seconds().count(), time.subseconds().count());
+  const auto t = net::utc_time(now);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.year, t.month, t.day, t.hour, t.minute, t.second,
+                     t.millisecond);
 }
 
 }  // namespace
@@ -62,14 +58,7 @@ void Log::write(std::string_view level, std::string_view message, Origin origin,
   std::lock_guard lock(mutex_);
   std::fflush(out_);
   // One write() per line: forked children share the descriptor and lines must not interleave.
-  const char* p = line.data();
-  std::size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(::fileno(out_), p, left);
-    if (n <= 0) break;
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  (void)net::write_all(::fileno(out_), net::as_bytes(line));
 }
 
 }  // namespace sockit::serve

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "serve/services/http/file_store.hpp"
 
@@ -95,9 +97,11 @@ TEST_F(FileStoreTest, AMissingPathIsRememberedUntilRevalidationAndACreatedFileIs
 }
 
 TEST_F(FileStoreTest, TheCacheHoldsAtMostItsEntries) {
-  for (int i = 0; i < 10; ++i) write("f" + std::to_string(i), "x");
+  // Names from a table: g++ 12 at -O3 sees a false stringop-overflow in "f" + std::to_string(i).
+  const std::vector<std::string> names = {"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"};
+  for (const auto& name : names) write(name, "x");
   FileStore store(root_, {.max_entries = 3, .revalidate = 1h});
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store.open("f" + std::to_string(i)));
+  for (const auto& name : names) ASSERT_TRUE(store.open(name));
   EXPECT_EQ(store.cached(), 3u);
 }
 

@@ -4,9 +4,9 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
-#include <chrono>
-
 #include "net/error.hpp"
+#include "net/io.hpp"
+#include "net/utc_time.hpp"
 
 namespace sockit::serve::services::http {
 namespace {
@@ -33,14 +33,9 @@ std::string_view host_of(std::string_view peer) {
 }  // namespace
 
 std::string clf_time(std::int64_t unix_seconds) {
-  using namespace std::chrono;
-  const sys_seconds at{seconds(unix_seconds)};
-  const auto day = floor<days>(at);
-  const year_month_day date{day};
-  const hh_mm_ss time{at - day};
-  return fmt::format("{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000", static_cast<unsigned>(date.day()),
-                     kMonths[static_cast<unsigned>(date.month()) - 1], static_cast<int>(date.year()),
-                     time.hours().count(), time.minutes().count(), time.seconds().count());
+  const auto t = net::utc_time_of_seconds(unix_seconds);
+  return fmt::format("{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000", t.day, kMonths[t.month - 1], t.year, t.hour, t.minute,
+                     t.second);
 }
 
 AccessLog::AccessLog(const std::string& path) : fd_(STDOUT_FILENO), owned_(path != "-") {
@@ -57,14 +52,7 @@ void AccessLog::write(std::string_view peer, std::int64_t unix_seconds, std::str
   const auto line = fmt::format("{} - - [{}] \"{}\" {} {}\n", host_of(peer), clf_time(unix_seconds),
                                 quoted(request_line), status, body_bytes);
   std::lock_guard lock(mutex_);
-  const char* p = line.data();
-  std::size_t left = line.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd_, p, left);
-    if (n <= 0) break;
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  (void)net::write_all(fd_, net::as_bytes(line));
 }
 
 }  // namespace sockit::serve::services::http
