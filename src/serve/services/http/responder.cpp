@@ -3,11 +3,11 @@
 #include <fmt/core.h>
 
 #include <atomic>
-#include <cctype>
 #include <charconv>
 
 #include "http/byte_range.hpp"
 #include "http/date.hpp"
+#include "http/syntax.hpp"
 #include "http/target_path.hpp"
 #include "serve/services/http/response_head.hpp"
 
@@ -18,34 +18,10 @@ namespace core = sockit::http;
 
 constexpr std::size_t kMaxListed = 10000;  // a bigger directory's listing says how many it left out
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-// Calls `each(element)` for every element of a comma-separated list field.
-template <typename Each>
-void for_each_element(std::string_view list, Each&& each) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const auto element = trim(list.substr(0, comma));
-    if (!element.empty()) each(element);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-}
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // If-None-Match: weak comparison (RFC 9110 13.1.2), "*" matches any current representation.
 bool none_match_fails(std::string_view list, std::string_view etag) {
   bool matched = false;
-  for_each_element(list, [&](std::string_view tag) {
+  core::for_each_element(list, [&](std::string_view tag) {
     if (tag == "*") matched = true;
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag == etag) matched = true;
@@ -56,7 +32,7 @@ bool none_match_fails(std::string_view list, std::string_view etag) {
 // If-Range: the range applies only to the representation it names, compared strongly, or to
 // one last modified exactly at the date it gives.
 bool if_range_holds(std::string_view value, const Entry& entry) {
-  value = trim(value);
+  value = core::trim_ows(value);
   if (value.starts_with('"')) return value == entry.etag;
   if (value.starts_with("W/")) return false;
   const auto date = core::parse_date(value);
@@ -68,18 +44,18 @@ bool accepts_gzip(const core::Request& request) {
   const auto* accept = request.field("Accept-Encoding");
   if (!accept) return false;
   bool gzip = false, star = false, gzip_named = false;
-  for_each_element(*accept, [&](std::string_view element) {
+  core::for_each_element(*accept, [&](std::string_view element) {
     const auto semicolon = element.find(';');
-    const auto coding = trim(element.substr(0, semicolon));
+    const auto coding = core::trim_ows(element.substr(0, semicolon));
     bool refused = false;
     if (semicolon != std::string_view::npos) {
-      auto parameter = trim(element.substr(semicolon + 1));
+      auto parameter = core::trim_ows(element.substr(semicolon + 1));
       if (parameter.starts_with("q=") || parameter.starts_with("Q=")) {
         parameter.remove_prefix(2);
         refused = parameter.find_first_not_of("0.") == std::string_view::npos;
       }
     }
-    if (equal_ignoring_case(coding, "gzip") || equal_ignoring_case(coding, "x-gzip")) {
+    if (core::iequals(coding, "gzip") || core::iequals(coding, "x-gzip")) {
       gzip_named = true;
       gzip = !refused;
     } else if (coding == "*") {
