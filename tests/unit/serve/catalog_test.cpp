@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "serve/services/services.hpp"
 
 namespace sockit::serve::services {
@@ -7,9 +9,13 @@ namespace {
 
 // Every transport DESIGN.md's table lists has a factory, and only those.
 TEST(Catalog, EveryListedTransportHasAServiceNamedAfterIt) {
+  ServiceOptions options;
+  options.http.root = std::filesystem::temp_directory_path();  // http serves a directory
   for (const auto& info : catalog()) {
-    auto tcp = make_tcp(info.name, {});
-    auto udp = make_udp(info.name, {});
+    auto tcp = make_tcp(info.name, options);
+    auto udp = make_udp(info.name, options);
+    EXPECT_EQ(has_tcp(info.name), info.tcp) << info.name;
+    EXPECT_EQ(has_udp(info.name), info.udp) << info.name;
     EXPECT_EQ(tcp != nullptr, info.tcp) << info.name;
     EXPECT_EQ(udp != nullptr, info.udp) << info.name;
     if (tcp) {

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -221,7 +222,11 @@ void expect_config_error(const ServerConfig& config, const std::string& message)
 
 TEST(Server, UnknownServiceIsAConfigErrorListingTheServices) {
   expect_config_error(loopback({{"nosuch", 0}}),
-                      "unknown service 'nosuch' (services: echo discard daytime chargen time fib upper length incr)");
+                      "unknown service 'nosuch' (services: echo discard daytime chargen time fib upper length incr http)");
+}
+
+TEST(Server, HttpWithoutARootIsAConfigError) {
+  expect_config_error(loopback({{"http", 0}}), "http needs --root DIR: the directory it serves");
 }
 
 TEST(Server, ServiceWithoutTheTransportAskedForIsAConfigError) {
