@@ -63,15 +63,6 @@ stop_all() {
 trap 'stop_all; rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM
 
-# Until something accepts on 127.0.0.1:PORT, at most 20 s.
-wait_port() {
-  for _ in $(seq 400); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
 # start_nginx NAME PORT: sets server_pid (the worker: it holds the connections and does the work).
 start_nginx() {
   local home=$dir/$1 master
@@ -109,7 +100,7 @@ EOF
   taskset -c "$server_cpu" nginx -p "$home" -e "$home/error.log" -c "$home/nginx.conf" &
   master=$!
   pids+=("$master")
-  wait_port "$2" || { echo "http_vs_nginx: nginx did not start:" >&2; cat "$home/error.log" >&2; exit 1; }
+  wait_listening "$2" 20 || { echo "http_vs_nginx: nginx did not start:" >&2; cat "$home/error.log" >&2; exit 1; }
   # The master listens before it forks its worker.
   server_pid=
   for _ in $(seq 200); do
@@ -127,7 +118,7 @@ start_sockit() {
     >"$dir/$1.log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
-  wait_port "$2" || { echo "http_vs_nginx: sockit did not start:" >&2; cat "$dir/$1.log" >&2; exit 1; }
+  wait_listening "$2" 20 || { echo "http_vs_nginx: sockit did not start:" >&2; cat "$dir/$1.log" >&2; exit 1; }
 }
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
