@@ -84,6 +84,12 @@ void Output::clear() noexcept {
   head_ = size_ = 0;
 }
 
+void Output::release() noexcept {
+  std::vector<std::byte>().swap(bytes_);
+  files_.reset();
+  head_ = size_ = 0;
+}
+
 net::Result<net::Transferred> send_piece(int fd, const Output::Piece& piece) {
   if (!piece.is_file()) return net::try_send(fd, piece.bytes);
   auto sent = net::try_sendfile(fd, piece.file, piece.offset, piece.length);

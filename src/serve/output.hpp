@@ -68,7 +68,11 @@ class Output {
   /// Moves `other`'s unsent pieces to the end of this one, leaving `other` empty (and reusing
   /// memory where it can). The budgets stay.
   void splice(Output& other);
+  /// Forgets everything unsent, keeping the memory (an io_uring send in flight may still read it).
   void clear() noexcept;
+  /// Gives the memory back. Only when nothing is being sent from it: a drained output of an idle
+  /// connection, which should cost nothing while its client thinks.
+  void release() noexcept;
 
   /// Calls `visit(piece)` for every piece still to send, in order (for tests and fuzzers).
   template <typename Visit>

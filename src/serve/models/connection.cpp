@@ -22,7 +22,8 @@ constexpr std::size_t kHeldMax = 64 * 1024;
 }  // namespace
 
 Connection::Connection(net::Socket socket, std::string peer, std::unique_ptr<Session> session,
-                       const Limits& limits, bool producer, bool offload, ModelLog log, ConnectionSlot slot)
+                       const Limits& limits, bool producer, bool offload, const ModelLog& log,
+                       ConnectionSlot slot)
     : socket_(std::move(socket)),
       peer_(std::move(peer)),
       session_(std::move(session)),
@@ -36,13 +37,13 @@ Connection::Connection(net::Socket socket, std::string peer, std::unique_ptr<Ses
 }
 
 Connection::~Connection() {
-  std::string_view reason = close_reason_;
+  std::string_view reason = close_reason_ ? std::string_view(*close_reason_) : "";
   if (reason.empty()) reason = eof_ ? "peer closed" : closing_ ? "session closed" : "";
   log_.connection(closed_line(peer_, session_->requests(), reason));
 }
 
 void Connection::set_close_reason(std::string reason) {
-  if (close_reason_.empty()) close_reason_ = std::move(reason);
+  if (!close_reason_) close_reason_ = std::make_unique<std::string>(std::move(reason));
 }
 
 template <typename Call>
@@ -145,15 +146,16 @@ void Connection::tell_end_of_input() {
 
 void Connection::note_request() noexcept {
   if (!session_->mid_request())
-    request_began_.reset();
-  else if (!request_began_)
+    request_began_ = kNoRequest;
+  else if (request_began_ == kNoRequest)
     request_began_ = last_active_;  // the loop's wake-up time, when these bytes came
 }
 
 std::optional<Connection::Clock::time_point> Connection::request_deadline() const noexcept {
   const auto timeout = limits_.request_timeout;
-  if (!request_began_ || timeout <= std::chrono::milliseconds::zero() || busy_ || failed_ || closing_) return {};
-  return *request_began_ + timeout;
+  if (request_began_ == kNoRequest || timeout <= std::chrono::milliseconds::zero() || busy_ || failed_ || closing_)
+    return {};
+  return request_began_ + timeout;
 }
 
 void Connection::request_timed_out() {
@@ -188,6 +190,12 @@ void Connection::sent(std::size_t n) {
   sending_.consume(n);
   refill();
   settle();
+  // Everything went out and the client has the word: a keep-alive connection may now sit idle
+  // for minutes, so it keeps no buffer (a response head, a file range's block) meanwhile.
+  if (unsent_size() == 0 && held_.empty() && !producer_) {
+    sending_.release();
+    pending_.release();
+  }
 }
 
 void Connection::apply(Verdict verdict) {

@@ -61,9 +61,10 @@ class Connection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// Logs "connected PEER"; the destructor logs "closed PEER after N requests (REASON)".
+  /// Logs "connected PEER"; the destructor logs "closed PEER after N requests (REASON)". `limits`
+  /// and `log` (the listener's, which every connection of it shares) must outlive it.
   Connection(net::Socket socket, std::string peer, std::unique_ptr<Session> session, const Limits& limits,
-             bool producer, bool offload, ModelLog log, ConnectionSlot slot);
+             bool producer, bool offload, const ModelLog& log, ConnectionSlot slot);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -151,7 +152,7 @@ class Connection {
   const Limits& limits_;
   bool producer_;
   bool offloaded_;  // a CPU-bound session, run on workers
-  ModelLog log_;
+  const ModelLog& log_;
   ConnectionSlot slot_;
 
   Output pending_;  // the session appends here (loop thread)
@@ -176,9 +177,10 @@ class Connection {
   bool eof_told_ = false;    // ... and the session has heard of it
   bool closing_ = false;     // the session said close: flush, then finish
   bool failed_ = false;
-  std::string close_reason_;
+  std::unique_ptr<std::string> close_reason_;  // most connections never get one: 8 bytes, not 32
   Clock::time_point last_active_ = Clock::now();
-  std::optional<Clock::time_point> request_began_;  // the session is in the middle of a request since
+  static constexpr Clock::time_point kNoRequest = Clock::time_point::max();
+  Clock::time_point request_began_ = kNoRequest;  // the session is in the middle of a request since
 };
 
 }  // namespace sockit::serve::models

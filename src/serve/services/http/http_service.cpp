@@ -38,7 +38,7 @@ struct Site {
 
 class HttpSession : public Session {
  public:
-  HttpSession(Site& site, const SessionContext& context) : site_(site), context_(context) {}
+  HttpSession(Site& site, const SessionContext& context) : site_(site), now_(context.now), peer_(context.peer) {}
 
   Taken receive(std::span<const std::byte> in, Output& out) override {
     std::size_t taken = 0;
@@ -58,7 +58,7 @@ class HttpSession : public Session {
       Persistence persistence;
       persistence.close = !request.keep_alive || requests_ >= site_.keepalive_requests;
       persistence.http10_keep_alive = request.minor == 0 && !persistence.close;
-      const auto now = context_.now();
+      const auto now = now_();
       const auto answered = site_.responder.respond(request, persistence, date(now), out);
       if (site_.access_log) log(request_line(request), answered, now);
       if (persistence.close) return {in.size(), Verdict::close};
@@ -80,14 +80,14 @@ class HttpSession : public Session {
 
  private:
   void answer_error(int status, std::string_view line, Output& out) {
-    const auto now = context_.now();
+    const auto now = now_();
     const auto answered = Responder::error(status, false, {.close = true, .http10_keep_alive = false}, date(now), out);
     log(line, answered, now);
   }
 
   void log(std::string_view line, const Answered& answered, std::chrono::system_clock::time_point now) {
     if (site_.access_log)
-      site_.access_log->write(context_.peer, seconds_of(now), line, answered.status, answered.body_bytes);
+      site_.access_log->write(peer_, seconds_of(now), line, answered.status, answered.body_bytes);
   }
 
   static std::string request_line(const core::Request& request) {
@@ -112,7 +112,9 @@ class HttpSession : public Session {
   }
 
   Site& site_;
-  SessionContext context_;
+  // Of the context, only what it uses: an idle keep-alive connection holds this session.
+  std::function<std::chrono::system_clock::time_point()> now_;
+  std::string peer_;
   std::unique_ptr<core::RequestParser> parser_;  // null between requests
   std::size_t requests_ = 0;
 };
