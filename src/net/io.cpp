@@ -84,9 +84,10 @@ Result<void> recv_exact(int fd, MutableBytes buffer, Deadline deadline) {
   return {};
 }
 
-Result<Transferred> try_send(int fd, ConstBytes data) {
+Result<Transferred> try_send(int fd, ConstBytes data, bool more_follows) {
+  const int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more_follows ? MSG_MORE : 0);
   for (;;) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = ::send(fd, data.data(), data.size(), flags);
     if (n >= 0) return Transferred(static_cast<std::size_t>(n));
     if (errno == EINTR) continue;
     if (would_block(errno)) return Transferred();

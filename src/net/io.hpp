@@ -43,8 +43,9 @@ Result<void> recv_exact(int fd, MutableBytes buffer, Deadline deadline = Deadlin
 /// (EAGAIN). Would-block is routine in an event loop, so it is a value, not an Error.
 using Transferred = std::optional<std::size_t>;
 
-/// Never waits (MSG_DONTWAIT). For event loops. try_recv() gives 0 at EOF.
-Result<Transferred> try_send(int fd, ConstBytes data);
+/// Never waits (MSG_DONTWAIT). For event loops. try_recv() gives 0 at EOF. `more_follows`
+/// (MSG_MORE) holds a short send back until the next one, so that both leave in one segment.
+Result<Transferred> try_send(int fd, ConstBytes data, bool more_follows = false);
 Result<Transferred> try_recv(int fd, MutableBytes buffer);
 /// Never waits: sends up to `length` bytes of the file `file` from `offset` (sendfile(2)), which
 /// the kernel copies without passing them through user memory. `fd` must be non-blocking for

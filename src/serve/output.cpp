@@ -22,7 +22,7 @@ Output::Piece Output::front() const noexcept {
   if (files_ && files_->pending()) {
     const auto& [range, before] = files_->ranges[files_->head];
     if (before == head_) return Piece{{}, range.file->get(), range.offset + files_->sent, range.length - files_->sent};
-    return Piece{net::ConstBytes(bytes_).subspan(head_, before - head_)};
+    return Piece{.bytes = net::ConstBytes(bytes_).subspan(head_, before - head_), .file_follows = true};
   }
   return Piece{net::ConstBytes(bytes_).subspan(head_)};
 }
@@ -91,7 +91,7 @@ void Output::release() noexcept {
 }
 
 net::Result<net::Transferred> send_piece(int fd, const Output::Piece& piece) {
-  if (!piece.is_file()) return net::try_send(fd, piece.bytes);
+  if (!piece.is_file()) return net::try_send(fd, piece.bytes, piece.file_follows);
   auto sent = net::try_sendfile(fd, piece.file, piece.offset, piece.length);
   if (sent && *sent && **sent == 0)
     return net::Error("sendfile", std::make_error_code(std::errc::io_error), net::peer_text(fd),

@@ -41,6 +41,9 @@ class Output {
     int file = -1;
     std::uint64_t offset = 0;
     std::size_t length = 0;
+    /// These bytes end where a file range begins (a response head before its body): sent with
+    /// MSG_MORE, the two leave in one segment when the body is small.
+    bool file_follows = false;
     bool is_file() const noexcept { return file >= 0; }
     std::size_t size() const noexcept { return is_file() ? length : bytes.size(); }
   };

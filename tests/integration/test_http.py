@@ -6,6 +6,7 @@ import gzip
 import os
 import re
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,27 @@ class Files(HttpServer):
         mtime = os.stat(os.path.join(self.root, "numbers.txt")).st_mtime
         self.assertEqual(email.utils.parsedate_to_datetime(fields["last-modified"]).timestamp(), int(mtime))
         self.assertLess(abs(email.utils.parsedate_to_datetime(fields["date"]).timestamp() - time.time()), 60)
+
+    def test_a_head_and_a_small_body_arrive_in_one_segment(self):
+        # The head goes with MSG_MORE and the body's sendfile() pushes both: one TCP segment per
+        # response instead of two. Counted by the client's TCP_INFO (tcpi_segs_in, offset 140).
+        def segments_in(s):
+            return struct.unpack_from("I", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256), 140)[0]
+
+        request = b"GET /sub/style.css HTTP/1.1\r\nHost: a\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            before, responses = segments_in(s), 20
+            for _ in range(responses):
+                s.sendall(request)
+                raw = b""
+                while not raw.endswith(b"body { color: black; }\n"):
+                    chunk = s.recv(4096)
+                    self.assertTrue(chunk, "the server closed the connection")
+                    raw += chunk
+                time.sleep(0.005)
+            received = segments_in(s) - before
+        self.assertLessEqual(received, responses * 1.25, f"{received} segments for {responses} responses")
 
     def test_head_has_the_headers_and_no_body(self):
         _, got, _ = get(self.port, "/numbers.txt")

@@ -440,7 +440,8 @@ bool Ring::pump(Entry& entry) {
       io_uring_prep_poll_add(s, connection.fd(), POLLOUT);
       io_uring_sqe_set_data64(s, tag | kWritable);
     } else {
-      io_uring_prep_send(s, connection.fd(), piece.bytes.data(), piece.bytes.size(), MSG_NOSIGNAL);
+      io_uring_prep_send(s, connection.fd(), piece.bytes.data(), piece.bytes.size(),
+                         MSG_NOSIGNAL | (piece.file_follows ? MSG_MORE : 0));
       io_uring_sqe_set_data64(s, tag | kSend);
     }
     entry.send_pending = true;
