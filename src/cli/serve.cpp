@@ -33,8 +33,11 @@ struct ServeOptions {
   unsigned threads = 0;
   bool no_offload = false;
   std::size_t max_conns = 10000;
-  double idle_timeout = 300;
-  double request_timeout = 30;
+  // Unset: each service's default (every service's when set, unless http has its own).
+  std::optional<double> idle_timeout;
+  std::optional<double> request_timeout;
+  std::optional<double> keepalive_timeout;
+  std::optional<double> header_timeout;
   std::size_t max_line = 8192;
   bool quiet = false;
   bool json_log = false;
@@ -60,8 +63,18 @@ std::string concurrency(const std::string& model, unsigned threads) {
   return model == "fork" ? "process per connection" : "thread per connection";
 }
 
+constexpr double kIdleTimeout = 300;
+constexpr double kRequestTimeout = 30;
+constexpr double kKeepaliveTimeout = 75;  // nginx's keepalive_timeout
+constexpr double kHeaderTimeout = 60;     // nginx's client_header_timeout
+
 std::chrono::milliseconds milliseconds_of(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5));
+}
+
+// 0: never (a year is never enough for a test, and still fits a Deadline).
+std::chrono::milliseconds idle_limit(double seconds) {
+  return seconds > 0 ? milliseconds_of(seconds) : std::chrono::hours(24 * 365);
 }
 
 // SERVICE[:PORT]; the server checks the name.
@@ -105,11 +118,15 @@ serve::ServerConfig configure(const ServeOptions& o, serve::Log& log) {
   config.threads = o.threads;
   config.offload = !o.no_offload;
   config.limits.max_conns = o.max_conns;
-  // --idle-timeout 0: never (a year is never enough for a test, and still fits a Deadline).
-  config.limits.idle_timeout = o.idle_timeout > 0 ? milliseconds_of(o.idle_timeout) : std::chrono::hours(24 * 365);
+  config.limits.idle_timeout = idle_limit(o.idle_timeout.value_or(kIdleTimeout));
   config.limits.max_line = o.max_line;
-  config.limits.request_timeout = milliseconds_of(o.request_timeout);
+  config.limits.request_timeout = milliseconds_of(o.request_timeout.value_or(kRequestTimeout));
   config.limits.grace_period = milliseconds_of(o.grace);
+  // http's own names for the two, with nginx's defaults; the server-wide flags cover http too
+  // when its own are not given.
+  auto& http = config.service_limits["http"] = config.limits;
+  http.idle_timeout = idle_limit(o.keepalive_timeout.value_or(o.idle_timeout.value_or(kKeepaliveTimeout)));
+  http.request_timeout = milliseconds_of(o.header_timeout.value_or(o.request_timeout.value_or(kHeaderTimeout)));
   config.service_options = {o.format, o.algorithm, o.http};
   if (o.quiet) config.service_options.http.access_log.clear();
   config.system_ports = o.system_ports;
@@ -192,12 +209,13 @@ Command add_serve(CLI::App& app) {
                 "worker threads: every other client waits (to measure what offload buys)");
   cmd->add_option("--max-conns", o->max_conns, "connections served at once; more are accepted and closed")
       ->capture_default_str()->transform(checks::whole<std::size_t>(1, 10'000'000));
-  cmd->add_option("--idle-timeout", o->idle_timeout, "seconds a client may stay silent (0: forever)")
-      ->transform(checks::seconds_or_zero())->capture_default_str();
+  cmd->add_option("--idle-timeout", o->idle_timeout,
+                  "seconds a client may stay silent (0: forever); default 300, http's --keepalive-timeout")
+      ->transform(checks::seconds_or_zero());
   cmd->add_option("--request-timeout", o->request_timeout,
                   "seconds a request begun (a line, fib; 2 bytes, incr) may take to arrive whole, however it "
-                  "trickles in; then ERR and close (0: no limit)")
-      ->transform(checks::seconds_or_zero())->capture_default_str();
+                  "trickles in; then ERR and close (0: no limit); default 30, http's --header-timeout")
+      ->transform(checks::seconds_or_zero());
   cmd->add_option("--max-line", o->max_line, "longest request line of text protocols, in bytes")
       ->transform(checks::whole(std::size_t{1}, std::size_t{1} << 30))->capture_default_str();
   cmd->add_option("--grace", o->grace, "seconds in-flight work may take after SIGINT/SIGTERM")
@@ -216,6 +234,14 @@ Command add_serve(CLI::App& app) {
   cmd->add_option("--keepalive-requests", o->http.keepalive_requests,
                   "http: requests one connection may make; the last response says Connection: close")
       ->transform(checks::whole(std::size_t{1}, std::size_t{1} << 40))->capture_default_str();
+  cmd->add_option("--keepalive-timeout", o->keepalive_timeout,
+                  "http: seconds a connection may wait for its next request (0: forever); default 75 (nginx's), "
+                  "or --idle-timeout when that is given")
+      ->transform(checks::seconds_or_zero());
+  cmd->add_option("--header-timeout", o->header_timeout,
+                  "http: seconds a request's line and headers may take to arrive whole; then 408 and close (0: no "
+                  "limit); default 60 (nginx's), or --request-timeout when that is given")
+      ->transform(checks::seconds_or_zero());
   cmd->add_option("--access-log", o->http.access_log,
                   "http: the access log in the common log format: a file, or - for standard output (off with "
                   "--quiet)")

@@ -44,6 +44,11 @@ struct ModelOptions {
 struct Endpoint {
   net::Socket& listener;
   const Service& service;
+  /// This service's own limits for each connection (timeouts, --max-line, the output budget);
+  /// null: the server's. --max-conns and the grace period are always the server's, for all.
+  const Limits* limits = nullptr;
+
+  const Limits& limits_or(const Limits& server) const noexcept { return limits ? *limits : server; }
 };
 
 /// A server design. One file each in models/.

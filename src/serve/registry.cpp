@@ -36,7 +36,7 @@ void Model::run_all(std::span<const Endpoint> endpoints, const Limits& limits, S
   for (std::size_t i = 0; i < endpoints.size(); ++i)
     threads.emplace_back([&, i] {
       try {
-        run(endpoints[i].listener, endpoints[i].service, limits, stop);
+        run(endpoints[i].listener, endpoints[i].service, endpoints[i].limits_or(limits), stop);
       } catch (const std::exception& e) {
         failures[i] = std::make_exception_ptr(std::runtime_error(fmt::format("{}: {}", endpoints[i].service.name(), e.what())));
       }

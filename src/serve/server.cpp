@@ -138,7 +138,8 @@ void note(Log* log, const std::string& message) {
 
 }  // namespace
 
-Server::Server(const ServerConfig& config) : log_(config.log), limits_(config.limits) {
+Server::Server(const ServerConfig& config)
+    : log_(config.log), limits_(config.limits), service_limits_(config.service_limits) {
   auto planned = plan(config, skipped_);
   if (std::any_of(planned.begin(), planned.end(), [](const Planned& p) { return p.tcp != nullptr; })) {
     model_name_ = config.model.empty() ? default_model() : config.model;
@@ -185,7 +186,10 @@ void Server::run(StopSignal& stop) {
 
 void Server::run_transports(StopSignal& stop) {
   std::vector<Endpoint> endpoints;
-  for (auto& l : tcp_) endpoints.push_back({l.socket, *l.service});
+  for (auto& l : tcp_) {
+    const auto own = service_limits_.find(l.service_name);
+    endpoints.push_back({l.socket, *l.service, own == service_limits_.end() ? nullptr : &own->second});
+  }
   std::vector<std::jthread> threads;
   try {
     if (model_)

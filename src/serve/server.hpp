@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -44,6 +46,9 @@ struct ServerConfig {
   unsigned threads = 0;  ///< the model's threads (0: its default); UDP threads per service (0: 1)
   bool offload = true;   ///< ModelOptions::offload
   Limits limits;
+  /// A TCP service's own limits, by name (http's keep-alive and header timeouts); the others
+  /// get `limits`. --max-conns and the grace period are `limits`' for all.
+  std::map<std::string, Limits, std::less<>> service_limits;
   services::ServiceOptions service_options;
   bool system_ports = false;  ///< default ports 7, 9, 13, 19, 37 instead of 10007 ...
   double udp_rate = kDefaultUdpRate;  ///< replies a second to one UDP source (UdpGuard); 0: no limit
@@ -99,6 +104,7 @@ class Server {
 
   Log* log_;
   Limits limits_;
+  std::map<std::string, Limits, std::less<>> service_limits_;
   std::string model_name_;
   bool model_is_fallback_ = false;
   std::unique_ptr<Model> model_;

@@ -1,6 +1,7 @@
 """`sockit serve http`: static files over HTTP/1.1 (issue 13), checked with curl, raw sockets and nc,
 and every response read back by an independent strict parser (h11, Debian's python3-h11)."""
 
+import contextlib
 import email.utils
 import gzip
 import os
@@ -414,6 +415,48 @@ class EveryModel(unittest.TestCase):
                         self.assertEqual(responses[1][2], NUMBERS[-4:])
                     finally:
                         self.assertEqual(server.close(), 0)
+
+
+class Timeouts(unittest.TestCase):
+    """--keepalive-timeout and --header-timeout are http's own: fib on the same server keeps the
+    server-wide --idle-timeout and --request-timeout (the defaults, 300 s and 30 s), in every model."""
+
+    def test_http_timeouts_are_its_own(self):
+        with tempfile.TemporaryDirectory() as root, contextlib.ExitStack() as stack:
+            make_site(root)
+            probes = []
+            # iterative serves one client of a service at a time: the others would wait in line.
+            for model in [m for m in list_models() if m != "iterative"]:
+                server, where = serve(["http", "fib"], "--root", root, "--model", model, "--quiet",
+                                      "--keepalive-timeout", "1", "--header-timeout", "1")
+                stack.callback(server.close)
+                http_port, fib_port = where[("http", "tcp")][1], where[("fib", "tcp")][1]
+                connect = lambda port: stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
+                kept_alive, slow_head = connect(http_port), connect(http_port)
+                silent_fib, slow_line = connect(fib_port), connect(fib_port)
+                kept_alive.sendall(b"GET /sub/style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+                slow_head.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+                slow_line.sendall(b"1")
+                probes.append((model, kept_alive, slow_head, silent_fib, slow_line))
+            time.sleep(2.5)  # past http's timeouts of 1 s, far from fib's
+            for model, kept_alive, slow_head, silent_fib, slow_line in probes:
+                with self.subTest(model=model):
+                    answers = parse(read_all(kept_alive), ["GET"])  # its response, then the close
+                    self.assertEqual(answers[0][0], 200)
+                    self.assertEqual(parse(read_all(slow_head), ["GET"])[0][0], 408)
+                    silent_fib.sendall(b"10\n")
+                    self.assertEqual(silent_fib.recv(64), b"55\n")
+                    slow_line.sendall(b"1\n")
+                    self.assertEqual(slow_line.recv(64), b"89\n")
+
+
+def read_all(s, timeout=5):
+    """Everything until the server closes `s`, which must happen within `timeout`."""
+    s.settimeout(timeout)
+    chunks = []
+    while chunk := s.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class Startup(unittest.TestCase):

@@ -202,13 +202,12 @@ class BlockingConnection {
     return net::Deadline::at(*request_began_ + limits_.request_timeout);
   }
 
-  // Waits for input (or EOF), room to write, stop, the idle timeout or the request's deadline,
-  // whichever comes first; restarts after EINTR.
+  // Waits for input (or EOF), room to write, stop, or a timeout: the request's deadline in the
+  // middle of a request that has one (nginx: client_header_timeout, not keepalive_timeout), else
+  // the idle timeout; restarts after EINTR.
   Ready wait(bool input, bool room, std::optional<net::Deadline> request) {
-    const auto idle = net::Deadline::after(limits_.idle_timeout);
-    const bool request_first = request && request->when() < idle.when();
-    const auto deadline = request_first ? *request : idle;
-    const Ready timed_out = request_first ? Ready::request_late : Ready::idle;
+    const auto deadline = request ? *request : net::Deadline::after(limits_.idle_timeout);
+    const Ready timed_out = request ? Ready::request_late : Ready::idle;
     for (;;) {
       const short events = static_cast<short>((input ? POLLIN : 0) | (room ? POLLOUT : 0));
       pollfd fds[2] = {{socket_.fd(), events, 0}, {stop_.fd(), POLLIN, 0}};

@@ -71,6 +71,8 @@ class Connection {
 
   int fd() const noexcept { return socket_.fd(); }
   const std::string& peer() const noexcept { return peer_; }
+  /// Its service's limits: the timeouts the loop holds it to.
+  const Limits& limits() const noexcept { return limits_; }
 
   /// Calls Session::open (daytime answers here, chargen starts producing).
   void open();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <iterator>
 #include <list>
 #include <optional>
@@ -15,60 +16,77 @@ namespace sockit::serve::models {
 
 /// The connections of one event loop (the readiness reactor's or an io_uring ring's), with the
 /// timers every loop keeps for them: the idle timeout, the request deadline and the grace period
-/// after stop.
+/// after stop. Each connection is held to its own service's timeouts (Connection::limits()).
 ///
-/// Ordered by last activity, least recent first: with one idle timeout for all, the front is
-/// always the next to expire (libev's advice for equal timeouts), so expiry never scans. An
-/// `Entry` is the loop's own record around a Connection (member `connection`); iterators stay
-/// valid until erase(). Loop thread only.
+/// One lane per idle timeout (as many as the services have different ones: one or two), each
+/// ordered by last activity, least recent first: in a lane the front is always the next to
+/// expire (libev's advice for equal timeouts), so expiry never scans. An `Entry` is the loop's own
+/// record around a Connection (member `connection`); iterators stay valid until erase(), and
+/// end() is never one of them. Loop thread only.
 template <typename Entry>
 class ConnectionTable {
  public:
   using Clock = Connection::Clock;
   using Iterator = typename std::list<Entry>::iterator;
 
+  /// `limits`: the server's, for the grace period.
   explicit ConnectionTable(const Limits& limits) : limits_(limits) {}
 
   template <typename... Args>
   Iterator add(Args&&... args) {
-    entries_.emplace_back(std::forward<Args>(args)...);
-    return std::prev(entries_.end());
+    std::list<Entry> one;
+    one.emplace_back(std::forward<Args>(args)...);
+    auto& lane = lane_for(one.back().connection.limits().idle_timeout);
+    lane.entries.splice(lane.entries.end(), one);
+    return std::prev(lane.entries.end());
   }
   /// Destroys the entry: its connection closes its socket and logs "closed ...".
-  void erase(Iterator it) { entries_.erase(it); }
-  /// `it` made progress at `now`: it goes to the back of the idle order. A request it may begin
-  /// now ends no earlier than one request timeout later: a check is due by then at the latest.
+  void erase(Iterator it) { lane_of(*it).entries.erase(it); }
+  /// `it` made progress at `now`: it goes to the back of its lane. A request it may begin now
+  /// ends no earlier than one request timeout later: a check is due by then at the latest.
   void touch(Iterator it, Clock::time_point now) {
     it->connection.touch(now);
-    entries_.splice(entries_.end(), entries_, it);
-    if (!request_check_ && limits_.request_timeout > std::chrono::milliseconds::zero())
-      request_check_ = now + limits_.request_timeout;
+    auto& lane = lane_of(*it);
+    lane.entries.splice(lane.entries.end(), lane.entries, it);
+    const auto request_timeout = it->connection.limits().request_timeout;
+    if (request_timeout > std::chrono::milliseconds::zero() && (!request_check_ || now + request_timeout < *request_check_))
+      request_check_ = now + request_timeout;
   }
 
-  bool empty() const noexcept { return entries_.empty(); }
-  Iterator begin() noexcept { return entries_.begin(); }
-  Iterator end() noexcept { return entries_.end(); }
+  bool empty() const noexcept {
+    return std::all_of(lanes_.begin(), lanes_.end(), [](const Lane& lane) { return lane.entries.empty(); });
+  }
+  /// Where no connection is: what a look-up that found none returns.
+  Iterator end() noexcept { return none_.end(); }
+  /// True when a connection's session is on a worker.
+  bool any_busy() const noexcept {
+    return std::any_of(lanes_.begin(), lanes_.end(), [](const Lane& lane) {
+      return std::any_of(lane.entries.begin(), lane.entries.end(), [](const Entry& e) { return e.connection.busy(); });
+    });
+  }
 
-  /// Closes (through `expire(it)`) every connection silent for Limits::idle_timeout, with the
-  /// reason "idle for ...". A connection whose session is on a worker is not idle; nor is one
-  /// `expire` chose to keep (it returns false when the entry still exists, e.g. io_uring waits
-  /// for its operations to come back): both go to the back.
+  /// Closes (through `expire(it)`) every connection silent for its idle timeout, with the reason
+  /// "idle for ...". A connection whose session is on a worker is not idle; one in the middle of a
+  /// request with a deadline is the request timeout's (nginx: client_header_timeout, not
+  /// keepalive_timeout); nor is one `expire` chose to keep (it returns false when the entry still
+  /// exists, e.g. io_uring waits for its operations to come back): all go to the back.
   template <typename Expire>
   void expire_idle(Clock::time_point now, Expire&& expire) {
-    const auto idle = limits_.idle_timeout;
-    if (idle <= std::chrono::milliseconds::zero()) return;
-    while (!entries_.empty()) {
-      const auto it = entries_.begin();
-      if (it->connection.last_active() + idle > now) return;
-      if (!it->connection.busy()) {
-        it->connection.set_close_reason("idle for " + duration_text(idle.count()));
-        if (expire(it)) continue;  // gone
+    for (auto& lane : lanes_) {
+      if (lane.idle <= std::chrono::milliseconds::zero()) continue;
+      while (!lane.entries.empty()) {
+        const auto it = lane.entries.begin();
+        if (it->connection.last_active() + lane.idle > now) break;
+        if (!it->connection.busy() && !it->connection.request_deadline()) {
+          it->connection.set_close_reason("idle for " + duration_text(lane.idle.count()));
+          if (expire(it)) continue;  // gone
+        }
+        touch(it, now);
       }
-      touch(it, now);
     }
   }
 
-  /// Ends every connection whose request was not complete within Limits::request_timeout: the
+  /// Ends every connection whose request was not complete within its request timeout: the
   /// session answers its error, then `settle(it)` lets the loop send it (and erase the entry
   /// when it is finished). Requests begin at different times, so this scans the table, but only
   /// when a deadline is due and at most every kRequestCheckEvery: the cost is bounded by
@@ -78,8 +96,7 @@ class ConnectionTable {
     if (!request_check_ || now < *request_check_) return;
     request_check_.reset();
     std::optional<Clock::time_point> earliest;
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      const auto next = std::next(it);
+    for_each([&](Iterator it) {
       if (const auto deadline = it->connection.request_deadline()) {
         if (*deadline <= now) {
           it->connection.request_timed_out();
@@ -88,8 +105,7 @@ class ConnectionTable {
           earliest = deadline;
         }
       }
-      it = next;
-    }
+    });
     if (earliest) request_check_ = std::max(*earliest, now + kRequestCheckEvery);
   }
 
@@ -101,30 +117,50 @@ class ConnectionTable {
   void end_grace(Clock::time_point now, End&& end) {
     if (!grace_end_ || now < *grace_end_) return;
     grace_end_.reset();
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      const auto next = std::next(it);
+    for_each([&](Iterator it) {
       it->connection.set_close_reason("server stopping");
       end(it);
-      it = next;
-    }
+    });
   }
 
   /// When expire_idle() or end_grace() next has work, if ever.
   std::optional<Clock::time_point> next_deadline() const {
     std::optional<Clock::time_point> next = grace_end_;
-    if (request_check_ && (!next || *request_check_ < *next)) next = request_check_;
-    if (!entries_.empty() && limits_.idle_timeout > std::chrono::milliseconds::zero()) {
-      const auto idle_end = entries_.front().connection.last_active() + limits_.idle_timeout;
-      if (!next || idle_end < *next) next = idle_end;
-    }
+    auto sooner = [&](Clock::time_point at) {
+      if (!next || at < *next) next = at;
+    };
+    if (request_check_) sooner(*request_check_);
+    for (const auto& lane : lanes_)
+      if (!lane.entries.empty() && lane.idle > std::chrono::milliseconds::zero())
+        sooner(lane.entries.front().connection.last_active() + lane.idle);
     return next;
   }
 
  private:
   static constexpr std::chrono::milliseconds kRequestCheckEvery{100};
 
+  struct Lane {
+    std::chrono::milliseconds idle;
+    std::list<Entry> entries;
+  };
+
+  Lane& lane_for(std::chrono::milliseconds idle) {
+    const auto it = std::find_if(lanes_.begin(), lanes_.end(), [&](const Lane& lane) { return lane.idle == idle; });
+    if (it != lanes_.end()) return *it;
+    return lanes_.emplace_back(Lane{idle, {}});
+  }
+  Lane& lane_of(const Entry& entry) { return lane_for(entry.connection.limits().idle_timeout); }
+
+  /// Calls `visit(it)` for every entry; `visit` may erase the one it is given.
+  template <typename Visit>
+  void for_each(Visit&& visit) {
+    for (auto& lane : lanes_)
+      for (auto it = lane.entries.begin(); it != lane.entries.end();) visit(std::exchange(it, std::next(it)));
+  }
+
   const Limits& limits_;
-  std::list<Entry> entries_;
+  std::deque<Lane> lanes_;  // never shrinks, and a new lane moves no other: iterators stay valid
+  std::list<Entry> none_;    // always empty: its end() is the table's
   std::optional<Clock::time_point> grace_end_;
   std::optional<Clock::time_point> request_check_;  // when expire_slow_requests() next scans
 };

@@ -32,8 +32,7 @@ class Reactor {
       : poller_(poller), shared_(shared), doors_(open_doors(shared)), scratch_(kScratchBytes), entries_(shared.limits) {}
   /// Only when run() threw: a connection on a worker must outlive its job.
   ~Reactor() {
-    auto busy = [&] { return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connection.busy(); }); };
-    while (busy()) {
+    while (entries_.any_busy()) {
       completions_.wait();
       for (const auto tag : completions_.take())
         if (const auto it = entry_of(static_cast<int>(tag)); it != entries_.end()) it->connection.end_offload();
@@ -157,9 +156,9 @@ void Reactor::accept_clients(Door& door) {
     }
     auto slot = shared_.admit(client, door.log);
     if (!slot) continue;
-    auto session = open_session(door.endpoint.service, shared_.limits, client.peer);
+    auto session = open_session(door.endpoint.service, door.limits, client.peer);
     const auto it = entries_.add(std::move(client.socket), std::move(client.peer), std::move(session),
-                                 shared_.limits, door.producer, shared_.offload, door.log, std::move(*slot));
+                                 door.limits, door.producer, shared_.offload, door.log, std::move(*slot));
     if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1, entries_.end());
     by_fd_[static_cast<std::size_t>(fd)] = it;
     it->connection.open();
@@ -248,7 +247,7 @@ std::vector<Door> open_doors(ReactorShared& shared) {
   for (const auto& endpoint : shared.endpoints)
     doors.push_back({endpoint, Acceptor(endpoint.listener, shared.out_of_descriptors, shared.log),
                      endpoint.service.produces_without_input(),
-                     shared.log.for_listener(endpoint.listener, endpoint.service)});
+                     shared.log.for_listener(endpoint.listener, endpoint.service), endpoint.limits_or(shared.limits)});
   return doors;
 }
 

@@ -97,18 +97,19 @@ class EventLoop {
 class EventModel : public Model {
  public:
   void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) final {
-    const Endpoint endpoint{listener, service};
+    const Endpoint endpoint{listener, service, &limits};
     run_all(std::span(&endpoint, 1), limits, stop);
   }
 };
 
 /// One endpoint as one loop sees it: its own acceptor on the listener, whether the service
-/// produces output unasked (chargen), and the log its connections' lines go to.
+/// produces output unasked (chargen), the log its connections' lines go to and their limits.
 struct Door {
   const Endpoint& endpoint;
   Acceptor acceptor;
   bool producer;
   ModelLog log;
+  const Limits& limits;
 };
 /// A loop's doors, one per endpoint of `shared`, in the same order. Throws net::Error.
 std::vector<Door> open_doors(ReactorShared& shared);

@@ -140,8 +140,7 @@ class Ring {
   }
   ~Ring() {
     // Only when run() threw: a connection on a worker must outlive its job.
-    auto busy = [&] { return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connection.busy(); }); };
-    while (busy()) {
+    while (entries_.any_busy()) {
       completions_.wait();
       for (const auto tag : completions_.take()) reinterpret_cast<Entry*>(tag)->connection.end_offload();
     }
@@ -303,9 +302,9 @@ void Ring::on_accept(std::size_t door, int result, unsigned flags) {
     // Served even if stop came meanwhile: the kernel accepted it before the cancel took effect.
     auto client = Acceptor::adopt(net::Fd(result));
     if (auto slot = shared_.admit(client, doors_[door].log)) {
-      auto session = open_session(doors_[door].endpoint.service, shared_.limits, client.peer);
+      auto session = open_session(doors_[door].endpoint.service, doors_[door].limits, client.peer);
       const auto it = entries_.add(std::move(client.socket), std::move(client.peer), std::move(session),
-                                   shared_.limits, doors_[door].producer, shared_.offload, doors_[door].log,
+                                   doors_[door].limits, doors_[door].producer, shared_.offload, doors_[door].log,
                                    std::move(*slot));
       auto& entry = *it;
       entry.self = it;
