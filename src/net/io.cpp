@@ -1,6 +1,7 @@
 #include "net/io.hpp"
 
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -82,6 +83,11 @@ Result<void> recv_exact(int fd, MutableBytes buffer, Deadline deadline) {
     got += *n;
   }
   return {};
+}
+
+std::size_t unread_bytes(int fd) noexcept {
+  int bytes = 0;
+  return ::ioctl(fd, FIONREAD, &bytes) == 0 && bytes > 0 ? static_cast<std::size_t>(bytes) : 0;
 }
 
 Result<Transferred> try_send(int fd, ConstBytes data, bool more_follows) {

@@ -43,6 +43,9 @@ Result<void> recv_exact(int fd, MutableBytes buffer, Deadline deadline = Deadlin
 /// (EAGAIN). Would-block is routine in an event loop, so it is a value, not an Error.
 using Transferred = std::optional<std::size_t>;
 
+/// Bytes that arrived on socket `fd` and were not read yet (FIONREAD); 0 when it cannot tell.
+std::size_t unread_bytes(int fd) noexcept;
+
 /// Never waits (MSG_DONTWAIT). For event loops. try_recv() gives 0 at EOF. `more_follows`
 /// (MSG_MORE) holds a short send back until the next one, so that both leave in one segment.
 Result<Transferred> try_send(int fd, ConstBytes data, bool more_follows = false);

@@ -24,6 +24,11 @@ struct Limits {
   /// the session answers its error and the connection closes (slowloris); zero: no limit.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds grace_period{std::chrono::seconds(5)};  ///< in-flight work after stop
+  /// Lingering close: a session that closes while its client still sends gets its answer out,
+  /// the server's side shut (FIN), then what the client sends is read and thrown away until its
+  /// EOF or for this long (Apache's MAX_SECS_TO_LINGER; nginx's lingering_time is 30 s). A
+  /// close with unread input would reset the connection and destroy the answer unread.
+  std::chrono::milliseconds linger{std::chrono::seconds(2)};
   /// Output budget per connection: a session takes no further request while this much output
   /// (file ranges counted by their length) waits to be sent, and the connection stops reading.
   std::size_t high_water = 1 << 20;

@@ -6,6 +6,7 @@ import email.utils
 import gzip
 import os
 import re
+import select
 import socket
 import struct
 import subprocess
@@ -415,6 +416,58 @@ class EveryModel(unittest.TestCase):
                         self.assertEqual(responses[1][2], NUMBERS[-4:])
                     finally:
                         self.assertEqual(server.close(), 0)
+
+
+def send_body_until_answered(port, declared=50_000_000, timeout=10):
+    """Declares a body too large (413 at once) and sends it anyway, reading meanwhile; returns
+    (what was read until the server's FIN, the error that ended it or None)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(f"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: {declared}\r\n\r\n".encode())
+        s.setblocking(False)
+        chunk, got = b"x" * 65536, b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            readable, writable, _ = select.select([s], [s], [], 1)
+            try:
+                if writable:
+                    s.send(chunk)
+                if readable:
+                    data = s.recv(65536)
+                    if not data:
+                        return got, None
+                    got += data
+            except BlockingIOError:
+                pass
+            except OSError as e:
+                return got, e
+        return got, TimeoutError("no FIN")
+
+
+class LingeringClose(unittest.TestCase):
+    """A 413 answered while the client still sends its body: closing at once, with its bytes
+    unread, would reset the connection and could destroy the 413 before the client read it. The
+    server shuts its side, reads and throws away until EOF, for at most 2 s (Limits::linger)."""
+
+    def test_the_answer_survives_a_client_still_sending_and_the_linger_is_bounded(self):
+        with tempfile.TemporaryDirectory() as root, contextlib.ExitStack() as stack:
+            make_site(root)
+            for model in list_models():
+                server, where = serve(["http"], "--root", root, "--model", model, "--quiet")
+                stack.callback(server.close)
+                port = where[("http", "tcp")][1]
+                with self.subTest(model=model):
+                    for _ in range(10):
+                        got, error = send_body_until_answered(port)
+                        self.assertIsNone(error)
+                        self.assertTrue(got.startswith(b"HTTP/1.1 413 "), got[:40])
+                    # A client that never stops sending nor closes: closed after the linger.
+                    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 50000000\r\n\r\n")
+                        started = time.monotonic()
+                        with self.assertRaises((BrokenPipeError, ConnectionResetError)):
+                            while time.monotonic() - started < 8:
+                                s.sendall(b"x" * 65536)
+                        self.assertLess(time.monotonic() - started, 6)
 
 
 class Timeouts(unittest.TestCase):

@@ -81,6 +81,7 @@ class BlockingConnection {
       }
     }
     if (reason_.empty()) reason_ = eof ? "peer closed" : verdict == Verdict::close ? "session closed" : "";
+    if (!eof && verdict == Verdict::close && reason_ == "session closed") linger();
   }
 
   const std::string& reason() const noexcept { return reason_; }
@@ -124,6 +125,25 @@ class BlockingConnection {
     }
     held_begin_ += taken.bytes;
     return verdict;
+  }
+
+  // Everything is sent and the session closed while its client may still be sending: shuts our
+  // side and reads until EOF (Limits::linger).
+  void linger() {
+    if (limits_.linger <= std::chrono::milliseconds::zero() || !net::unread_bytes(socket_.fd()) ||
+        ::shutdown(socket_.fd(), SHUT_WR) != 0)
+      return;
+    const auto end = net::Deadline::after(limits_.linger);
+    for (;;) {
+      const Ready ready = wait(/*input=*/true, /*room=*/false, end);
+      if (ready == Ready::request_late) {
+        reason_ = "still sending after " + seconds(limits_.linger) + " of lingering close";
+        return;
+      }
+      if (ready != Ready::input) return;
+      auto n = net::try_recv(socket_.fd(), buffer_);
+      if (!n || (*n && **n == 0)) return;
+    }
   }
 
   // Sends everything queued and logs the session's complaints; false when the client is gone or

@@ -6,6 +6,8 @@
 #include <exception>
 #include <utility>
 
+#include <sys/socket.h>
+
 #include "serve/connection_log.hpp"
 
 namespace sockit::serve::models {
@@ -96,6 +98,7 @@ void Connection::stalled(std::size_t taken, std::size_t offered) {
 }
 
 void Connection::deliver(net::ConstBytes bytes) {
+  if (closing_ && !bytes.empty()) discarded_ = true;
   if (failed_ || closing_ || bytes.empty()) return;
   if (held_.empty() && !offloaded_ && !paused_) {
     // The common case: straight from the read buffer to the session, no copy.
@@ -151,14 +154,21 @@ void Connection::note_request() noexcept {
     request_began_ = last_active_;  // the loop's wake-up time, when these bytes came
 }
 
-std::optional<Connection::Clock::time_point> Connection::request_deadline() const noexcept {
+std::optional<Connection::Clock::time_point> Connection::deadline() const noexcept {
+  if (lingering_) return request_began_ + limits_.linger;
   const auto timeout = limits_.request_timeout;
   if (request_began_ == kNoRequest || timeout <= std::chrono::milliseconds::zero() || busy_ || failed_ || closing_)
     return {};
   return request_began_ + timeout;
 }
 
-void Connection::request_timed_out() {
+void Connection::deadline_passed() {
+  if (lingering_) {
+    set_close_reason("still sending after " + duration_text(limits_.linger.count()) + " of lingering close");
+    lingering_ = false;
+    failed_ = true;
+    return;
+  }
   if (busy_ || failed_ || closing_) return;
   const auto problem = "request not complete within " + duration_text(limits_.request_timeout.count());
   set_close_reason(problem);
@@ -190,12 +200,20 @@ void Connection::sent(std::size_t n) {
   sending_.consume(n);
   refill();
   settle();
+  linger_if_sending();
   // Everything went out and the client has the word: a keep-alive connection may now sit idle
   // for minutes, so it keeps no buffer (a response head, a file range's block) meanwhile.
   if (unsent_size() == 0 && held_.empty() && !producer_) {
     sending_.release();
     pending_.release();
   }
+}
+
+void Connection::linger_if_sending() {
+  if (!closing_ || lingering_ || eof_ || unsent_size() > 0 || (!discarded_ && !net::unread_bytes(fd()))) return;
+  if (limits_.linger <= std::chrono::milliseconds::zero() || ::shutdown(fd(), SHUT_WR) != 0) return;
+  lingering_ = true;
+  request_began_ = last_active_;
 }
 
 void Connection::apply(Verdict verdict) {
@@ -256,13 +274,14 @@ void Connection::write_ready() {
 }
 
 bool Connection::wants_input() const noexcept {
-  return !failed_ && !eof_ && !closing_ && !paused_ && held_.size() < kHeldMax;
+  if (failed_ || eof_) return false;
+  return lingering_ || (!closing_ && !paused_ && held_.size() < kHeldMax);
 }
 
 bool Connection::finished() const noexcept {
   if (busy_) return false;
   if (failed_) return true;
-  return closing_ && unsent_size() == 0;
+  return closing_ && unsent_size() == 0 && (!lingering_ || eof_);
 }
 
 bool Connection::offload_ready() const noexcept {

@@ -101,7 +101,7 @@ class Connection {
   void write_ready();
 
   /// Reading is allowed: no EOF yet, not closing, output below high water (or back to low
-  /// water), no input held beyond one read.
+  /// water), no input held beyond one read; or lingering (read and thrown away).
   bool wants_input() const noexcept;
   bool wants_output() const noexcept { return !failed_ && unsent_size() > 0; }
   /// Nothing more will happen: the loop closes (destroys) it. Never true while busy().
@@ -117,12 +117,13 @@ class Connection {
   /// Loop thread: takes the job's output and verdict, and holds again what it did not take.
   void end_offload();
 
-  /// When the request the session is in the middle of must be complete (Limits::request_timeout),
-  /// if it is in the middle of one and the connection still waits for its client.
-  std::optional<Clock::time_point> request_deadline() const noexcept;
-  /// The request deadline passed: the session answers its error, and the connection closes once
-  /// that is sent.
-  void request_timed_out();
+  /// When the connection must be done with what it is doing, if it has such a deadline: the
+  /// request the session is in the middle of (Limits::request_timeout), while the connection
+  /// still waits for its client; or the lingering close.
+  std::optional<Clock::time_point> deadline() const noexcept;
+  /// The deadline passed. A request's: the session answers its error, and the connection closes
+  /// once that is sent. A lingering close's: it closes now.
+  void deadline_passed();
 
   /// When this connection last made progress (for idle timeouts). The loop marks it, with the
   /// time it woke up: one clock read per wake-up rather than several per request.
@@ -140,6 +141,9 @@ class Connection {
   void stalled(std::size_t taken, std::size_t offered);
   /// After output was added or sent: pause or resume input, hand on what waited.
   void settle();
+  /// Everything is sent and the session closed while its client may still be sending: shuts our
+  /// side and reads until EOF (Limits::linger).
+  void linger_if_sending();
   void tell_end_of_input();
   void apply(Verdict verdict);
   void report_complaints();
@@ -178,11 +182,14 @@ class Connection {
   bool eof_ = false;         // the client half-closed
   bool eof_told_ = false;    // ... and the session has heard of it
   bool closing_ = false;     // the session said close: flush, then finish
+  bool discarded_ = false;   // ... and input came after that, unread
+  bool lingering_ = false;   // everything sent, our side shut: reading and throwing away until EOF
   bool failed_ = false;
   std::unique_ptr<std::string> close_reason_;  // most connections never get one: 8 bytes, not 32
   Clock::time_point last_active_ = Clock::now();
   static constexpr Clock::time_point kNoRequest = Clock::time_point::max();
-  Clock::time_point request_began_ = kNoRequest;  // the session is in the middle of a request since
+  // The session is in the middle of a request since; while lingering, when lingering began.
+  Clock::time_point request_began_ = kNoRequest;
 };
 
 }  // namespace sockit::serve::models

@@ -49,8 +49,12 @@ class ConnectionTable {
     auto& lane = lane_of(*it);
     lane.entries.splice(lane.entries.end(), lane.entries, it);
     const auto request_timeout = it->connection.limits().request_timeout;
-    if (request_timeout > std::chrono::milliseconds::zero() && (!request_check_ || now + request_timeout < *request_check_))
-      request_check_ = now + request_timeout;
+    if (request_timeout > std::chrono::milliseconds::zero()) check_by(now + request_timeout);
+  }
+  /// `it` did something that may have given it a deadline (a lingering close): a check is due
+  /// by then. Loops call it whenever they settle a connection.
+  void watch_deadline(Iterator it) {
+    if (const auto deadline = it->connection.deadline()) check_by(*deadline);
   }
 
   bool empty() const noexcept {
@@ -77,7 +81,7 @@ class ConnectionTable {
       while (!lane.entries.empty()) {
         const auto it = lane.entries.begin();
         if (it->connection.last_active() + lane.idle > now) break;
-        if (!it->connection.busy() && !it->connection.request_deadline()) {
+        if (!it->connection.busy() && !it->connection.deadline()) {
           it->connection.set_close_reason("idle for " + duration_text(lane.idle.count()));
           if (expire(it)) continue;  // gone
         }
@@ -86,20 +90,20 @@ class ConnectionTable {
     }
   }
 
-  /// Ends every connection whose request was not complete within its request timeout: the
-  /// session answers its error, then `settle(it)` lets the loop send it (and erase the entry
-  /// when it is finished). Requests begin at different times, so this scans the table, but only
+  /// Ends every connection whose request was not complete within its request timeout (the
+  /// session answers its error) or whose lingering close lasted long enough; then `settle(it)`
+  /// lets the loop send the error (and erase the entry when it is finished). Requests begin at different times, so this scans the table, but only
   /// when a deadline is due and at most every kRequestCheckEvery: the cost is bounded by
   /// connections x checks, not by the bytes a slow client trickles in.
   template <typename Settle>
-  void expire_slow_requests(Clock::time_point now, Settle&& settle) {
+  void expire_deadlines(Clock::time_point now, Settle&& settle) {
     if (!request_check_ || now < *request_check_) return;
     request_check_.reset();
     std::optional<Clock::time_point> earliest;
     for_each([&](Iterator it) {
-      if (const auto deadline = it->connection.request_deadline()) {
+      if (const auto deadline = it->connection.deadline()) {
         if (*deadline <= now) {
-          it->connection.request_timed_out();
+          it->connection.deadline_passed();
           settle(it);
         } else if (!earliest || *deadline < *earliest) {
           earliest = deadline;
@@ -149,6 +153,10 @@ class ConnectionTable {
     if (it != lanes_.end()) return *it;
     return lanes_.emplace_back(Lane{idle, {}});
   }
+  void check_by(Clock::time_point at) {
+    if (!request_check_ || at < *request_check_) request_check_ = at;
+  }
+
   Lane& lane_of(const Entry& entry) { return lane_for(entry.connection.limits().idle_timeout); }
 
   /// Calls `visit(it)` for every entry; `visit` may erase the one it is given.
@@ -162,7 +170,7 @@ class ConnectionTable {
   std::deque<Lane> lanes_;  // never shrinks, and a new lane moves no other: iterators stay valid
   std::list<Entry> none_;    // always empty: its end() is the table's
   std::optional<Clock::time_point> grace_end_;
-  std::optional<Clock::time_point> request_check_;  // when expire_slow_requests() next scans
+  std::optional<Clock::time_point> request_check_;  // when expire_deadlines() next scans
 };
 
 }  // namespace sockit::serve::models

@@ -113,7 +113,7 @@ void Reactor::run() {
       close(it);
       return true;
     });
-    entries_.expire_slow_requests(woke, [&](Entries::Iterator it) {
+    entries_.expire_deadlines(woke, [&](Entries::Iterator it) {
       if (it->connection.wants_output()) it->connection.write_ready();
       settle(it);
     });
@@ -201,6 +201,7 @@ void Reactor::settle(Entries::Iterator it) {
     close(it);
     return;
   }
+  entries_.watch_deadline(it);
   const unsigned wanted =
       (connection.wants_input() ? Poller::kReadable : 0u) | (connection.wants_output() ? Poller::kWritable : 0u);
   if (wanted != it->interest) {

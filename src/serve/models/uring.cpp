@@ -292,7 +292,7 @@ void Ring::run() {
       it->connection.fail();
       return !pump(*it);
     });
-    entries_.expire_slow_requests(woke_, [&](ConnectionTable<Entry>::Iterator it) { pump(*it); });
+    entries_.expire_deadlines(woke_, [&](ConnectionTable<Entry>::Iterator it) { pump(*it); });
   }
 }
 
@@ -414,6 +414,7 @@ bool Ring::pump(Entry& entry) {
     }
     return true;
   }
+  entries_.watch_deadline(entry.self);
   const auto tag = reinterpret_cast<std::uint64_t>(&entry);
   if (connection.wants_input() && !entry.recv_pending) {
     auto* s = sqe();
