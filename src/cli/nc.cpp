@@ -123,7 +123,8 @@ std::optional<tools::TlsOptions> tls_options_of(const NcArgs& a) {
   tools::TlsOptions tls{.verify = a.ssl_verify || !a.ssl_trustfile.empty(),
                         .trust_file = a.ssl_trustfile,
                         .cert_file = a.ssl_cert,
-                        .key_file = a.ssl_key};
+                        .key_file = a.ssl_key,
+                        .alpn = {}};
   if (!a.ssl_alpn.empty()) {
     auto names = tools::parse_alpn_list(a.ssl_alpn);
     if (!names) throw UsageError(std::string("--ssl-alpn: ") + names.error().what());

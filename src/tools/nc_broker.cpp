@@ -127,7 +127,11 @@ class Broker {
                                                   .address = peer.to_string(),
                                                   .host = peer.family() == AF_UNIX ? "unix client" : peer.host(),
                                                   .name = name,
-                                                  .lines = chat::LineFramer(name, options_.max_chat_line)});
+                                                  .lines = chat::LineFramer(name, options_.max_chat_line),
+                                                  .queued = {},
+                                                  .sent_from = 0,
+                                                  .watching_output = false,
+                                                  .farewell = {}});
     if (auto r = epoll_.add(fd, EPOLLIN, static_cast<std::uint64_t>(fd)); !r) {
       warning_(std::string(r.error().what()) + ": client " + client->address + " dropped");
       return;

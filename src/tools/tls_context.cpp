@@ -88,7 +88,8 @@ std::vector<unsigned char> alpn_wire(const std::vector<std::string>& names) {
 Result<TlsContext> client_context(const TlsOptions& o) {
   auto ctx = new_context(TLS_client_method());
   if (!ctx) return ctx.error();
-  TlsContext made{.ctx = std::move(*ctx)};
+  TlsContext made;
+  made.ctx = std::move(*ctx);
   SSL_CTX* c = made.ctx.get();
   if (o.verify || !o.trust_file.empty()) {
     if (auto r = load_trust(c, o); !r) return r.error();
@@ -108,7 +109,8 @@ Result<TlsContext> client_context(const TlsOptions& o) {
 Result<TlsContext> server_context(const TlsOptions& o) {
   auto ctx = new_context(TLS_server_method());
   if (!ctx) return ctx.error();
-  TlsContext made{.ctx = std::move(*ctx)};
+  TlsContext made;
+  made.ctx = std::move(*ctx);
   SSL_CTX* c = made.ctx.get();
   if (!o.cert_file.empty()) {
     if (auto r = load_certificate(c, o); !r) return r.error();

@@ -36,7 +36,7 @@ TEST(ChatLineFramer, PrefixesEachCompleteLineAndPutsCutLinesTogether) {
 TEST(ChatLineFramer, EscapesControlAndHighBytesAsNcatDoes) {
   LineFramer framer("<user4>", 100);
   std::string out;
-  framer.take(bytes_of(std::string("tab\there\r\x01\x1b\x7f\xc3\xa9\n", 14)), out);
+  framer.take(bytes_of(std::string("tab\there\r\x01\x1b\x7f\xc3\xa9\n", 15)), out);
   EXPECT_EQ(out, "<user4> tab\there\r\\001\\033\\177\\303\\251\n");
 }
 

@@ -118,7 +118,11 @@ TEST(TlsRelay, InputEofSendsCloseNotifyAndTheRelayReadsUntilThePeerCloses) {
   ASSERT_TRUE(stream.handshake(net::Deadline::after(10s)));
   auto reader = std::async(std::launch::async, [&] { return read_all(output.read_end.get()); });
   auto result = relay_tls(input.read_end.get(), output.write_end.get(), stream, mine.fd(),
-                          RelayOptions{.idle_timeout = 10000ms});
+                          RelayOptions{.idle_timeout = 10000ms,
+                                       .linger_after_input_eof = 0ms,
+                                       .peer_name = "test server",
+                                       .quit_after_input_eof = {},
+                                       .ask_on_empty_input = false});
   output.write_end = Fd();
   ASSERT_TRUE(result) << result.error().what();
   EXPECT_EQ(result->sent, text.size());
@@ -130,7 +134,9 @@ TEST(TlsRelay, InputEofSendsCloseNotifyAndTheRelayReadsUntilThePeerCloses) {
 
 TEST(TlsHandshake, AVerifyingClientRefusesASelfSignedServerInOneLine) {
   auto server_ctx = server_context({}).value();
-  auto client_ctx = client_context({.verify = true}).value();
+  TlsOptions verify;
+  verify.verify = true;
+  auto client_ctx = client_context(verify).value();
   auto [mine, theirs] = net::socket_pair().value();
   ASSERT_TRUE(net::set_nonblocking(mine.fd()));
   ASSERT_TRUE(net::set_nonblocking(theirs.fd()));
