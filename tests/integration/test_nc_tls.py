@@ -2,12 +2,14 @@
 both ways; certificate checks; 100 MB through TLS."""
 
 import os
+import select
 import shutil
 import socket
 import ssl
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 from harness import SOCKIT, free_port, sha256_file, wait_for_stderr_line
@@ -57,34 +59,56 @@ def tearDownModule():
         CERTS.close()
 
 
-def s_server(port, *extra, stdin=b""):
-    """openssl s_server for one client on 127.0.0.1:PORT with the CA-signed certificate."""
+def s_server(port, *extra):
+    """openssl s_server -rev (answers each line reversed) for one client on 127.0.0.1:PORT with
+    the CA-signed certificate. Not its stdin mode: s_server drops the connection at stdin EOF."""
     return Peer("openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", CERTS.path("server.pem"),
-                "-key", CERTS.path("server.key"), "-naccept", "1", *extra, stdin=stdin)
+                "-key", CERTS.path("server.key"), "-naccept", "1", "-rev", *extra)
 
 
 @unittest.skipUnless(HAVE_OPENSSL, "openssl is not installed")
 class OpensslTest(unittest.TestCase):
     def test_sockit_client_and_s_server_exchange_both_ways(self):
         port = free_port()
-        with s_server(port, "-quiet", stdin=b"from s_server\n") as server:
+        with s_server(port, "-quiet") as server:
             wait_listening(port)
-            proc = sockit_nc("--ssl", "-q", "2", "127.0.0.1", str(port), input=b"from sockit\n")
-            status, out, err = server.finish(timeout=30)
+            # close_notify after the lines: s_server answers them, then closes, and so do we.
+            proc = sockit_nc("--ssl", "127.0.0.1", str(port), input=b"hello sockit\nline2\n")
+            server.finish(timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(proc.stdout, b"from s_server\n")
-        self.assertIn(b"from sockit\n", out)
+        self.assertEqual(proc.stdout, b"tikcos olleh\n2enil\n")
 
     def test_s_client_and_sockit_listener_exchange_both_ways_with_alpn(self):
-        with SockitListener("--ssl", "--ssl-alpn", "h2,http/1.1", "127.0.0.1", "0", stdin=b"from sockit\n") as listener:
-            client = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{listener.port}", "-alpn", "h2",
-                                     "-servername", "localhost", "-ign_eof"],
-                                    input=b"from s_client\n", capture_output=True, timeout=30)
+        # s_client ends when its peer closes: the listener answers only after it got the request.
+        with SockitListener("--ssl", "--ssl-alpn", "h2,http/1.1", "127.0.0.1", "0", stdin=None) as listener:
+            request = tempfile.TemporaryFile()
+            request.write(b"from s_client\n")
+            request.seek(0)
+            client = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{listener.port}", "-alpn", "h2",
+                                       "-servername", "localhost", "-ign_eof"],
+                                      stdin=request, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                got = b""
+                deadline = time.monotonic() + 20
+                while b"from s_client\n" not in got and time.monotonic() < deadline:
+                    if select.select([listener.proc.stdout], [], [], 1)[0]:
+                        chunk = os.read(listener.proc.stdout.fileno(), 4096)
+                        if not chunk:
+                            break
+                        got += chunk
+                listener.proc.stdin.write(b"from sockit\n")
+                listener.proc.stdin.close()
+                client_out, _ = client.communicate(timeout=30)
+            finally:
+                if client.poll() is None:
+                    client.kill()
+                    client.communicate(timeout=10)
+                request.close()
             status, out, err = listener.finish()
         self.assertEqual(status, 0, err)
-        self.assertEqual(out, b"from s_client\n")
-        self.assertIn(b"from sockit\n", client.stdout)
-        self.assertIn(b"ALPN protocol: h2", client.stdout)
+        self.assertEqual(got + out, b"from s_client\n")
+        self.assertIn(b"from sockit\n", client_out)
+        self.assertIn(b"ALPN protocol: h2", client_out)
         self.assertIn("generated a temporary self-signed certificate (EC P-256, CN=localhost)", err)
         self.assertRegex(err, r"TLS: TLSv1\.3 \S+, ALPN h2, SNI localhost")
 
@@ -92,8 +116,7 @@ class OpensslTest(unittest.TestCase):
         port = free_port()
         with s_server(port, "-alpn", "http/1.1") as server:
             wait_listening(port)
-            proc = sockit_nc("-v", "--ssl", "--ssl-alpn", "h2,http/1.1", "-q", "1", "127.0.0.1", str(port),
-                             input=b"x")
+            proc = sockit_nc("-v", "--ssl", "--ssl-alpn", "h2,http/1.1", "127.0.0.1", str(port), input=b"x\n")
             _, out, _ = server.finish(timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(b"ALPN protocols advertised by the client: h2, http/1.1", out)
@@ -101,13 +124,13 @@ class OpensslTest(unittest.TestCase):
 
     def test_trustfile_verifies_a_server_signed_by_that_ca(self):
         port = free_port()
-        with s_server(port, "-quiet", stdin=b"verified\n") as server:
+        with s_server(port, "-quiet") as server:
             wait_listening(port)
-            proc = sockit_nc("-v", "-4", "--ssl-trustfile", CERTS.path("ca.pem"), "-q", "2", "localhost", str(port),
-                             input=b"hi\n")
+            proc = sockit_nc("-v", "-4", "--ssl-trustfile", CERTS.path("ca.pem"), "localhost", str(port),
+                             input=b"verified\n")
             server.finish(timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(proc.stdout, b"verified\n")
+        self.assertEqual(proc.stdout, b"deifirev\n")
         self.assertIn(b"(verified)", proc.stderr)
 
     def test_a_name_the_certificate_does_not_carry_fails_verification(self):
@@ -198,7 +221,8 @@ class NcatTest(unittest.TestCase):
     def test_ncat_ssl_client_with_verification_and_sockit_listener(self):
         with SockitListener("--ssl-cert", CERTS.path("server.pem"), "--ssl-key", CERTS.path("server.key"),
                             "127.0.0.1", "0", stdin=b"from sockit") as listener:
-            client = subprocess.run(["ncat", "--ssl", "--ssl-trustfile", CERTS.path("ca.pem"), "127.0.0.1",
+            # ncat checks DNS names only (not IP SANs): connect by name.
+            client = subprocess.run(["ncat", "-4", "--ssl", "--ssl-trustfile", CERTS.path("ca.pem"), "localhost",
                                      str(listener.port)], input=b"from ncat", capture_output=True, timeout=30)
             status, out, err = listener.finish()
         self.assertEqual(client.returncode, 0, client.stderr)
