@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <limits>
 #include <map>
@@ -12,12 +13,14 @@
 #include "net/deadline.hpp"
 #include "net/epoll.hpp"
 #include "net/io.hpp"
+#include "tools/nc_broker_queue.hpp"
 #include "tools/nc_chat.hpp"
 
 namespace sockit::tools {
 namespace {
 
 using net::Result;
+using Clock = std::chrono::steady_clock;
 using Say = std::function<void(const std::string&)>;
 
 constexpr std::uint64_t kListenerTag = std::numeric_limits<std::uint64_t>::max();
@@ -26,7 +29,8 @@ constexpr std::size_t kReadSize = 64 * 1024;
 // Bounds the work of one listener event: the rest wait for the next turn of the loop.
 constexpr int kAcceptsPerEvent = 16;
 // After accept() failed for want of descriptors (EMFILE), the listener rests this long.
-constexpr int kListenerRestMs = 200;
+constexpr auto kListenerRest = std::chrono::milliseconds(200);
+constexpr auto kNever = Clock::time_point::max();
 
 struct Client {
   net::Socket socket;
@@ -34,12 +38,10 @@ struct Client {
   std::string host;     // as chat announcements say it: 127.0.0.1
   std::string name;     // <user5>
   chat::LineFramer lines;
-  std::string queued;  // bytes it has not taken yet: queued[sent_from..]
-  std::size_t sent_from = 0;
-  bool watching_output = false;
+  OutQueue queue;
+  std::uint32_t interest = EPOLLIN;   // what epoll watches it for now
+  Clock::time_point over_since = kNever;  // when its queue went over max_queued
   std::string farewell;  // non-empty: drop it at the next safe point, saying this (-v)
-
-  std::size_t backlog() const noexcept { return queued.size() - sent_from; }
 };
 
 class Broker {
@@ -64,21 +66,28 @@ class Broker {
         if (event.data.u64 == kListenerTag) {
           if (auto r = accept_clients(); !r) return r.error();
         } else if (event.data.u64 == kInputTag) {
-          if (auto r = read_input(); !r) return r.error();
+          if (!paused_)
+            if (auto r = read_input(); !r) return r.error();
         } else {
           serve_client(static_cast<int>(event.data.u64), event.events);
         }
       }
-      if (input_unwatchable_ && !input_done_)
+      if (input_unwatchable_ && !input_done_ && !paused_)
         if (auto r = read_input(); !r) return r.error();
+      drop_stalled();
       drop_departed();
+      if (auto r = pause_or_resume(); !r) return r.error();
     }
   }
 
  private:
   int wait_ms() const {
-    if (input_unwatchable_ && !input_done_) return 0;
-    return listener_resting_ ? kListenerRestMs : -1;
+    if (input_unwatchable_ && !input_done_ && !paused_) return 0;
+    auto until = listener_resting_ ? rest_since_ + kListenerRest : kNever;
+    for (const auto& [fd, client] : clients_)
+      if (client->over_since != kNever) until = std::min(until, client->over_since + options_.max_stall);
+    if (until == kNever) return -1;
+    return net::Deadline::at(until).poll_timeout_ms();
   }
 
   Result<void> accept_clients() {
@@ -106,14 +115,13 @@ class Broker {
     if (!listener_resting_) {
       if (auto r = epoll_.remove(listener_.fd()); !r) return r.error();
       listener_resting_ = true;
-      rest_since_ = std::chrono::steady_clock::now();
+      rest_since_ = Clock::now();
     }
     return {};
   }
 
   bool listener_rest_over() const {
-    return clients_.size() < options_.max_clients &&
-           std::chrono::steady_clock::now() - rest_since_ >= std::chrono::milliseconds(kListenerRestMs);
+    return clients_.size() < options_.max_clients && Clock::now() - rest_since_ >= kListenerRest;
   }
 
   void resume_listener() {
@@ -128,11 +136,11 @@ class Broker {
                                                   .host = peer.family() == AF_UNIX ? "unix client" : peer.host(),
                                                   .name = name,
                                                   .lines = chat::LineFramer(name, options_.max_chat_line),
-                                                  .queued = {},
-                                                  .sent_from = 0,
-                                                  .watching_output = false,
+                                                  .queue = {},
+                                                  .interest = paused_ ? 0u : EPOLLIN,
+                                                  .over_since = kNever,
                                                   .farewell = {}});
-    if (auto r = epoll_.add(fd, EPOLLIN, static_cast<std::uint64_t>(fd)); !r) {
+    if (auto r = epoll_.add(fd, client->interest, static_cast<std::uint64_t>(fd)); !r) {
       warning_(std::string(r.error().what()) + ": client " + client->address + " dropped");
       return;
     }
@@ -154,7 +162,9 @@ class Broker {
     if (found == clients_.end() || !found->second->farewell.empty()) return;
     Client& client = *found->second;
     if (events & EPOLLOUT) flush(client);
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && client.farewell.empty()) read_client(client);
+    // Paused, a client is read only when it hung up or failed (epoll reports that regardless).
+    const std::uint32_t readable = paused_ ? EPOLLHUP | EPOLLERR : EPOLLIN | EPOLLHUP | EPOLLERR;
+    if (events & readable && client.farewell.empty()) read_client(client);
   }
 
   void read_client(Client& client) {
@@ -203,14 +213,14 @@ class Broker {
   }
 
   // To every client but `from` (-1: to all). Tries to send at once; what a client does not take
-  // now waits in its queue, up to max_queued.
+  // now waits in its queue.
   void broadcast(int from, std::string_view bytes) {
     for (auto& [fd, client] : clients_)
       if (fd != from && client->farewell.empty()) deliver(*client, bytes);
   }
 
   void deliver(Client& client, std::string_view bytes) {
-    if (client.backlog() == 0) {
+    if (client.queue.empty()) {
       auto sent = net::try_send(client.socket.fd(), net::as_bytes(bytes));
       if (!sent) {
         client.farewell = sent.error().what();
@@ -219,47 +229,64 @@ class Broker {
       if (*sent) bytes.remove_prefix(**sent);
       if (bytes.empty()) return;
     }
-    if (client.backlog() + bytes.size() > options_.max_queued) {
-      client.farewell = "dropped: it does not read";
-      warning_("dropped client " + client.address + (options_.chat ? " " + client.name : "") + ": it does not read (" +
-               std::to_string(client.backlog() + bytes.size()) + " bytes would wait for it, more than the " +
-               std::to_string(options_.max_queued) + " allowed)");
-      ++summary_.dropped;
-      return;
-    }
-    if (client.sent_from > 0 && client.sent_from >= client.queued.size() / 2) {
-      client.queued.erase(0, client.sent_from);
-      client.sent_from = 0;
-    }
-    client.queued.append(bytes);
-    watch_output(client, true);
+    client.queue.append(bytes);
+    if (client.queue.size() > options_.max_queued && client.over_since == kNever) client.over_since = Clock::now();
+    update_interest(client);
   }
 
   void flush(Client& client) {
-    while (client.backlog() > 0) {
-      const std::string_view rest = std::string_view(client.queued).substr(client.sent_from);
-      auto sent = net::try_send(client.socket.fd(), net::as_bytes(rest));
+    while (!client.queue.empty()) {
+      auto sent = net::try_send(client.socket.fd(), net::as_bytes(client.queue.front()));
       if (!sent) {
         client.farewell = sent.error().what();
         return;
       }
-      if (!*sent) return;  // full again: EPOLLOUT will say when
-      client.sent_from += **sent;
+      if (!*sent) break;  // full again: EPOLLOUT will say when
+      client.queue.consumed(**sent);
     }
-    client.queued.clear();
-    client.queued.shrink_to_fit();  // an idle client holds no memory
-    client.sent_from = 0;
-    watch_output(client, false);
+    if (client.queue.size() <= options_.max_queued) client.over_since = kNever;
+    update_interest(client);
   }
 
-  void watch_output(Client& client, bool on) {
-    if (client.watching_output == on) return;
+  void update_interest(Client& client) {
+    const std::uint32_t wanted = (paused_ ? 0u : EPOLLIN) | (client.queue.empty() ? 0u : EPOLLOUT);
+    if (client.interest == wanted) return;
     const int fd = client.socket.fd();
-    if (auto r = epoll_.modify(fd, on ? EPOLLIN | EPOLLOUT : EPOLLIN, static_cast<std::uint64_t>(fd)); !r) {
+    if (auto r = epoll_.modify(fd, wanted, static_cast<std::uint64_t>(fd)); !r) {
       client.farewell = r.error().what();
       return;
     }
-    client.watching_output = on;
+    client.interest = wanted;
+  }
+
+  // Back-pressure: while some client has more than max_queued waiting, nobody is read, so
+  // senders wait in TCP instead of growing queues.
+  Result<void> pause_or_resume() {
+    const bool over = std::any_of(clients_.begin(), clients_.end(),
+                                  [](const auto& entry) { return entry.second->over_since != kNever; });
+    if (over == paused_) return {};
+    paused_ = over;
+    for (auto& [fd, client] : clients_) update_interest(*client);
+    // Out of epoll, not watched for nothing: a pipe whose writer left reports EPOLLHUP anyway.
+    if (!input_done_ && !input_unwatchable_) {
+      auto r = paused_ ? epoll_.remove(options_.input) : epoll_.add(options_.input, EPOLLIN, kInputTag);
+      if (!r) return r.error();
+    }
+    return {};
+  }
+
+  void drop_stalled() {
+    const auto now = Clock::now();
+    for (auto& [fd, client] : clients_) {
+      if (client->over_since == kNever || now - client->over_since < options_.max_stall || !client->farewell.empty())
+        continue;
+      client->farewell = "dropped: it does not read";
+      ++summary_.dropped;
+      warning_("dropped client " + client->address + (options_.chat ? " " + client->name : "") +
+               ": it does not read (" + std::to_string(client->queue.size()) + " bytes waited for it for over " +
+               std::to_string(options_.max_stall.count()) + " ms, more than the " +
+               std::to_string(options_.max_queued) + " allowed)");
+    }
   }
 
   // The safe point: clients marked during this turn leave now. In chat their unfinished line
@@ -294,8 +321,9 @@ class Broker {
   std::vector<std::byte> buffer_ = std::vector<std::byte>(kReadSize);
   bool input_unwatchable_ = false;
   bool input_done_ = false;
+  bool paused_ = false;
   bool listener_resting_ = false;
-  std::chrono::steady_clock::time_point rest_since_;
+  Clock::time_point rest_since_;
   BrokerSummary summary_;
 };
 
