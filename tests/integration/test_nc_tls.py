@@ -195,6 +195,9 @@ class SniTest(unittest.TestCase):
                     seen["alpn"] = tls.selected_alpn_protocol()
                     seen["data"] = tls.recv(100)
                     tls.sendall(b"bye")
+                    # Up to our close_notify: closing with it unread would reset the connection.
+                    while tls.recv(100):
+                        pass
 
             thread = threading.Thread(target=answer)
             thread.start()
@@ -272,6 +275,49 @@ class BulkTest(unittest.TestCase):
             self.assertEqual(listener.returncode, 0)
             self.assertIn(b"sent 104857600 bytes, received 0 bytes", sender.stderr)
             self.assertEqual(sha256_file(target), sha256_file(source))
+
+
+class TimingTest(unittest.TestCase):
+    def test_quit_after_input_eof_ends_although_the_tls_peer_stays_open(self):
+        with SockitListener("--ssl", "127.0.0.1", "0", stdin=None) as listener:
+            start = time.monotonic()
+            proc = sockit_nc("--ssl", "-q", "1", "127.0.0.1", str(listener.port), input=b"x", timeout=30)
+            elapsed = time.monotonic() - start
+            listener.proc.stdin.close()
+            status, out, err = listener.finish()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertLess(elapsed, 10)
+        self.assertEqual((status, out), (0, b"x"), err)
+
+    def test_a_server_that_never_answers_the_handshake_times_out_in_one_line(self):
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            port = server.getsockname()[1]
+            proc = sockit_nc("--ssl", "-w", "1", "127.0.0.1", str(port), timeout=30)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stderr.decode(),
+                         f"sockit: TLS handshake with 127.0.0.1:{port} failed: Connection timed out\n")
+
+    def test_a_plain_text_server_is_no_tls_server(self):
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            port = server.getsockname()[1]
+
+            def answer():
+                server.settimeout(20)
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"220 hello, this is not TLS\r\n" * 20)
+                    conn.settimeout(5)
+                    try:
+                        conn.recv(4096)
+                    except OSError:
+                        pass
+
+            thread = threading.Thread(target=answer)
+            thread.start()
+            proc = sockit_nc("--ssl", "-w", "5", "127.0.0.1", str(port), timeout=30)
+            thread.join(30)
+        self.assertEqual(proc.returncode, 1)
+        self.assertRegex(proc.stderr.decode(), rf"^sockit: TLS handshake with 127\.0\.0\.1:{port} failed: [^\n]+\n$")
 
 
 class UsageTest(unittest.TestCase):
