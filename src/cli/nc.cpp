@@ -255,8 +255,9 @@ Command add_nc(CLI::App& app) {
                                        "(and standard input to all), like ncat --broker");
   cmd->add_flag("--chat", a->chat, "--broker with ncat's chat: clients are <userN>, each line goes out as "
                                    "\"<userN> line\", joins and leaves are announced");
-  cmd->add_option("--broker-queue", a->broker_queue, "broker: drop a client that leaves more than this many bytes "
-                                                     "unread (default 1048576)")
+  cmd->add_option("--broker-queue", a->broker_queue,
+                  "broker: while a client has more than this many bytes waiting, nobody is read; one that stays "
+                  "so for 5 s does not read and is dropped (default 1048576)")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
   cmd->footer(
       "Standard input goes to the peer and what the peer sends goes to standard output. At input\n"
@@ -276,10 +277,10 @@ Command add_nc(CLI::App& app) {
       "  sockit nc -lk 8080 -c 'echo hello'        # serve a program to each client\n"
       "  sockit nc -u 127.0.0.1 10013 < /dev/null  # ask a UDP daytime server\n"
       "  sockit nc -zv -w 1 127.0.0.1 20-25        # which of these ports are open?\n"
-      "  sockit nc --ssl -l 4433 > received.bin     # TLS listener, throwaway certificate\n"
+      "  sockit nc --ssl -l 4433 > received.bin    # TLS listener, throwaway certificate\n"
       "  sockit nc --ssl-trustfile ca.pem --ssl-alpn h2,http/1.1 localhost 4433 < request.bin\n"
-      "  sockit nc --ssl-verify example.org 443     # system trust store, SNI example.org\n"
-      "  sockit nc -l --chat 9999                   # chat room: connect with sockit nc HOST 9999");
+      "  sockit nc --ssl-verify example.org 443    # system trust store, SNI example.org\n"
+      "  sockit nc -l --chat 9999                  # chat room: sockit nc HOST 9999 to join");
   cmd->callback([a] {
     if (a->ipv4 && a->ipv6) throw CLI::ValidationError("-4/-6", "choose one");
   });
