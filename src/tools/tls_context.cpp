@@ -11,8 +11,8 @@ namespace {
 using net::Result;
 
 // A record is at most 16 KiB of plaintext plus header, padding and tag; with read-ahead one
-// recv() takes several records at once.
-constexpr int kReadBufferSize = 4 * (16384 + 512);
+// recv() takes up to eight records at once.
+constexpr int kReadBufferSize = 8 * (16384 + 512);
 
 Result<SslCtxPtr> new_context(const SSL_METHOD* method) {
   SslCtxPtr ctx(SSL_CTX_new(method));
