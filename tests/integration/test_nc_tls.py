@@ -238,9 +238,10 @@ class SocatTest(unittest.TestCase):
     def test_sockit_client_to_socat_openssl_echo(self):
         port = free_port()
         with Peer("socat", "-t", "10", f"OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,cert={CERTS.path('server.pem')},"
-                  f"key={CERTS.path('server.key')},verify=0", "EXEC:cat"):
+                  f"key={CERTS.path('server.key')},verify=0", "EXEC:cat") as server:
             wait_listening(port)
             proc = sockit_nc("--ssl-trustfile", CERTS.path("ca.pem"), "127.0.0.1", str(port), input=b"echo\x00me\xff")
+            server.finish(timeout=30)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout, b"echo\x00me\xff")
 
