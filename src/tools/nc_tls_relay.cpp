@@ -64,7 +64,9 @@ class TlsRelay {
   }
 
  private:
-  bool wants_to_send() const { return !outgoing_.empty() || (input_eof_ && !close_notify_sent_); }
+  bool wants_to_send() const {
+    return !outgoing_.empty() || (input_eof_ && !close_notify_sent_) || tls_.unsent() > 0;
+  }
 
   // Every TLS call that can go on without waiting, until none can.
   Result<void> move_through_tls() {
@@ -85,7 +87,7 @@ class TlsRelay {
         progressed = progressed || io->bytes > 0;
       }
       if (input_eof_ && outgoing_.empty() && !close_notify_sent_ && write_wait_ == 0) {
-        auto io = tls_.send_close_notify();
+        auto io = tls_.send_close_notify();  // queued and flushed: wait is POLLOUT until it is out
         if (!io) return io.error();
         write_wait_ = io->wait;
         if (io->wait == 0) {
@@ -97,6 +99,13 @@ class TlsRelay {
           progressed = true;
         }
       }
+    }
+    // The records the writes (and reads: TLS answers some messages) gathered leave now, before
+    // anything waits; a full socket is waited for like a write that would block.
+    if (tls_.unsent() > 0) {
+      auto io = tls_.flush();
+      if (!io) return io.error();
+      if (write_wait_ == 0) write_wait_ = io->wait;  // else poll() asks for POLLOUT anyway
     }
     return {};
   }
@@ -137,6 +146,7 @@ class TlsRelay {
     short events = 0;
     if (!peer_closed_ && incoming_.empty()) events |= read_wait_;
     if (wants_to_send()) events |= write_wait_;
+    if (tls_.unsent() > 0) events |= POLLOUT;
     if (events != 0) fds[1] = {socket_, events, 0};
     if (!incoming_.empty()) fds[2] = {output_, POLLOUT, 0};
 

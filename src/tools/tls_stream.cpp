@@ -8,6 +8,7 @@
 #include <climits>
 
 #include "tools/tls_error.hpp"
+#include "tools/tls_outbox.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -19,11 +20,19 @@ bool is_ip_address(const std::string& name) {
   return ::inet_pton(AF_INET, name.c_str(), address) == 1 || ::inet_pton(AF_INET6, name.c_str(), address) == 1;
 }
 
-Result<SslPtr> new_ssl(SSL_CTX* ctx, int socket, const std::string& peer) {
+// Reads come straight from the socket; writes gather in `outbox`.
+Result<SslPtr> new_ssl(SSL_CTX* ctx, int socket, Outbox& outbox, const std::string& peer) {
   SslPtr ssl(SSL_new(ctx));
   if (!ssl) return tls_error("SSL_new for " + peer);
-  // SSL_set_fd's socket BIO does not close the descriptor: the caller's Socket owns it.
-  if (SSL_set_fd(ssl.get(), socket) != 1) return tls_error("SSL_set_fd for " + peer);
+  // BIO_NOCLOSE: the caller's Socket owns the descriptor.
+  BIO* reader = BIO_new_socket(socket, BIO_NOCLOSE);
+  BIO* writer = outbox.new_bio();
+  if (!reader || !writer) {
+    BIO_free(reader);
+    BIO_free(writer);
+    return tls_error("make the BIOs of " + peer);
+  }
+  SSL_set_bio(ssl.get(), reader, writer);  // the SSL owns both now
   return ssl;
 }
 
@@ -32,7 +41,8 @@ int clamp(std::size_t size) { return static_cast<int>(std::min<std::size_t>(size
 }  // namespace
 
 Result<TlsStream> TlsStream::client(SSL_CTX* ctx, int socket, const std::string& server_name, std::string peer) {
-  auto ssl = new_ssl(ctx, socket, peer);
+  auto outbox = std::make_unique<Outbox>(socket);
+  auto ssl = new_ssl(ctx, socket, *outbox, peer);
   if (!ssl) return ssl.error();
   SSL* s = ssl->get();
   const bool ip = is_ip_address(server_name);
@@ -47,27 +57,40 @@ Result<TlsStream> TlsStream::client(SSL_CTX* ctx, int socket, const std::string&
   if (!ip && !server_name.empty() && SSL_set_tlsext_host_name(s, server_name.c_str()) != 1)
     return tls_error("set SNI " + server_name + " for " + peer);
   SSL_set_connect_state(s);
-  return TlsStream(std::move(*ssl), std::move(peer));
+  return TlsStream(std::move(outbox), std::move(*ssl), std::move(peer));
 }
 
 Result<TlsStream> TlsStream::server(SSL_CTX* ctx, int socket, std::string peer) {
-  auto ssl = new_ssl(ctx, socket, peer);
+  auto outbox = std::make_unique<Outbox>(socket);
+  auto ssl = new_ssl(ctx, socket, *outbox, peer);
   if (!ssl) return ssl.error();
   SSL_set_accept_state(ssl->get());
-  return TlsStream(std::move(*ssl), std::move(peer));
+  return TlsStream(std::move(outbox), std::move(*ssl), std::move(peer));
 }
 
 Result<void> TlsStream::handshake(net::Deadline deadline) {
   const std::string call = "TLS handshake with " + peer_;
+  const int fd = SSL_get_rfd(ssl_.get());
   for (;;) {
+    // What OpenSSL wrote must be out before we wait for the peer's answer to it.
+    while (outbox_->unsent() > 0) {
+      const int flushed = outbox_->flush();
+      if (flushed < 0) return net::errno_error(call);
+      if (flushed == 0)
+        if (auto ready = net::wait_ready(fd, POLLOUT, deadline, call); !ready) return ready.error();
+    }
+    if (done_) return {};
     ERR_clear_error();
     errno = 0;
     const int ret = SSL_do_handshake(ssl_.get());
-    if (ret == 1) return {};
+    if (ret == 1) {
+      done_ = true;
+      continue;
+    }
     const int reason = SSL_get_error(ssl_.get(), ret);
     if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) {
       const short events = reason == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-      if (auto ready = net::wait_ready(SSL_get_fd(ssl_.get()), events, deadline, call); !ready) return ready.error();
+      if (auto ready = net::wait_ready(fd, events, deadline, call); !ready) return ready.error();
       continue;
     }
     const long verified = SSL_get_verify_result(ssl_.get());
@@ -105,15 +128,28 @@ Result<TlsIo> TlsStream::write(std::span<const std::byte> data) {
 }
 
 Result<TlsIo> TlsStream::send_close_notify() {
-  ERR_clear_error();
-  errno = 0;
-  // 0: sent, the peer's has not come yet; 1: both sent. Either way ours is out.
-  const int ret = SSL_shutdown(ssl_.get());
-  if (ret >= 0) return TlsIo{};
-  auto io = outcome(ret, "TLS close_notify to");
-  if (io && io->closed) return TlsIo{};  // the peer is gone already: nothing left to tell it
-  return io;
+  if (!close_notify_queued_) {
+    ERR_clear_error();
+    errno = 0;
+    // 0: ours is written, the peer's has not come yet; 1: both. Either way ours is queued.
+    const int ret = SSL_shutdown(ssl_.get());
+    if (ret < 0) {
+      auto io = outcome(ret, "TLS close_notify to");
+      if (io && io->closed) return TlsIo{};  // the peer is gone already: nothing left to tell it
+      return io;
+    }
+    close_notify_queued_ = true;
+  }
+  return flush();
 }
+
+Result<TlsIo> TlsStream::flush() {
+  const int flushed = outbox_->flush();
+  if (flushed < 0) return net::errno_error("TLS send to " + peer_);
+  return TlsIo{.wait = flushed == 0 ? short{POLLOUT} : short{0}};
+}
+
+std::size_t TlsStream::unsent() const noexcept { return outbox_->unsent(); }
 
 bool TlsStream::has_pending() const { return SSL_pending(ssl_.get()) > 0 || SSL_has_pending(ssl_.get()) == 1; }
 

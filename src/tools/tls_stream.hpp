@@ -1,12 +1,14 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 
 #include "net/deadline.hpp"
 #include "net/result.hpp"
 #include "tools/tls_handles.hpp"
+#include "tools/tls_outbox.hpp"
 
 namespace sockit::tools {
 
@@ -33,10 +35,16 @@ class TlsStream {
   /// "TLS handshake with 127.0.0.1:4433 failed: certificate verify failed (self-signed certificate)".
   net::Result<void> handshake(net::Deadline deadline);
 
-  /// Never block. read() gives what the TLS layer has, at most `buffer.size()` bytes.
+  /// Never block. read() gives what the TLS layer has, at most `buffer.size()` bytes. What
+  /// read() and write() make OpenSSL write gathers in an outbox (see Outbox): call flush()
+  /// before waiting for the peer.
   net::Result<TlsIo> read(std::span<std::byte> buffer);
   net::Result<TlsIo> write(std::span<const std::byte> data);
-  /// Sends close_notify (our direction ends; the peer's may go on).
+  /// Sends what the outbox holds; wait is POLLOUT while some is left.
+  net::Result<TlsIo> flush();
+  std::size_t unsent() const noexcept;
+  /// Queues close_notify and flushes (our direction ends; the peer's may go on). Repeat while
+  /// it says wait: it is out when it does not.
   net::Result<TlsIo> send_close_notify();
   /// Bytes already received and waiting in the TLS layer, decrypted or not (no socket event
   /// will announce them: read again before waiting for POLLIN).
@@ -47,11 +55,16 @@ class TlsStream {
   const std::string& peer() const noexcept { return peer_; }
 
  private:
-  TlsStream(SslPtr ssl, std::string peer) : ssl_(std::move(ssl)), peer_(std::move(peer)) {}
+  TlsStream(std::unique_ptr<Outbox> outbox, SslPtr ssl, std::string peer)
+      : outbox_(std::move(outbox)), ssl_(std::move(ssl)), peer_(std::move(peer)) {}
   net::Result<TlsIo> outcome(int ret, const char* call);
 
+  // Declared before ssl_, so destroyed after it: the SSL's BIO points at the outbox.
+  std::unique_ptr<Outbox> outbox_;
   SslPtr ssl_;
   std::string peer_;
+  bool done_ = false;  // handshake finished
+  bool close_notify_queued_ = false;
 };
 
 }  // namespace sockit::tools
