@@ -160,7 +160,8 @@ tools::NcOptions options_of(const NcArgs& a) {
     const char* which = a.chat ? "--chat" : "--broker";
     if (!a.listen) throw UsageError(std::string(which) + " needs -l");
     if (a.udp || !o.program.empty() || a.zero || o.tls)
-      throw UsageError(std::string(which) + " works with plain TCP or Unix stream clients only (no -u, -e, -c, -z, --ssl)");
+      throw UsageError(std::string(which) +
+                       " works with plain TCP or Unix stream clients only (no -u, -e, -c, -z, --ssl)");
   }
   return o;
 }

@@ -28,7 +28,8 @@ std::string disconnected(const std::string& name);
 /// one goes out in pieces of that size, each as a line of its own.
 class LineFramer {
  public:
-  LineFramer(std::string name, std::size_t max_line) : prefix_(std::move(name) + " "), max_line_(std::max<std::size_t>(max_line, 1)) {}
+  LineFramer(std::string name, std::size_t max_line)
+      : prefix_(std::move(name) + " "), max_line_(std::max<std::size_t>(max_line, 1)) {}
 
   /// Appends to `out` the framed lines that `bytes` completes; keeps the rest.
   void take(std::span<const std::byte> bytes, std::string& out);

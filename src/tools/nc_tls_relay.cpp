@@ -47,8 +47,10 @@ class TlsRelay {
       : input_(input), output_(output), socket_(socket), tls_(tls), options_(options), quit_(options),
         input_is_terminal_(::isatty(input) == 1) {
     // A default pipe holds 64 KiB: a bigger one lets each read() and write() move a whole chunk.
-    for (int fd : {input, output})
-      if (struct stat st {}; ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) (void)::fcntl(fd, F_SETPIPE_SZ, kPipeSize);
+    for (int fd : {input, output}) {
+      struct stat st {};
+      if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) (void)::fcntl(fd, F_SETPIPE_SZ, kPipeSize);
+    }
   }
 
   Result<RelayResult> run() {
