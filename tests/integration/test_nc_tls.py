@@ -133,6 +133,15 @@ class OpensslTest(unittest.TestCase):
         self.assertEqual(proc.stdout, b"deifirev\n")
         self.assertIn(b"(verified)", proc.stderr)
 
+    def test_an_ip_address_is_checked_against_the_ip_sans(self):
+        port = free_port()
+        with s_server(port, "-quiet") as server:
+            wait_listening(port)
+            proc = sockit_nc("--ssl-trustfile", CERTS.path("ca.pem"), "127.0.0.1", str(port), input=b"by address\n")
+            server.finish(timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"sserdda yb\n")
+
     def test_a_name_the_certificate_does_not_carry_fails_verification(self):
         port = free_port()
         with s_server(port, "-quiet") as server:
