@@ -330,6 +330,32 @@ class TimingTest(unittest.TestCase):
         self.assertRegex(proc.stderr.decode(), rf"^sockit: TLS handshake with 127\.0\.0\.1:{port} failed: [^\n]+\n$")
 
 
+class KeepListeningTest(unittest.TestCase):
+    def test_a_failed_handshake_costs_only_that_client(self):
+        with SockitListener("--ssl", "-k", "127.0.0.1", "0", stdin=None) as listener:
+            with socket.create_connection(("127.0.0.1", listener.port), timeout=10) as plain:
+                plain.sendall(b"GET / HTTP/1.0\r\n\r\n")  # no ClientHello
+                plain.settimeout(10)
+                try:
+                    while plain.recv(4096):
+                        pass
+                except OSError:
+                    pass
+            # -q: the listener waits for its own input EOF, which never comes here
+            proc = sockit_nc("--ssl", "-q", "1", "127.0.0.1", str(listener.port), input=b"second client")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            got = b""
+            deadline = time.monotonic() + 10
+            while got != b"second client" and time.monotonic() < deadline:
+                if select.select([listener.proc.stdout], [], [], 1)[0]:
+                    got += os.read(listener.proc.stdout.fileno(), 4096)
+            self.assertEqual(got, b"second client")
+            self.assertIsNone(listener.proc.poll(), "the listener goes on")
+            listener.proc.kill()
+            _, _, err = listener.finish()
+        self.assertRegex(err, r"connection failed: TLS handshake with 127\.0\.0\.1:\d+ failed: ")
+
+
 class UsageTest(unittest.TestCase):
     def test_ssl_with_udp_exec_or_zero_io_is_a_usage_error(self):
         for args in (["--ssl", "-u", "127.0.0.1", "9"], ["--ssl", "-l", "9", "-e", "cat"], ["--ssl", "-z", "127.0.0.1", "9"],
