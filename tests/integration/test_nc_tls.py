@@ -330,6 +330,29 @@ class TimingTest(unittest.TestCase):
         self.assertRegex(proc.stderr.decode(), rf"^sockit: TLS handshake with 127\.0\.0\.1:{port} failed: [^\n]+\n$")
 
 
+class ClientCertificateTest(unittest.TestCase):
+    def listener(self):
+        return SockitListener("--ssl-trustfile", CERTS.path("ca.pem"), "--ssl-cert", CERTS.path("server.pem"),
+                              "--ssl-key", CERTS.path("server.key"), "127.0.0.1", "0", stdin=b"welcome")
+
+    def test_a_verifying_listener_accepts_a_client_certificate_signed_by_its_ca(self):
+        with self.listener() as listener:
+            proc = sockit_nc("--ssl-cert", CERTS.path("server.pem"), "--ssl-key", CERTS.path("server.key"),
+                             "127.0.0.1", str(listener.port), input=b"it is me")
+            status, out, err = listener.finish()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual((status, out, proc.stdout), (0, b"it is me", b"welcome"), err)
+        self.assertIn("peer certificate /CN=localhost (verified)", err)
+
+    def test_a_verifying_listener_refuses_a_client_without_a_certificate(self):
+        with self.listener() as listener:
+            proc = sockit_nc("--ssl", "127.0.0.1", str(listener.port), input=b"anonymous")
+            status, out, err = listener.finish()
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual((status, out), (1, b""))
+        self.assertRegex(err, r"sockit: TLS handshake with 127\.0\.0\.1:\d+ failed: peer did not return a certificate")
+
+
 class KeepListeningTest(unittest.TestCase):
     def test_a_failed_handshake_costs_only_that_client(self):
         with SockitListener("--ssl", "-k", "127.0.0.1", "0", stdin=None) as listener:
