@@ -33,6 +33,9 @@ struct NcArgs {
   std::optional<double> quit;
   unsigned source_port = 0;
   std::string exec, shell;
+  bool ssl = false, ssl_verify = false, broker = false, chat = false;
+  std::string ssl_trustfile, ssl_cert, ssl_key, ssl_alpn, ssl_servername;
+  std::size_t broker_queue = 1 << 20;
 };
 
 struct UsageError : std::runtime_error {
@@ -111,6 +114,25 @@ std::vector<std::string> targets(const NcArgs& a, tools::NcOptions& o) {
   return ports;
 }
 
+// Any --ssl-* option implies --ssl, as with ncat.
+std::optional<tools::TlsOptions> tls_options_of(const NcArgs& a) {
+  const bool any = a.ssl || a.ssl_verify || !a.ssl_trustfile.empty() || !a.ssl_cert.empty() || !a.ssl_key.empty() ||
+                   !a.ssl_alpn.empty() || !a.ssl_servername.empty();
+  if (!any) return std::nullopt;
+  if (!a.ssl_key.empty() && a.ssl_cert.empty()) throw UsageError("--ssl-key needs --ssl-cert");
+  tools::TlsOptions tls{.verify = a.ssl_verify || !a.ssl_trustfile.empty(),
+                        .trust_file = a.ssl_trustfile,
+                        .cert_file = a.ssl_cert,
+                        .key_file = a.ssl_key,
+                        .alpn = {}};
+  if (!a.ssl_alpn.empty()) {
+    auto names = tools::parse_alpn_list(a.ssl_alpn);
+    if (!names) throw UsageError(std::string("--ssl-alpn: ") + names.error().what());
+    tls.alpn = std::move(*names);
+  }
+  return tls;
+}
+
 tools::NcOptions options_of(const NcArgs& a) {
   tools::NcOptions o;
   o.listen = a.listen;
@@ -126,6 +148,21 @@ tools::NcOptions options_of(const NcArgs& a) {
   if (!a.shell.empty()) o.program = tools::shell_command(a.shell);
   if (a.udp && a.keep) throw UsageError("-k needs a stream socket (no -u)");
   if (a.udp && !o.program.empty()) throw UsageError("-e/-c need a stream socket (no -u)");
+  o.tls = tls_options_of(a);
+  if (o.tls && a.udp) throw UsageError("--ssl needs a stream socket (no -u: DTLS is not supported)");
+  if (o.tls && !o.program.empty()) throw UsageError("--ssl does not go with -e/-c");
+  if (o.tls && a.zero) throw UsageError("--ssl does not go with -z (which only checks that the port is open)");
+  o.tls_server_name = a.ssl_servername;
+  o.chat = a.chat;
+  o.broker = a.broker || a.chat;
+  o.broker_max_queued = a.broker_queue;
+  if (o.broker) {
+    const char* which = a.chat ? "--chat" : "--broker";
+    if (!a.listen) throw UsageError(std::string(which) + " needs -l");
+    if (a.udp || !o.program.empty() || a.zero || o.tls)
+      throw UsageError(std::string(which) +
+                       " works with plain TCP or Unix stream clients only (no -u, -e, -c, -z, --ssl)");
+  }
   return o;
 }
 
@@ -152,8 +189,9 @@ int run(const NcArgs& a) {
   const tools::NcNotice notice = [&a](const std::string& line) {
     if (a.verbose) fmt::print(stderr, "sockit nc: {}\n", line);
   };
+  const tools::NcNotice warning = [](const std::string& line) { fmt::print(stderr, "sockit nc: {}\n", line); };
   if (ports.size() > 1) return probe_each(o, ports, notice);
-  auto summary = tools::run_nc(o, notice).value();
+  auto summary = tools::run_nc(o, notice, warning).value();
   if (summary.output_closed) return 0;  // `nc ... | head` had what it wanted
   if (a.verbose && !a.zero)
     fmt::print(stderr, "sockit nc: sent {}, received {}{}{}\n", net::counted(summary.sent, "byte"),
@@ -200,6 +238,28 @@ Command add_nc(CLI::App& app) {
   cmd->add_option("-c,--sh-exec", a->shell, "serve each connection with this shell command")
       ->excludes(exec)
       ->check(checks::non_empty());
+  cmd->add_flag("--ssl", a->ssl, "TLS over the connection (OpenSSL, TLS 1.2 or 1.3); listening without --ssl-cert "
+                                  "uses a throwaway self-signed certificate (CN=localhost)");
+  cmd->add_flag("--ssl-verify", a->ssl_verify,
+                "verify the server's certificate with the system trust store, against HOST (or --ssl-servername); "
+                "with -l, require a client certificate");
+  cmd->add_option("--ssl-trustfile", a->ssl_trustfile, "PEM CA bundle to verify with instead (implies --ssl-verify)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--ssl-cert", a->ssl_cert, "PEM certificate (chain) to present")->check(CLI::ExistingFile);
+  cmd->add_option("--ssl-key", a->ssl_key, "PEM private key of --ssl-cert (default: in --ssl-cert's file)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--ssl-alpn", a->ssl_alpn, "ALPN protocols, comma-separated (h2,http/1.1): offered when connecting, "
+                                             "chosen from with -l");
+  cmd->add_option("--ssl-servername", a->ssl_servername, "the name to send as SNI and verify (default: HOST)")
+      ->check(checks::non_empty());
+  cmd->add_flag("--broker", a->broker, "with -l: accept many clients and send what each sends to all the others "
+                                       "(and standard input to all), like ncat --broker");
+  cmd->add_flag("--chat", a->chat, "--broker with ncat's chat: clients are <userN>, each line goes out as "
+                                   "\"<userN> line\", joins and leaves are announced");
+  cmd->add_option("--broker-queue", a->broker_queue,
+                  "broker: while a client has more than this many bytes waiting, nobody is read; one that stays "
+                  "so for 5 s does not read and is dropped (default 1048576)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
   cmd->footer(
       "Standard input goes to the peer and what the peer sends goes to standard output. At input\n"
       "EOF, nc sends FIN (shutdown SHUT_WR) and keeps reading until the peer closes too (or -q\n"
@@ -208,13 +268,20 @@ Command add_nc(CLI::App& app) {
       "When input is a terminal, the peer's close ends it. UDP has no FIN: after input EOF a UDP\n"
       "client waits -w seconds (default 1) for replies; input that ends at once sends one empty\n"
       "datagram, which asks a daytime or time server.\n"
-      "Bulk transfers use splice() (zero-copy) when input/output are pipes or files.\n\n"
+      "Bulk transfers use splice() (zero-copy) when input/output are pipes or files.\n"
+      "With --ssl, input EOF sends TLS close_notify (then FIN) and nc keeps reading until the peer\n"
+      "closes; a failed handshake or certificate check is one line on stderr and exit 1.\n"
+      "--broker/--chat never end by themselves (stop them with Ctrl-C).\n\n"
       "Examples:\n"
       "  sockit nc -v 127.0.0.1 10007 < request.bin > reply.bin\n"
       "  sockit nc -l 9999 > received.bin          # the other side: sockit nc HOST 9999 < file\n"
       "  sockit nc -lk 8080 -c 'echo hello'        # serve a program to each client\n"
       "  sockit nc -u 127.0.0.1 10013 < /dev/null  # ask a UDP daytime server\n"
-      "  sockit nc -zv -w 1 127.0.0.1 20-25        # which of these ports are open?");
+      "  sockit nc -zv -w 1 127.0.0.1 20-25        # which of these ports are open?\n"
+      "  sockit nc --ssl -l 4433 > received.bin    # TLS listener, throwaway certificate\n"
+      "  sockit nc --ssl-trustfile ca.pem --ssl-alpn h2,http/1.1 localhost 4433 < request.bin\n"
+      "  sockit nc --ssl-verify example.org 443    # system trust store, SNI example.org\n"
+      "  sockit nc -l --chat 9999                  # chat room: sockit nc HOST 9999 to join");
   cmd->callback([a] {
     if (a->ipv4 && a->ipv6) throw CLI::ValidationError("-4/-6", "choose one");
   });

@@ -12,8 +12,10 @@
 #include "net/deadline.hpp"
 #include "net/io.hpp"
 #include "net/socket.hpp"
+#include "tools/nc_broker.hpp"
 #include "tools/nc_exec.hpp"
 #include "tools/nc_relay.hpp"
+#include "tools/nc_tls_relay.hpp"
 #include "tools/scan.hpp"
 
 namespace sockit::tools {
@@ -54,8 +56,23 @@ std::string peer_name(const Socket& socket, const NcOptions& o) {
   return o.host.find(':') == std::string::npos ? o.host + ":" + o.port : "[" + o.host + "]:" + o.port;
 }
 
-// Serves one connected socket: the program, or a relay between input/output and the socket.
-Result<void> serve(Socket& socket, const NcOptions& o, NcSummary& summary) {
+// The TLS handshake on a connected socket, then the relay through it.
+Result<RelayResult> relay_over_tls(Socket& socket, const NcOptions& o, SSL_CTX* tls, const RelayOptions& relay,
+                                   const NcNotice& notice) {
+  if (auto r = net::set_nonblocking(socket.fd()); !r) return r.error();
+  const std::string& name = o.tls_server_name.empty() ? o.host : o.tls_server_name;
+  auto stream = o.listen ? TlsStream::server(tls, socket.fd(), relay.peer_name)
+                         : TlsStream::client(tls, socket.fd(), name, relay.peer_name);
+  if (!stream) return stream.error();
+  const auto deadline = o.timeout.count() > 0 ? net::Deadline::after(o.timeout) : net::Deadline::never();
+  if (auto r = stream->handshake(deadline); !r) return r.error();
+  notice("TLS: " + stream->description());
+  return relay_tls(o.input, o.output, *stream, socket.fd(), relay);
+}
+
+// Serves one connected socket: the program, or a relay between input/output and the socket
+// (through TLS when `tls` is given).
+Result<void> serve(Socket& socket, const NcOptions& o, SSL_CTX* tls, NcSummary& summary, const NcNotice& notice) {
   ++summary.connections;
   if (!o.program.empty()) {
     auto status = run_program_on(socket.fd(), o.program);
@@ -69,7 +86,9 @@ Result<void> serve(Socket& socket, const NcOptions& o, NcSummary& summary) {
                      .quit_after_input_eof = o.quit_after_input_eof,
                      .ask_on_empty_input = o.udp && !o.listen};
   Result<RelayResult> r = RelayResult{};
-  if (o.udp) {
+  if (tls) {
+    r = relay_over_tls(socket, o, tls, relay, notice);
+  } else if (o.udp) {
     if (!o.listen) relay.linger_after_input_eof = o.timeout.count() > 0 ? o.timeout : kUdpLinger;
     r = relay_datagrams(o.input, o.output, socket.fd(), relay);
   } else {
@@ -115,6 +134,12 @@ std::string connected_line(const Socket& socket, const NcOptions& o) {
 }
 
 Result<NcSummary> connect_mode(const NcOptions& o, const NcNotice& notice) {
+  TlsContext tls;
+  if (o.tls) {
+    auto made = client_context(*o.tls);
+    if (!made) return made.error();
+    tls = std::move(*made);
+  }
   auto socket = connect_socket(o);
   if (!socket) return socket.error();
   NcSummary summary;
@@ -126,7 +151,7 @@ Result<NcSummary> connect_mode(const NcOptions& o, const NcNotice& notice) {
     return summary;
   }
   notice(connected_line(*socket, o));
-  if (auto r = serve(*socket, o, summary); !r) return r.error();
+  if (auto r = serve(*socket, o, tls.ctx.get(), summary, notice); !r) return r.error();
   return summary;
 }
 
@@ -182,7 +207,7 @@ Result<NcSummary> listen_udp(const Address& address, const NcOptions& o, const N
     done += static_cast<std::size_t>(w);
   }
   summary.received += *n;
-  if (auto r = serve(*socket, o, summary); !r) return r.error();
+  if (auto r = serve(*socket, o, nullptr, summary, notice); !r) return r.error();
   return summary;
 }
 
@@ -208,15 +233,30 @@ Result<NcSummary> serve_programs_concurrently(Socket& listener, const NcOptions&
   }
 }
 
-Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice) {
+Result<NcSummary> broker(const Socket& listener, const NcOptions& o, const NcNotice& notice, const NcNotice& warning) {
+  auto served = run_broker(listener, {.chat = o.chat, .max_queued = o.broker_max_queued, .input = o.input}, notice,
+                           warning);
+  if (!served) return served.error();
+  return NcSummary{.connections = served->connections, .received = served->received};
+}
+
+Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice, const NcNotice& warning) {
   auto address = listen_address(o);
   if (!address) return address.error();
   if (o.udp) return listen_udp(*address, o, notice);
+  TlsContext tls;
+  if (o.tls) {
+    auto made = server_context(*o.tls);
+    if (!made) return made.error();
+    tls = std::move(*made);
+    if (!tls.generated_certificate.empty()) notice(tls.generated_certificate);
+  }
   auto listener = net::listen_on(*address);
   if (!listener) return listener.error();
   UnlinkOnExit unlink_path(o.unix_path);
   const auto local = text_of(listener->local_address());
   notice("listening on " + local + " (" + kind(o) + ")");
+  if (o.broker) return broker(*listener, o, notice, warning);
   if (o.keep_listening && !o.program.empty() && !o.zero_io) return serve_programs_concurrently(*listener, o, notice);
   NcSummary summary;
   do {
@@ -228,7 +268,7 @@ Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice) {
            " to " + text_of(client->local_address()) + " (" + kind(o) + ")");
     if (o.zero_io) {
       ++summary.connections;
-    } else if (auto r = serve(*client, o, summary); !r) {
+    } else if (auto r = serve(*client, o, tls.ctx.get(), summary, notice); !r) {
       if (!o.keep_listening) return r.error();
       std::string line = "connection failed: ";
       line += r.error().what();
@@ -241,10 +281,11 @@ Result<NcSummary> listen_mode(const NcOptions& o, const NcNotice& notice) {
 
 }  // namespace
 
-Result<NcSummary> run_nc(const NcOptions& options, const NcNotice& notice) {
+Result<NcSummary> run_nc(const NcOptions& options, const NcNotice& notice, const NcNotice& warning) {
   const NcNotice quiet = [](const std::string&) {};
   const NcNotice& say = notice ? notice : quiet;
-  return options.listen ? listen_mode(options, say) : connect_mode(options, say);
+  const NcNotice& warn = warning ? warning : quiet;
+  return options.listen ? listen_mode(options, say, warn) : connect_mode(options, say);
 }
 
 }  // namespace sockit::tools

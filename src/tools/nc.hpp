@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/result.hpp"
+#include "tools/tls_context.hpp"
 
 namespace sockit::tools {
 
@@ -29,6 +30,15 @@ struct NcOptions {
   std::optional<std::chrono::milliseconds> quit_after_input_eof;
   /// Non-empty: serve each connection with this program instead of input/output.
   std::vector<std::string> program;
+  /// --ssl: TLS over the TCP (or Unix stream) connection.
+  std::optional<TlsOptions> tls;
+  /// The name the server's certificate must carry and SNI sends ("": the host connected to).
+  std::string tls_server_name;
+  /// --broker (listen mode): relay between all connected clients; --chat: ncat's chat on top.
+  bool broker = false;
+  bool chat = false;
+  /// Broker: a client with more than this many bytes waiting for it is dropped.
+  std::size_t broker_max_queued = 1 << 20;
   int input = 0;   ///< borrowed; normally standard input
   int output = 1;  ///< borrowed; normally standard output
 };
@@ -53,7 +63,11 @@ using NcNotice = std::function<void(const std::string&)>;
 /// half-close) or runs the program. Blocks until done (with keep_listening: until an error or
 /// the process is stopped). With keep_listening and a program, clients are served at once, each
 /// by its own child process; without a program, one after the other.
+/// With tls, each connection does the TLS handshake first (listening without a certificate,
+/// with a throwaway self-signed one); a handshake failure is the connection's failure. With
+/// broker, runs ncat's broker (see run_broker) until stopped. `warning` hears what is always
+/// worth saying (a broker client dropped for not reading).
 /// Errors name the call and address that failed.
-net::Result<NcSummary> run_nc(const NcOptions& options, const NcNotice& notice);
+net::Result<NcSummary> run_nc(const NcOptions& options, const NcNotice& notice, const NcNotice& warning = {});
 
 }  // namespace sockit::tools
