@@ -1,51 +1,18 @@
 #include "tools/http_response.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
+
+#include "http/syntax.hpp"
 
 namespace sockit::tools {
 namespace {
 
-// RFC 9110 section 5.6.2: tchar.
-constexpr std::array<bool, 256> kToken = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
-
-bool is_token(std::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return kToken[static_cast<unsigned char>(c)]; });
-}
-
-// Field values, reason phrases and chunk extensions: VCHAR, obs-text, SP and HTAB (no CR, LF,
-// NUL or other controls: RFC 9110 section 5.5).
-bool is_text(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-  });
-}
-
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-    if (x != y && (x | 0x20) != y) return false;  // b is lower case
-  }
-  return true;
-}
+using http::iequals;
+using http::is_field_value;
+using http::is_ows;
+using http::is_token;
+using http::trim_ows;
 
 // The next line of `text` from `at` without its "\n" (and a "\r" before it); moves `at` past it.
 std::string_view next_line(std::string_view text, std::size_t& at) {
@@ -82,21 +49,8 @@ bool split_field(std::string_view line, std::string_view& name, std::string_view
   const auto colon = line.find(':');
   if (colon == std::string_view::npos) return false;
   name = line.substr(0, colon);
-  value = trim(line.substr(colon + 1));
-  return is_token(name) && is_text(value);
-}
-
-// Calls `each` with every element of a comma-separated list (RFC 9110 section 5.6.1), trimmed,
-// empty ones skipped.
-template <typename Each>
-void for_each_element(std::string_view list, Each each) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const auto element = trim(list.substr(0, comma));
-    if (!element.empty()) each(element);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+  value = trim_ows(line.substr(colon + 1));
+  return is_token(name) && is_field_value(value);
 }
 
 // What the head says about framing and the connection.
@@ -245,17 +199,17 @@ void HttpResponseParser::parse_head(std::string_view head) {
     return fail("status line is not HTTP/1.x CODE REASON");
   const int code = (digits[0] - '0') * 100 + (digits[1] - '0') * 10 + (digits[2] - '0');
   if (code < 100 || code > 599) return fail("status code outside 100-599");
-  if (!is_text(status_line.substr(std::min<std::size_t>(status_line.size(), 13))))
+  if (!is_field_value(status_line.substr(std::min<std::size_t>(status_line.size(), 13))))
     return fail("control character in the reason phrase");
 
   Framing f;
   for (;;) {
     const auto line = next_line(head, at);
     if (line.empty()) break;
-    if (is_space(line.front())) return fail("obsolete line folding in the header section");
+    if (is_ows(line.front())) return fail("obsolete line folding in the header section");
     std::string_view name, value;
     if (!split_field(line, name, value)) return fail("malformed header field");
-    if (same_ignoring_case(name, "content-length")) {
+    if (iequals(name, "content-length")) {
       if (value.empty() || value.size() > kMaxLengthDigits ||
           !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return fail("Content-Length is not a number below 10^18");
@@ -264,15 +218,16 @@ void HttpResponseParser::parse_head(std::string_view head) {
       if (f.content_length && f.length != length) return fail("conflicting Content-Length fields");
       f.content_length = true;
       f.length = length;
-    } else if (same_ignoring_case(name, "transfer-encoding")) {
+    } else if (iequals(name, "transfer-encoding")) {
       f.transfer_encoding = true;
-      for_each_element(value, [&](std::string_view coding) {
-        f.chunked_last = same_ignoring_case(trim(coding.substr(0, coding.find(';'))), "chunked");
+      http::for_each_element(value, [&](std::string_view coding) {
+        if (coding.empty()) return;
+        f.chunked_last = iequals(trim_ows(coding.substr(0, coding.find(';'))), "chunked");
       });
-    } else if (same_ignoring_case(name, "connection")) {
-      for_each_element(value, [&](std::string_view option) {
-        f.close = f.close || same_ignoring_case(option, "close");
-        f.keep_alive = f.keep_alive || same_ignoring_case(option, "keep-alive");
+    } else if (iequals(name, "connection")) {
+      http::for_each_element(value, [&](std::string_view option) {
+        f.close = f.close || iequals(option, "close");
+        f.keep_alive = f.keep_alive || iequals(option, "keep-alive");
       });
     }
   }
@@ -317,8 +272,8 @@ void HttpResponseParser::chunk_line(std::string_view line) {
     size = size << 4 | value;
   }
   if (digits == 0) return fail("chunk size is not hexadecimal");
-  const auto extensions = trim(line.substr(digits));
-  if (!extensions.empty() && (extensions.front() != ';' || !is_text(extensions)))
+  const auto extensions = trim_ows(line.substr(digits));
+  if (!extensions.empty() && (extensions.front() != ';' || !is_field_value(extensions)))
     return fail("malformed chunk extension");
   if (size == 0) {
     state_ = State::trailers;
@@ -334,7 +289,7 @@ void HttpResponseParser::trailer_line(std::string_view line) {
     return;
   }
   std::string_view name, value;
-  if (is_space(line.front()) || !split_field(line, name, value)) fail("malformed trailer field");
+  if (is_ows(line.front()) || !split_field(line, name, value)) fail("malformed trailer field");
 }
 
 HttpResponseParser::Status HttpResponseParser::finish() {
