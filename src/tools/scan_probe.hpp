@@ -25,8 +25,10 @@ struct Launch {
   bool busy = false;
 };
 
-/// TCP connect probe: a non-blocking connect(); watch for EPOLLOUT.
-Launch start_tcp_probe(const net::Address& target);
+/// TCP connect probe: a non-blocking connect() on `spare` (a socket of `target`'s family, made
+/// first when it holds none); watch the launched socket for EPOLLOUT. When the port refuses at once,
+/// `spare` keeps its socket, disconnected, for the next probe.
+Launch start_tcp_probe(const net::Address& target, net::Socket& spare);
 /// What a TCP probe's socket says once epoll reported it (SO_ERROR); nullopt: not yet.
 std::optional<Verdict> finish_tcp_probe(const net::Socket& socket);
 
