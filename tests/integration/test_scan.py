@@ -2,6 +2,7 @@
 
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -11,6 +12,7 @@ import threading
 import time
 import unittest
 
+from harness import SOCKIT as SOCKIT_BINARY
 from harness import netns_available, run, run_in_netns, serve, sockit_without_names
 
 # Runs inside a fresh network namespace: opens listeners (two fixed, some on port 0, one on
@@ -259,6 +261,77 @@ class UdpScanTest(unittest.TestCase):
             host, port = server.address()
             report = json.loads(run("scan", "127.0.0.1", "-u", "--json", "-p", str(port)).stdout)
         self.assertEqual(report["ports"][0]["state"], "open")
+
+
+# The target's side of RateLimitedUdpTest, in its own namespace: an echo server and two mute
+# ones (open, never answer); every other port is closed and answers with ICMP port unreachable,
+# which Linux rate-limits per source (6 at once, then 1 a second).
+UDP_TARGET = r"""
+import select, socket, sys, time
+echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); echo.bind((sys.argv[1], 20005))
+mute = []
+for port in (20011, 20017):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], port)); mute.append(s)
+print("ready", flush=True)
+end = time.monotonic() + 80
+while time.monotonic() < end:
+    ready, _, _ = select.select([echo] + mute, [], [], 0.5)
+    for s in ready:
+        data, peer = s.recvfrom(2048)
+        if s is echo:
+            s.sendto(data, peer)
+"""
+
+
+@unittest.skipUnless(netns_available() and shutil.which("ip"), "needs ip netns (root)")
+class RateLimitedUdpTest(unittest.TestCase):
+    """Two namespaces joined by a veth pair; the scanner in one, the target in the other, whose
+    ICMP port unreachable is rate-limited as Linux does by default. Takes about 25 s: after
+    the first 6 answers the target answers 1 closed port a second."""
+
+    def setUp(self):
+        tag = f"{os.getpid()}-{random.randrange(1 << 30):x}"
+        self.scanner_ns, self.target_ns = f"sockit-scan-a-{tag}", f"sockit-scan-b-{tag}"
+        self.address = "10.77.0.2"
+        self.addCleanup(self.tear_down_namespaces)
+        for command in (["ip", "netns", "add", self.scanner_ns], ["ip", "netns", "add", self.target_ns],
+                        ["ip", "link", "add", "va", "netns", self.scanner_ns, "type", "veth", "peer", "name", "vb",
+                         "netns", self.target_ns],
+                        ["ip", "-n", self.scanner_ns, "addr", "add", "10.77.0.1/24", "dev", "va"],
+                        ["ip", "-n", self.target_ns, "addr", "add", f"{self.address}/24", "dev", "vb"],
+                        ["ip", "-n", self.scanner_ns, "link", "set", "va", "up"],
+                        ["ip", "-n", self.target_ns, "link", "set", "vb", "up"],
+                        ["ip", "-n", self.target_ns, "link", "set", "lo", "up"]):
+            subprocess.run(command, check=True, capture_output=True, timeout=10)
+
+    def tear_down_namespaces(self):
+        for ns in (self.scanner_ns, self.target_ns):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+
+    def in_target(self, *command, **kwargs):
+        return ["timeout", "90", "ip", "netns", "exec", self.target_ns, *command]
+
+    def test_only_open_ports_are_open_and_every_closed_port_is_closed(self):
+        limit = subprocess.run(self.in_target("sysctl", "-n", "net.ipv4.icmp_ratelimit"), capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+        self.assertEqual(limit, "1000", "the test expects Linux's default ICMP rate limit in a fresh namespace")
+        target = subprocess.Popen(self.in_target("python3", "-c", UDP_TARGET, self.address), stdout=subprocess.PIPE,
+                                  text=True)
+        self.addCleanup(target.stdout.close)
+        self.addCleanup(target.wait, 10)
+        self.addCleanup(target.terminate)  # timeout(1) passes SIGTERM on; SIGKILL would leave python running
+        self.assertEqual(target.stdout.readline().strip(), "ready")
+        start = time.monotonic()
+        proc = subprocess.run(["timeout", "80", "ip", "netns", "exec", self.scanner_ns, os.path.abspath(SOCKIT_BINARY),
+                               "scan", self.address, "-u", "-a", "--json", "-p", "20000-20025"],
+                              capture_output=True, text=True, timeout=90)
+        took = time.monotonic() - start
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        states = {p["port"]: p["state"] for p in json.loads(proc.stdout)["ports"]}
+        expected = {port: "closed" for port in range(20000, 20026)}
+        expected.update({20005: "open", 20011: "open|filtered", 20017: "open|filtered"})
+        self.assertEqual(states, expected)
+        self.assertLess(took, 60)
 
 
 class TcpScanOutputTest(unittest.TestCase):
