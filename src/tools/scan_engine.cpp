@@ -179,7 +179,7 @@ class Scanner {
   ScanProtocol protocol_;
   const ScanOptions& options_;
   net::Epoll epoll_;
-  net::Socket spare_;  // TCP: the socket of the last refused probe, disconnected, for the next one
+  ProbeSocket spare_;  // TCP: the socket for the next probe
   std::vector<Probe> slots_;
   std::vector<std::size_t> free_;
   std::deque<Todo> todo_;
