@@ -36,9 +36,11 @@ echo "full TCP connect scan of 127.0.0.1, ports 1-65535, $ROUNDS rounds ($(nproc
 for round in $(seq "$ROUNDS"); do
   s=$(timed sockit "$SOCKIT" scan 127.0.0.1 -p 1-65535)
   n=$(timed nmap nmap -sT -n -T5 -p 1-65535 127.0.0.1)
-  echo "round $round: sockit scan 127.0.0.1 -p 1-65535 $s s   nmap -sT -n -T5 -p 1-65535 127.0.0.1 $n s"
+  r=$(awk -v s="$s" -v n="$n" "BEGIN { printf \"%.2f\", n / s }")
+  echo "$r" >> "$work/ratio"
+  echo "round $round: sockit scan 127.0.0.1 -p 1-65535 $s s   nmap -sT -n -T5 -p 1-65535 127.0.0.1 $n s   ${r}x"
 done
 s=$(median "$work/sockit"); n=$(median "$work/nmap")
-echo "median: sockit $s s, nmap -T5 $n s: sockit $(awk -v s="$s" -v n="$n" "BEGIN { printf \"%.2f\", n / s }")x faster; both found open: $expected"
+echo "median: sockit $s s, nmap -T5 $n s: sockit $(awk -v s="$s" -v n="$n" "BEGIN { printf \"%.2f\", n / s }")x faster; median of the rounds ratios $(median "$work/ratio")x; both found open: $expected"
 echo "load after: $(cut -d" " -f1 /proc/loadavg)"
 '
