@@ -241,7 +241,8 @@ Command add_scan(CLI::App& app) {
       ->transform(checks::positive(60))->capture_default_str();
   cmd->add_option("--resume", a->resume,
                   "on SIGINT/SIGTERM, save what is done to FILE; when FILE exists, scan only what it says is left "
-                  "(the command must be the same scan); FILE is removed once the scan is complete");
+                  "(the command must be the same scan); FILE is removed once the scan is complete")
+      ->option_text("FILE");
   cmd->add_flag("-a,--all", a->all, "list every port, not only open ones");
   cmd->add_flag("--json", a->json, "print JSON");
   cmd->footer(
@@ -252,7 +253,8 @@ Command add_scan(CLI::App& app) {
       "UDP: Linux answers at most 6 closed ports at once, then 1 a second (net.ipv4.icmp_ratelimit).\n"
       "sockit probes in rounds: when some ports answer and others stay silent, it slows to the answer\n"
       "rate it measured and asks the silent ones again; a port is open|filtered only after --retries + 1\n"
-      "silent rounds at a pace the target can answer. A closed port is never shown open.\n\n"
+      "silent rounds at a pace the target can answer, so closed ports behind a rate limit come out\n"
+      "closed, not open|filtered (slower: about 1 s per closed port past the first 6).\n\n"
       "Examples:\n"
       "  sockit scan 127.0.0.1 -p 1-65535\n"
       "  sockit scan localhost -p 22,80,8000-8100 --json\n"
