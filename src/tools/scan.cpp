@@ -16,8 +16,7 @@ using net::Result;
 // TCP: options.threads runs side by side, port i to run i % threads (open and filtered ports,
 // the slow ones, tend to cluster), each with its share of the window and the rate.
 Result<ProbeRun> probe_tcp(const net::Address& target, const ScanOptions& options) {
-  const auto threads = static_cast<std::size_t>(
-      std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, options.threads)), 1, options.ports.size()));
+  const auto threads = std::min(static_cast<std::size_t>(std::max(1, options.threads)), options.ports.size());
   if (threads <= 1) return run_probes(target, ScanProtocol::tcp, options.ports, options);
   std::vector<std::vector<std::uint16_t>> shares(threads);
   for (std::size_t i = 0; i < options.ports.size(); ++i) shares[i % threads].push_back(options.ports[i]);
@@ -56,6 +55,11 @@ Result<ProbeRun> probe_udp(const net::Address& target, const ScanOptions& option
     if (!round) return round.error();
     total.probes_sent += round->probes_sent;
     total.interrupted = round->interrupted;
+    const auto shortest = start + std::chrono::duration_cast<Clock::duration>(pacer.shortest_round());
+    while (!total.interrupted && Clock::now() < shortest) {
+      std::this_thread::sleep_for(std::min<Clock::duration>(shortest - Clock::now(), std::chrono::milliseconds(100)));
+      total.interrupted = options.stop_requested && options.stop_requested();
+    }
     pacer.record_round(round->ports, Clock::now() - start, round->interrupted);
   }
   total.ports = pacer.results();

@@ -9,6 +9,13 @@ UdpPacer::UdpPacer(const std::vector<std::uint16_t>& ports, int retries, double 
   for (auto port : ports) unsure_[port] = Unsure{};
 }
 
+bool UdpPacer::slowed() const { return rate_ > 0 && rate_ != user_rate_; }
+
+std::chrono::duration<double> UdpPacer::shortest_round() const {
+  if (!slowed()) return std::chrono::duration<double>(0);
+  return std::chrono::duration<double>(rate_measured_ ? 1 / rate_ : kTokenPeriod);
+}
+
 std::vector<std::uint16_t> UdpPacer::next_round() const {
   std::vector<std::uint16_t> ports;
   ports.reserve(unsure_.size());
@@ -45,13 +52,20 @@ void UdpPacer::record_round(const std::vector<PortResult>& round, std::chrono::d
     unsure_.erase(it);
   }
   if (interrupted) return;
-  const bool meaningful = answered == 0 || (rate_measured_ && rate_ > 0);
-  if (!meaningful) {
-    const double seen = 0.9 * answered / std::max(took.count(), 0.001);
-    const bool paced = rate_ > 0;
-    rate_ = std::max(kSlowestRate, paced ? std::min(rate_ / 2, seen) : seen);
-    if (user_rate_ > 0) rate_ = std::min(rate_, user_rate_);
-    rate_measured_ = paced;
+  // A round without any answer means silence only if the target earned an ICMP token during
+  // it: always, unless a rate limit was seen; then it must have lasted shortest_round().
+  bool meaningful = false;
+  if (answered == 0) {
+    meaningful = took.count() >= 0.999 * shortest_round().count();
+  } else {
+    meaningful = rate_measured_ && rate_ > 0;
+    if (!meaningful) {
+      const double seen = 0.9 * answered / std::max(took.count(), 0.001);
+      const bool paced = rate_ > 0;
+      rate_ = std::max(kSlowestRate, paced ? std::min(rate_ / 2, seen) : seen);
+      if (user_rate_ > 0) rate_ = std::min(rate_, user_rate_);
+      rate_measured_ = paced;
+    }
   }
   for (auto port : silent) {
     Unsure& unsure = unsure_[port];

@@ -49,6 +49,10 @@ std::map<std::uint16_t, PortState> scan_with(RateLimitedTarget& target, std::vec
   double total = 0;
   for (int round = 0; !pacer.done() && round < 100; ++round) {
     auto [results, took] = target.round(pacer.next_round(), pacer.round_rate());
+    if (took < pacer.shortest_round().count()) {  // as scan() does: wait out the rest
+      target.tokens = std::min(target.burst, target.tokens + (pacer.shortest_round().count() - took) * target.per_second);
+      took = pacer.shortest_round().count();
+    }
     total += took;
     pacer.record_round(results, std::chrono::duration<double>(took), false);
   }
@@ -70,6 +74,19 @@ TEST(UdpPacer, RateLimitedClosedPortsAreNeverOpenFiltered) {
   for (auto [port, state] : states)
     EXPECT_EQ(state, target.open.count(port) ? PortState::open_filtered : PortState::closed) << port;
   EXPECT_LT(seconds, 60);
+}
+
+TEST(UdpPacer, ShortTimeoutsDoNotTurnRateLimitedClosedPortsOpenFiltered) {
+  for (double timeout : {0.05, 0.2, 0.5}) {
+    RateLimitedTarget target;
+    target.timeout_s = timeout;
+    target.open = {20005};
+    std::vector<std::uint16_t> ports;
+    for (std::uint16_t p = 20000; p < 20025; ++p) ports.push_back(p);
+    auto states = scan_with(target, ports, 1);
+    for (auto [port, state] : states)
+      EXPECT_EQ(state, port == 20005 ? PortState::open_filtered : PortState::closed) << port << " timeout " << timeout;
+  }
 }
 
 TEST(UdpPacer, ManyClosedPortsBehindOnePerSecondStillComeOutClosed) {
