@@ -65,7 +65,7 @@ class FullScanTest(unittest.TestCase):
 
 
 # Runs inside a fresh network namespace: listeners on three of ports 1-40, then the same paced
-# scan twice: once uninterrupted, once with SIGINT after about a second (half done) and then
+# scan twice: once uninterrupted, once with SIGINT after 1.5 s (a third done) and then
 # again with --resume. Prints both reports and what the interrupted run left behind.
 RESUME_SCAN = r"""
 import json, os, signal, socket, subprocess, tempfile, time
@@ -73,11 +73,11 @@ listeners = []
 for port in (5, 17, 33):
     s = socket.socket(); s.bind(("127.0.0.1", port)); s.listen(); listeners.append(s)
 sockit = os.environ["SOCKIT"]
-scan = [sockit, "scan", "127.0.0.1", "-p", "1-40", "--rate", "20", "-a", "--json"]
+scan = [sockit, "scan", "127.0.0.1", "-p", "1-40", "--rate", "10", "-a", "--json"]
 whole = json.loads(subprocess.run(scan, capture_output=True, text=True, timeout=60, check=True).stdout)
 state = os.path.join(tempfile.mkdtemp(), "scan.state")
 first = subprocess.Popen(scan + ["--resume", state], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-time.sleep(1.0)
+time.sleep(1.5)  # at 10 probes a second: about 15 of 40 done
 first.send_signal(signal.SIGINT)
 out, err = first.communicate(timeout=30)
 saved = open(state).read() if os.path.exists(state) else ""
