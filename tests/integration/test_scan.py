@@ -82,7 +82,11 @@ first.send_signal(signal.SIGINT)
 out, err = first.communicate(timeout=30)
 saved = open(state).read() if os.path.exists(state) else ""
 second = subprocess.run(scan + ["--resume", state], capture_output=True, text=True, timeout=60)
-print(json.dumps({"whole": whole, "first_code": first.returncode, "first": json.loads(out), "first_err": err,
+table = subprocess.Popen(scan[:-2], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(1.5)
+table.send_signal(signal.SIGTERM)
+table_out, table_err = table.communicate(timeout=30)
+print(json.dumps({"table_code": table.returncode, "table": table_out, "table_err": table_err,"whole": whole, "first_code": first.returncode, "first": json.loads(out), "first_err": err,
                   "saved": saved, "second_code": second.returncode, "second": json.loads(second.stdout),
                   "state_left": os.path.exists(state)}))
 """
@@ -116,6 +120,16 @@ class ResumeTest(unittest.TestCase):
         self.assertEqual(port_states(r["second"]), port_states(r["whole"]))
         self.assertEqual(r["second"]["counts"], r["whole"]["counts"])
         self.assertFalse(r["state_left"], "a complete scan removes its resume file")
+
+    def test_sigterm_ends_a_table_report_with_what_is_left(self):
+        r = self.result
+        self.assertEqual(r["table_code"], 1, r["table_err"])
+        self.assertRegex(r["table"], r"^sockit scan report for 127\.0\.0\.1")
+        m = re.search(r"\nINTERRUPTED: scanned (\d+) tcp ports? of 127\.0\.0\.1 in [\d.]+ s: .*; (\d+) ports? not "
+                      r"scanned yet\n$", r["table"])
+        self.assertTrue(m, r["table"])
+        self.assertEqual(int(m.group(1)) + int(m.group(2)), 40)
+        self.assertIn("with --resume FILE", r["table_err"])
 
 
 class ResumeFileCheckTest(unittest.TestCase):
