@@ -49,7 +49,7 @@ namespace {
 
 // connect(2) on a socket: true when connected, false when the connect goes on in the kernel
 // (non-blocking, or interrupted by a signal: either way its outcome comes as writable + SO_ERROR).
-Result<bool> begin_connect(int fd, const Address& to) {
+Result<bool> connect_without_waiting(int fd, const Address& to) {
   if (::connect(fd, to.get(), to.length()) == 0) return true;
   if (errno == EINPROGRESS || errno == EINTR) return false;
   return errno_error("connect", to.to_string());
@@ -60,12 +60,12 @@ Result<bool> begin_connect(int fd, const Address& to) {
 Result<void> Socket::connect(const Address& address, Deadline deadline) {
   Result<bool> done = false;
   if (deadline.is_never()) {
-    done = begin_connect(fd(), address);
+    done = connect_without_waiting(fd(), address);
   } else {
     const int flags = ::fcntl(fd(), F_GETFL);
     if (flags < 0) return errno_error("fcntl(F_GETFL)");
     if (auto r = set_nonblocking(true); !r) return r;
-    done = begin_connect(fd(), address);
+    done = connect_without_waiting(fd(), address);
     if (auto r = set_nonblocking((flags & O_NONBLOCK) != 0); !r) return r;
   }
   if (!done) return done.error();
@@ -82,10 +82,19 @@ Result<void> Socket::finish_connect(const Address& to) const {
   return {};
 }
 
+Result<bool> Socket::begin_connect(const Address& to) { return connect_without_waiting(fd(), to); }
+
+Result<void> Socket::disconnect() {
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  if (::connect(fd(), &unspecified, sizeof unspecified) < 0) return errno_error("connect(AF_UNSPEC)");
+  return {};
+}
+
 Result<Connecting> start_connect(const Address& to, int type) {
   auto socket = Socket::create(to.family(), type | SOCK_NONBLOCK);
   if (!socket) return socket.error();
-  auto done = begin_connect(socket->fd(), to);
+  auto done = connect_without_waiting(socket->fd(), to);
   if (!done) return done.error();
   return Connecting{std::move(*socket), *done};
 }

@@ -40,6 +40,12 @@ class Socket {
   /// The outcome of a connect started by start_connect(), once the socket is writable (SO_ERROR):
   /// the error names `to`.
   Result<void> finish_connect(const Address& to) const;
+  /// Starts connecting this (non-blocking) socket and never waits: true when connected at once,
+  /// false when the outcome comes later as writable + SO_ERROR (see start_connect()).
+  Result<bool> begin_connect(const Address& to);
+  /// connect(AF_UNSPEC): drops the socket's peer, so a TCP socket whose connect failed may
+  /// connect again (cheaper than a new socket: the port scanner reuses one for every refusal).
+  Result<void> disconnect();
   Result<void> shutdown(int how);
   Result<void> set_nonblocking(bool on = true);
 

@@ -1,12 +1,11 @@
 #include "tools/scan.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <deque>
-#include <map>
+#include <thread>
 
-#include "net/epoll.hpp"
-#include "tools/scan_probe.hpp"
+#include "tools/scan_banner.hpp"
+#include "tools/scan_engine.hpp"
+#include "tools/scan_pacing.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -14,166 +13,58 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using net::Result;
 
-struct Probe {
-  net::Socket socket;
-  std::uint16_t port = 0;
-  int attempt = 0;
-  std::uint64_t serial = 0;  // tells a live probe from a finished one reusing its slot
-  bool live = false;
-};
-
-struct Waiting {
-  Clock::time_point deadline;
-  std::size_t slot;
-  std::uint64_t serial;
-};
-
-// The scan's state: ports still to probe, probes in flight (a slot each), results.
-class Scanner {
- public:
-  Scanner(const net::Address& target, ScanProtocol protocol, const ScanOptions& options, net::Epoll epoll)
-      : target_(target), protocol_(protocol), options_(options), epoll_(std::move(epoll)),
-        slots_(static_cast<std::size_t>(std::max(1, options.parallel))) {
-    for (auto port : options.ports) todo_.push_back({port, 1});
-    for (std::size_t i = slots_.size(); i-- > 0;) free_.push_back(i);
+// TCP: options.threads runs side by side, port i to run i % threads (open and filtered ports,
+// the slow ones, tend to cluster), each with its share of the window and the rate.
+Result<ProbeRun> probe_tcp(const net::Address& target, const ScanOptions& options) {
+  const auto threads = std::min(static_cast<std::size_t>(std::max(1, options.threads)), options.ports.size());
+  if (threads <= 1) return run_probes(target, ScanProtocol::tcp, options.ports, options);
+  std::vector<std::vector<std::uint16_t>> shares(threads);
+  for (std::size_t i = 0; i < options.ports.size(); ++i) shares[i % threads].push_back(options.ports[i]);
+  ScanOptions share_options = options;
+  share_options.parallel = std::max(1, options.parallel / static_cast<int>(threads));
+  share_options.rate = options.rate / static_cast<double>(threads);
+  std::vector<std::optional<Result<ProbeRun>>> runs(threads);
+  {
+    std::vector<std::jthread> workers;
+    for (std::size_t t = 0; t < threads; ++t)
+      workers.emplace_back([&, t] { runs[t] = run_probes(target, ScanProtocol::tcp, shares[t], share_options); });
   }
+  ProbeRun merged;
+  for (auto& run : runs) {
+    if (!*run) return run->error();
+    auto& part = **run;
+    merged.probes_sent += part.probes_sent;
+    merged.interrupted = merged.interrupted || part.interrupted;
+    std::move(part.ports.begin(), part.ports.end(), std::back_inserter(merged.ports));
+  }
+  std::sort(merged.ports.begin(), merged.ports.end(), [](const auto& a, const auto& b) { return a.port < b.port; });
+  return merged;
+}
 
-  Result<ScanReport> run() {
+// UDP: rounds of one probe per unsure port, paced as UdpPacer says.
+Result<ProbeRun> probe_udp(const net::Address& target, const ScanOptions& options) {
+  UdpPacer pacer(options.ports, options.retries, options.rate);
+  ProbeRun total;
+  while (!pacer.done() && !total.interrupted) {
+    ScanOptions round_options = options;
+    round_options.retries = 0;
+    round_options.rate = pacer.round_rate();
+    const auto ports = pacer.next_round();
     const auto start = Clock::now();
-    next_launch_ = start;
-    while (!todo_.empty() || in_flight_ > 0) {
-      if (auto r = launch_what_we_may(); !r) return r.error();
-      if (todo_.empty() && in_flight_ == 0) break;  // the last probes were answered at once
-      if (auto r = wait_and_collect(); !r) return r.error();
-      expire_overdue();
+    auto round = run_probes(target, ScanProtocol::udp, ports, round_options);
+    if (!round) return round.error();
+    total.probes_sent += round->probes_sent;
+    total.interrupted = round->interrupted;
+    const auto shortest = start + std::chrono::duration_cast<Clock::duration>(pacer.shortest_round());
+    while (!total.interrupted && Clock::now() < shortest) {
+      std::this_thread::sleep_for(std::min<Clock::duration>(shortest - Clock::now(), std::chrono::milliseconds(100)));
+      total.interrupted = options.stop_requested && options.stop_requested();
     }
-    ScanReport report;
-    report.target = target_;
-    report.protocol = protocol_;
-    report.elapsed = Clock::now() - start;
-    report.probes_sent = probes_sent_;
-    for (auto& [port, result] : results_) report.ports.push_back(result);
-    return report;
+    pacer.record_round(round->ports, Clock::now() - start, round->interrupted);
   }
-
- private:
-  struct Todo {
-    std::uint16_t port;
-    int attempt;
-  };
-
-  Result<void> launch_what_we_may() {
-    busy_ = false;
-    while (!todo_.empty() && !free_.empty() && !busy_) {
-      const auto now = Clock::now();
-      if (options_.rate > 0 && now < next_launch_) break;
-      const Todo todo = todo_.front();
-      auto address = target_;
-      address.set_port(todo.port);
-      Launch launch = protocol_ == ScanProtocol::tcp ? start_tcp_probe(address) : start_udp_probe(address);
-      if (launch.busy) {
-        // Out of descriptors or ephemeral ports: wait for a probe in flight to free one.
-        if (in_flight_ == 0) return net::errno_error("socket", address.to_string(), EMFILE);
-        busy_ = true;
-        break;
-      }
-      todo_.pop_front();
-      ++probes_sent_;
-      if (options_.rate > 0)
-        next_launch_ = std::max(next_launch_, now - std::chrono::milliseconds(50)) +
-                       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options_.rate));
-      if (launch.verdict) {
-        record(todo.port, todo.attempt, *launch.verdict);
-        continue;
-      }
-      const std::size_t slot = free_.back();
-      free_.pop_back();
-      Probe& probe = slots_[slot];
-      probe = Probe{std::move(launch.socket), todo.port, todo.attempt, ++serial_, true};
-      if (auto added = epoll_.add(probe.socket.fd(), launch.events, slot); !added)
-        return net::Error(added.error().call(), added.error().code(), address.to_string());
-      waiting_.push_back({now + options_.timeout, slot, probe.serial});
-      ++in_flight_;
-    }
-    return {};
-  }
-
-  int wait_ms() const {
-    const auto now = Clock::now();
-    auto until = Clock::time_point::max();
-    if (!waiting_.empty()) until = waiting_.front().deadline;
-    if (!todo_.empty() && !free_.empty() && !busy_ && options_.rate > 0) until = std::min(until, next_launch_);
-    if (!todo_.empty() && !free_.empty() && !busy_ && options_.rate <= 0) return 0;
-    if (until == Clock::time_point::max()) return busy_ ? 10 : -1;
-    if (until <= now) return 0;
-    return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(until - now).count());
-  }
-
-  Result<void> wait_and_collect() {
-    auto ready = epoll_.wait(wait_ms());
-    if (!ready) return ready.error();
-    for (const epoll_event& event : *ready) {
-      const auto slot = static_cast<std::size_t>(event.data.u64);
-      Probe& probe = slots_[slot];
-      if (!probe.live) continue;
-      auto verdict = protocol_ == ScanProtocol::tcp ? finish_tcp_probe(probe.socket) : finish_udp_probe(probe.socket);
-      if (verdict) finish(slot, *verdict);
-    }
-    return {};
-  }
-
-  void expire_overdue() {
-    const auto now = Clock::now();
-    while (!waiting_.empty() && waiting_.front().deadline <= now) {
-      const Waiting w = waiting_.front();
-      waiting_.pop_front();
-      Probe& probe = slots_[w.slot];
-      if (!probe.live || probe.serial != w.serial) continue;  // answered before its deadline
-      const std::uint16_t port = probe.port;
-      const int attempt = probe.attempt;
-      release(w.slot);
-      if (attempt <= options_.retries) {
-        todo_.push_back({port, attempt + 1});
-      } else {
-        record(port, attempt, protocol_ == ScanProtocol::tcp ? Verdict{PortState::filtered, "no-response"}
-                                                             : Verdict{PortState::open_filtered, "no-response"});
-      }
-    }
-  }
-
-  void finish(std::size_t slot, const Verdict& verdict) {
-    record(slots_[slot].port, slots_[slot].attempt, verdict);
-    release(slot);
-  }
-
-  void release(std::size_t slot) {
-    Probe& probe = slots_[slot];
-    probe.socket.close();  // closing the only descriptor also takes it out of the epoll set
-    probe.live = false;
-    free_.push_back(slot);
-    --in_flight_;
-    busy_ = false;
-  }
-
-  void record(std::uint16_t port, int attempts, const Verdict& verdict) {
-    results_[port] = PortResult{port, verdict.state, verdict.reason, attempts};
-  }
-
-  net::Address target_;
-  ScanProtocol protocol_;
-  const ScanOptions& options_;
-  net::Epoll epoll_;
-  std::vector<Probe> slots_;
-  std::vector<std::size_t> free_;
-  std::deque<Todo> todo_;
-  std::deque<Waiting> waiting_;  // in launch order, so deadlines are in order too
-  std::map<std::uint16_t, PortResult> results_;
-  Clock::time_point next_launch_;
-  std::uint64_t serial_ = 0;
-  int in_flight_ = 0;
-  int probes_sent_ = 0;
-  bool busy_ = false;
-};
+  total.ports = pacer.results();
+  return total;
+}
 
 }  // namespace
 
@@ -190,10 +81,31 @@ std::string_view state_name(PortState state) {
 std::string_view protocol_name(ScanProtocol protocol) { return protocol == ScanProtocol::tcp ? "tcp" : "udp"; }
 
 Result<ScanReport> scan(const net::Address& target, ScanProtocol protocol, const ScanOptions& options) {
-  auto epoll = net::Epoll::create();
-  if (!epoll) return epoll.error();
-  Scanner scanner(target, protocol, options, std::move(*epoll));
-  return scanner.run();
+  const auto start = Clock::now();
+  auto run = protocol == ScanProtocol::tcp ? probe_tcp(target, options) : probe_udp(target, options);
+  if (!run) return run.error();
+  ScanReport report;
+  report.target = target;
+  report.protocol = protocol;
+  report.probes_sent = run->probes_sent;
+  report.interrupted = run->interrupted;
+  report.ports = std::move(run->ports);
+  if (options.banner && protocol == ScanProtocol::tcp && !report.interrupted) {
+    auto read = grab_banners(target, report.ports, options);
+    if (!read) return read.error();
+    const auto open = std::count_if(report.ports.begin(), report.ports.end(),
+                                    [](const PortResult& r) { return r.state == PortState::open; });
+    if (static_cast<std::size_t>(open) > read->size()) {
+      // Interrupted while reading banners: an open port without its banner is not done.
+      report.interrupted = true;
+      std::sort(read->begin(), read->end());
+      std::erase_if(report.ports, [&](const PortResult& r) {
+        return r.state == PortState::open && !std::binary_search(read->begin(), read->end(), r.port);
+      });
+    }
+  }
+  report.elapsed = Clock::now() - start;
+  return report;
 }
 
 }  // namespace sockit::tools

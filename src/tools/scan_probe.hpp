@@ -25,8 +25,20 @@ struct Launch {
   bool busy = false;
 };
 
-/// TCP connect probe: a non-blocking connect(); watch for EPOLLOUT.
-Launch start_tcp_probe(const net::Address& target);
+/// A TCP scanner's socket for its next probe. A port that refuses at once leaves the socket
+/// disconnected here for the next probe (socket() and close() cost a third of a probe's CPU).
+/// Every socket it makes is bound (SO_REUSEADDR) to one source port of the scanner's own, which
+/// a port-0 bind picked, so connect() skips the ephemeral-port search; when that fails, sockets
+/// are left to the kernel's choice. One per scanner (thread).
+struct ProbeSocket {
+  net::Socket socket;
+  std::uint16_t source_port = 0;  ///< 0: not chosen yet
+  bool unbound = false;           ///< binding failed once: let the kernel choose from now on
+};
+
+/// TCP connect probe: a non-blocking connect() on `spare`'s socket (made first when it holds
+/// none); watch the launched socket for EPOLLOUT.
+Launch start_tcp_probe(const net::Address& target, ProbeSocket& spare);
 /// What a TCP probe's socket says once epoll reported it (SO_ERROR); nullopt: not yet.
 std::optional<Verdict> finish_tcp_probe(const net::Socket& socket);
 

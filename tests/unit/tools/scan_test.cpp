@@ -127,6 +127,39 @@ TEST(TcpScan, ManyPortsWithFewSlotsStillGetAStateEach) {
     EXPECT_EQ(r.state, r.port == port_of(listener) ? PortState::open : PortState::closed) << r.port;
 }
 
+TEST(TcpScan, TwoThreadsFindTheSameStatesAsOne) {
+  std::vector<net::Socket> bound;
+  auto o = options_for({});
+  for (int i = 0; i < 200; ++i) {
+    bound.push_back(net::Socket::create(AF_INET, SOCK_STREAM).value());
+    bound.back().bind(net::Address::loopback(AF_INET, 0)).value();
+    o.ports.push_back(port_of(bound.back()));
+  }
+  auto listener = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
+  o.ports.push_back(port_of(listener));
+  std::sort(o.ports.begin(), o.ports.end());
+  o.threads = 2;
+  auto report = scan(net::Address::loopback(AF_INET, 0), ScanProtocol::tcp, o).value();
+  ASSERT_EQ(report.ports.size(), o.ports.size());
+  EXPECT_FALSE(report.interrupted);
+  for (std::size_t i = 0; i < o.ports.size(); ++i) {
+    EXPECT_EQ(report.ports[i].port, o.ports[i]);
+    EXPECT_EQ(report.ports[i].state, o.ports[i] == port_of(listener) ? PortState::open : PortState::closed);
+  }
+}
+
+TEST(TcpScan, StopRequestedEndsTheScanWithWhatIsDone) {
+  auto o = options_for({unused_port(SOCK_STREAM), unused_port(SOCK_STREAM), unused_port(SOCK_STREAM)});
+  o.rate = 10;  // one probe every 100 ms: the stop comes before the last
+  const auto start = std::chrono::steady_clock::now();
+  o.stop_requested = [start] { return std::chrono::steady_clock::now() - start > 150ms; };
+  auto report = scan(net::Address::loopback(AF_INET, 0), ScanProtocol::tcp, o).value();
+  EXPECT_TRUE(report.interrupted);
+  EXPECT_GE(report.ports.size(), 1u);
+  EXPECT_LT(report.ports.size(), 3u);
+  EXPECT_LT(report.elapsed.count(), 1.0);
+}
+
 TEST(TcpScan, EndsWhenEveryProbeWasAnsweredWithoutEpoll) {
   // Probes answered inside connect() never reach epoll; the scan must not wait for them.
   auto o = options_for({unused_port(SOCK_STREAM)});
