@@ -4,6 +4,7 @@ and every response read back by an independent strict parser (h11, Debian's pyth
 import contextlib
 import email.utils
 import gzip
+import json
 import os
 import re
 import select
@@ -15,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from harness import list_models, serve
+from harness import list_models, netns_available, run_in_netns, serve
 
 try:
     import h11
@@ -512,7 +513,44 @@ def read_all(s, timeout=5):
     return b"".join(chunks)
 
 
+# In a network namespace of its own (the catalog's default ports are free there): which services
+# `sockit serve` alone starts over TCP, without --root and with one, and whether http answers on 8080.
+SERVE_ALONE = r'''
+import json, re, socket, sys, tempfile, time
+sys.path.insert(0, HERE)
+from harness import Server
+
+result = {}
+with tempfile.TemporaryDirectory() as root:
+    with open(root + "/index.html", "w") as f:
+        f.write("alone")
+    for name, extra in (("without", []), ("with", ["--root", root])):
+        with Server("serve", "--tcp", "--listen", "127.0.0.1", *extra) as server:
+            server.wait_for(r"listening on 127\.0\.0\.1:10013 \(daytime/tcp")
+            time.sleep(0.5)  # every startup line is out
+            services = sorted(set(re.findall(r"\((\w+)/tcp", server.output())))
+            answer = b""
+            if "http" in services:
+                with socket.create_connection(("127.0.0.1", 8080), timeout=5) as s:
+                    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                    while chunk := s.recv(4096):
+                        answer += chunk
+            result[name] = {"services": services, "answer": answer.decode(errors="replace")}
+print(json.dumps(result))
+'''
+
+
 class Startup(unittest.TestCase):
+    @unittest.skipUnless(netns_available(), "needs a network namespace (root): the default ports")
+    def test_serve_alone_starts_http_only_with_a_root_on_8080(self):
+        code = SERVE_ALONE.replace("HERE", repr(os.path.dirname(os.path.abspath(__file__))))
+        result = json.loads(run_in_netns(code, timeout=60).stdout.splitlines()[-1])
+        self.assertNotIn("http", result["without"]["services"])
+        self.assertIn("echo", result["without"]["services"])
+        self.assertIn("http", result["with"]["services"])
+        self.assertTrue(result["with"]["answer"].startswith("HTTP/1.1 200 OK"), result["with"]["answer"][:60])
+        self.assertTrue(result["with"]["answer"].endswith("alone"))
+
     def test_http_needs_a_root_and_serve_alone_starts_it_only_with_one(self):
         from harness import run
         proc = run("serve", "http:0", check=False)
