@@ -68,7 +68,7 @@ struct SocketQuery {
   std::uint32_t states = kAllStates;  ///< state_bit()s of the states to list
   /// inet_diag bytecode (tools/sockets_filter.hpp) that TCP and UDP sockets must pass; empty:
   /// all pass. The kernel runs it for netlink; list_sockets_proc runs it itself.
-  std::vector<std::byte> bytecode;
+  std::vector<std::byte> bytecode{};
 };
 
 /// A NETLINK_SOCK_DIAG socket of this thread's network namespace (a netlink socket keeps the

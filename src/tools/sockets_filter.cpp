@@ -91,42 +91,38 @@ bool parse_address(std::string_view text, HostCondition& host) {
   return false;
 }
 
-// ss's HOST: "*", "127.0.0.1", "10.0.0.0/8", "127.0.0.1:22", "*:22", ":22", "[::1]:22",
-// "[fe80::]/10", "::1" (an IPv6 address without brackets takes no port).
-bool parse_host(std::string_view text, HostCondition& host) {
-  std::string_view address = text, port;
-  if (text.starts_with('[')) {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) return false;
-    address = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (rest.starts_with('/')) {  // "[fe80::]/10"
-      const auto colon = rest.find(':');
-      if (address.find('/') != std::string_view::npos) return false;
-      const std::string joined = std::string(address) + std::string(rest.substr(0, colon));
-      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
-      if (!rest.empty() && !rest.starts_with(':')) return false;
-      if (!parse_address(joined, host) || host.family != AF_INET6) return false;
-      return rest.empty() || parse_host(std::string("*") + std::string(rest), host);
-    }
-    if (!rest.empty() && !rest.starts_with(':')) return false;
-    if (!rest.empty()) port = rest.substr(1);
-    if (!parse_address(address, host) || host.family != AF_INET6) return false;
-  } else if (std::count(text.begin(), text.end(), ':') >= 2) {
-    return parse_address(text, host) && host.family == AF_INET6;
-  } else if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
-    address = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (port.empty()) return false;
-    if (!parse_address(address, host) || host.family == AF_INET6) return false;
-  } else if (!parse_address(address, host)) {
-    return false;
-  }
-  if (port.empty() || port == "*") return true;
+// The ":PORT" after a HOST: a number or "*" (any port).
+bool parse_host_port(std::string_view port, HostCondition& host) {
+  if (port == "*") return true;
   const auto number = whole_number(port, 65535);
   if (!number) return false;
   host.port = *number;
   return true;
+}
+
+// ss's HOST: "*", "127.0.0.1", "10.0.0.0/8", "127.0.0.1:22", "*:22", ":22", "[::1]:22",
+// "[fe80::]/10", "[fe80::/10]:22", "::1" (an IPv6 address without brackets takes no port).
+bool parse_host(std::string_view text, HostCondition& host) {
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    std::string address(text.substr(1, close - 1));
+    std::string_view rest = text.substr(close + 1);
+    if (rest.starts_with('/')) {  // "[fe80::]/10", "[fe80::]/10:22"
+      if (address.find('/') != std::string::npos) return false;
+      const auto colon = std::min(rest.find(':'), rest.size());
+      address += rest.substr(0, colon);
+      rest.remove_prefix(colon);
+    }
+    if (!parse_address(address, host) || host.family != AF_INET6) return false;
+    if (rest.empty()) return true;
+    return rest.starts_with(':') && parse_host_port(rest.substr(1), host);
+  }
+  if (std::count(text.begin(), text.end(), ':') >= 2) return parse_address(text, host) && host.family == AF_INET6;
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return parse_address(text, host);
+  return parse_address(text.substr(0, colon), host) && host.family != AF_INET6 &&
+         parse_host_port(text.substr(colon + 1), host);
 }
 
 // ":22", "*:22" or "22" for sport/dport.
