@@ -3,8 +3,8 @@
 # listener) with sockit sockets and with ss, with and without owning processes, in a fresh
 # network namespace (needs root). ROUNDS rounds (default 11), the tools interleaved within each
 # round so that they share the machine's load; prints each tool's median time and the median of
-# the per-round ratios sockit/ss. Checks first that both list the same rows. Never part of the
-# test run.
+# the per-round ratios sockit/ss. Checks first that both list the same rows (-tan) and the same
+# owners (-tanp). Never part of the test run.
 #   usage: bench/sockets_vs_ss.sh [CONNECTIONS]   (default 5000; SOCKIT=path/to/sockit, ROUNDS=N)
 set -euo pipefail
 CONNECTIONS=${1:-5000}
@@ -49,8 +49,13 @@ grep -q ready "$work/ready" || { echo "no connections after 60 s" >&2; exit 1; }
 rows() {  # state, local and peer of each row, sorted: what must agree
   awk "NR > 1 && \$1 == \"tcp\" { print \$2, \$5, \$6; next } NR > 1 { print \$1, \$4, \$5 }" "$1" | sort
 }
+owners() {  # local, peer and owning processes of each row, sorted
+  awk "NR > 1 && \$1 == \"tcp\" { print \$5, \$6, \$7; next } NR > 1 { print \$4, \$5, \$6 }" "$1" | sort
+}
 "$SOCKIT" sockets -tan > "$work/ours"; ss -tan > "$work/theirs"
 if ! cmp -s <(rows "$work/ours") <(rows "$work/theirs"); then echo "sockit and ss list different rows" >&2; exit 1; fi
+"$SOCKIT" sockets -tanp > "$work/ours"; ss -tanp > "$work/theirs"
+if ! cmp -s <(owners "$work/ours") <(owners "$work/theirs"); then echo "sockit and ss list different owners" >&2; exit 1; fi
 
 declare -A times
 names=("sockit sockets -tan" "ss -tan" "sockit sockets -tanp" "ss -tanp" "sockit sockets -tan --proc")
@@ -67,7 +72,7 @@ ratios() {  # the per-round ratios of command $1 to command $2
   paste -d" " <(echo "${times[$1]}" | tr " " "\n" | grep .) <(echo "${times[$2]}" | tr " " "\n" | grep .) |
     awk "{ printf \"%.3f \", \$1 / \$2 }"
 }
-echo "$CONNECTIONS established loopback TCP connections ($(nproc) cores, $(uname -r), load $(cut -d" " -f1 /proc/loadavg)); median of $ROUNDS interleaved rounds; same rows as ss: yes"
+echo "$CONNECTIONS established loopback TCP connections ($(nproc) cores, $(uname -r), load $(cut -d" " -f1 /proc/loadavg)); median of $ROUNDS interleaved rounds; same rows and owners as ss: yes"
 for i in "${!commands[@]}"; do
   printf "%-30s %8.1f ms  %6d lines\n" "${names[$i]}" "$(echo "${times[$i]}" | median)" "${lines[$i]}"
 done
