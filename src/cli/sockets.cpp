@@ -84,7 +84,8 @@ std::variant<tools::SocketQuery, std::string> query_of(const SocketsArgs& a) {
   query.unix_sockets = !expression && (!any_kind || a.unix_sockets);
   query.tcp_info = a.info;
   query.bytecode = filter.bytecode;
-  if (filter.states && !a.state.empty()) return std::string("give states either with --state or as 'state S', not both");
+  if (filter.states && !a.state.empty())
+    return std::string("give states either with --state or as 'state S', not both");
   if (filter.states) {
     query.states = *filter.states;
   } else if (!a.state.empty()) {
@@ -147,8 +148,10 @@ Command add_sockets(CLI::App& app) {
   cmd->add_flag("-t,--tcp", a->tcp, "TCP sockets");
   cmd->add_flag("-u,--udp", a->udp, "UDP sockets");
   cmd->add_flag("-x,--unix", a->unix_sockets, "Unix sockets (without -t/-u/-x: all three)");
-  auto* listening = cmd->add_flag("-l,--listening", a->listening, "only listening sockets (and unconnected UDP)");
-  cmd->add_flag("-a,--all", a->all, "listening and non-listening sockets (default: non-listening only)")->excludes(listening);
+  auto* listening = cmd->add_flag("-l,--listening", a->listening,
+                                  "only listening sockets: LISTEN, and UNCONN (unconnected UDP and Unix)");
+  cmd->add_flag("-a,--all", a->all, "every state (default, as ss: all but LISTEN, UNCONN, TIME-WAIT, SYN-RECV)")
+      ->excludes(listening);
   cmd->add_flag("-n,--numeric", a->numeric, "port numbers, not service names");
   cmd->add_flag("-p,--processes", a->processes, "owning processes (pid, name, fd) from /proc/*/fd");
   cmd->add_flag("-i,--info", a->info, "TCP internals: rtt/rttvar (ms), cwnd, mss, retransmits");

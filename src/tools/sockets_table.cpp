@@ -88,8 +88,9 @@ std::string format_socket_table(const std::vector<SocketEntry>& entries, const T
     write(arena);
     rows[row][column] = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(arena.size() - at)};
   };
-  const std::array<std::string_view, kColumns> header{"Netns",  "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port",
-                                                      "Peer Address:Port", options.processes ? "Process" : ""};
+  const std::array<std::string_view, kColumns> header{
+      "Netns", "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port",
+      options.processes ? "Process" : ""};
   for (std::size_t c = 0; c < kColumns; ++c) cell(0, Column(c), [&](std::string& out) { out += header[c]; });
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
