@@ -70,74 +70,91 @@ void append_users(std::string& out, const SocketEntry& e) {
 
 enum Column : std::size_t { kNetns, kNetid, kState, kRecvQ, kSendQ, kLocal, kPeer, kProcess, kColumns };
 
-// A cell's text lives in one arena string; a cell is where and how long.
-struct Cell {
-  std::uint32_t at;
-  std::uint32_t size;
+class Table {
+ public:
+  Table(const std::vector<SocketEntry>& entries, const TableOptions& options)
+      : entries_(entries), options_(options), names_(options.numeric) {}
+
+  // Two passes over the entries, the first to measure each column, the second to write: cells
+  // are formatted twice, which costs less than keeping 20,000 rows of them (page faults).
+  std::string format() {
+    std::array<std::size_t, kColumns> width{};
+    std::string scratch;
+    for (std::size_t row = 0; row <= entries_.size(); ++row)
+      for (std::size_t c = 0; c < kColumns; ++c) {
+        scratch.clear();
+        write_cell(scratch, row, Column(c));
+        width[c] = std::max(width[c], scratch.size());
+      }
+    std::size_t line = 0;
+    for (auto w : width) line += w + 1;
+    std::string out;
+    out.reserve((entries_.size() + 1) * line);
+    const auto left = [&](std::size_t row, Column c) {
+      const auto at = out.size();
+      write_cell(out, row, c);
+      out.append(width[c] - (out.size() - at) + 1, ' ');
+    };
+    const auto right = [&](std::size_t row, Column c) {
+      scratch.clear();
+      write_cell(scratch, row, c);
+      out.append(width[c] - scratch.size(), ' ');
+      out += scratch;
+      out.push_back(' ');
+    };
+    for (std::size_t row = 0; row <= entries_.size(); ++row) {
+      if (options_.netns) left(row, kNetns);
+      left(row, kNetid);
+      left(row, kState);
+      right(row, kRecvQ);
+      right(row, kSendQ);
+      left(row, kLocal);
+      left(row, kPeer);
+      write_cell(out, row, kProcess);
+      out.push_back('\n');
+      if (row > 0 && entries_[row - 1].tcp_info) {
+        const auto& t = *entries_[row - 1].tcp_info;
+        fmt::format_to(std::back_inserter(out), "\t rtt:{:.3f}/{:.3f} cwnd:{} mss:{} retrans:{}/{}\n", t.rtt_ms,
+                       t.rttvar_ms, t.cwnd, t.mss, t.retransmits, t.total_retransmits);
+      }
+    }
+    return out;
+  }
+
+ private:
+  // Row 0 is the header; row i > 0 is entries_[i - 1].
+  void write_cell(std::string& out, std::size_t row, Column column) {
+    static constexpr std::array<std::string_view, kColumns> kHeader{
+        "Netns", "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "Process"};
+    if (row == 0) {
+      if (column != kProcess || options_.processes) out += kHeader[column];
+      return;
+    }
+    const auto& e = entries_[row - 1];
+    switch (column) {
+      case kNetns: out += e.netns; break;
+      case kNetid: out += e.netid; break;
+      case kState: out += socket_state_name(e.state); break;
+      case kRecvQ: PortNames::append_number(out, e.recv_q); break;
+      case kSendQ: PortNames::append_number(out, e.send_q); break;
+      case kLocal: append_endpoint(out, names_, e, true); break;
+      case kPeer: append_endpoint(out, names_, e, false); break;
+      case kProcess:
+        if (options_.processes) append_users(out, e);
+        break;
+      case kColumns: break;
+    }
+  }
+
+  const std::vector<SocketEntry>& entries_;
+  const TableOptions& options_;
+  PortNames names_;
 };
 
 }  // namespace
 
 std::string format_socket_table(const std::vector<SocketEntry>& entries, const TableOptions& options) {
-  PortNames names(options.numeric);
-  std::string arena;
-  arena.reserve(entries.size() * 64);
-  std::vector<std::array<Cell, kColumns>> rows(entries.size() + 1);
-  const auto cell = [&](std::size_t row, Column column, auto&& write) {
-    const auto at = arena.size();
-    write(arena);
-    rows[row][column] = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(arena.size() - at)};
-  };
-  const std::array<std::string_view, kColumns> header{
-      "Netns", "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port",
-      options.processes ? "Process" : ""};
-  for (std::size_t c = 0; c < kColumns; ++c) cell(0, Column(c), [&](std::string& out) { out += header[c]; });
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const auto& e = entries[i];
-    const auto row = i + 1;
-    cell(row, kNetns, [&](std::string& out) { out += e.netns; });
-    cell(row, kNetid, [&](std::string& out) { out += e.netid; });
-    cell(row, kState, [&](std::string& out) { out += socket_state_name(e.state); });
-    cell(row, kRecvQ, [&](std::string& out) { PortNames::append_number(out, e.recv_q); });
-    cell(row, kSendQ, [&](std::string& out) { PortNames::append_number(out, e.send_q); });
-    cell(row, kLocal, [&](std::string& out) { append_endpoint(out, names, e, true); });
-    cell(row, kPeer, [&](std::string& out) { append_endpoint(out, names, e, false); });
-    cell(row, kProcess, [&](std::string& out) {
-      if (options.processes) append_users(out, e);
-    });
-  }
-  std::array<std::size_t, kColumns> width{};
-  for (const auto& r : rows)
-    for (std::size_t c = 0; c < kColumns; ++c) width[c] = std::max<std::size_t>(width[c], r[c].size);
-
-  std::string out;
-  std::size_t line = 0;
-  for (auto w : width) line += w + 1;
-  out.reserve(rows.size() * line);
-  const auto put = [&](const Cell& c, std::size_t w, bool right) {
-    const std::string_view text(arena.data() + c.at, c.size);
-    if (right) out.append(w - c.size, ' ');
-    out += text;
-    if (!right) out.append(w - c.size, ' ');
-  };
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const auto& r = rows[k];
-    if (options.netns) put(r[kNetns], width[kNetns], false), out.push_back(' ');
-    put(r[kNetid], width[kNetid], false), out.push_back(' ');
-    put(r[kState], width[kState], false), out.push_back(' ');
-    put(r[kRecvQ], width[kRecvQ], true), out.push_back(' ');
-    put(r[kSendQ], width[kSendQ], true), out.push_back(' ');
-    put(r[kLocal], width[kLocal], false), out.push_back(' ');
-    put(r[kPeer], width[kPeer], false), out.push_back(' ');
-    out.append(arena, r[kProcess].at, r[kProcess].size);
-    out.push_back('\n');
-    if (k > 0 && entries[k - 1].tcp_info) {
-      const auto& t = *entries[k - 1].tcp_info;
-      fmt::format_to(std::back_inserter(out), "\t rtt:{:.3f}/{:.3f} cwnd:{} mss:{} retrans:{}/{}\n", t.rtt_ms,
-                     t.rttvar_ms, t.cwnd, t.mss, t.retransmits, t.total_retransmits);
-    }
-  }
-  return out;
+  return Table(entries, options).format();
 }
 
 }  // namespace sockit::tools
