@@ -149,10 +149,10 @@ class FilterTest(unittest.TestCase):
 
 
 # In a fresh network namespace: listeners on 127.0.0.1 and ::1 (ports picked by the kernel),
-# three connections to the first and two to the second, one connection closed by its client
-# (TIME-WAIT) and a UDP socket; then, for each filter, sockit's rows and ss's rows.
+# three connections to the first and two to the second, one connection closed (its client's end
+# in TIME-WAIT) and a UDP socket; then, for each filter, sockit's rows and ss's rows.
 FILTER_SNAPSHOT = r'''
-import json, os, socket, subprocess, sys
+import json, os, socket, subprocess, sys, time
 v4 = socket.socket(); v4.bind(("127.0.0.1", 0)); v4.listen()
 v6 = socket.socket(socket.AF_INET6); v6.bind(("::1", 0)); v6.listen()
 p4, p6 = v4.getsockname()[1], v6.getsockname()[1]
@@ -162,7 +162,12 @@ for listener, address, count in ((v4, "127.0.0.1", 3), (v6, "::1", 2)):
         keep.append(socket.create_connection((address, listener.getsockname()[1]), timeout=5))
         keep.append(listener.accept()[0])
 gone = socket.create_connection(("127.0.0.1", p4), timeout=5); accepted = v4.accept()[0]
-gone.close()  # the client closes first: its end waits in TIME-WAIT
+gone.close(); accepted.recv(1); accepted.close()  # the client closed first: its end waits in TIME-WAIT
+deadline = time.monotonic() + 10
+while "TIME-WAIT" not in subprocess.run(["ss", "-tanH"], capture_output=True, text=True, timeout=10).stdout:
+    if time.monotonic() > deadline:
+        sys.exit("no TIME-WAIT socket within 10 s")
+    time.sleep(0.05)
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(("127.0.0.1", 0))
 filters = [f"state established ( dport = :{p4} or sport = :{p4} )",
            f"src 127.0.0.1 and not sport = :{p4}",
@@ -176,6 +181,12 @@ for f in filters:
                           text=True, timeout=60)
     theirs = subprocess.run(["ss", "-tanH", *words], capture_output=True, text=True, timeout=60)
     out["rows"].append({"filter": f, "ours": ours.stdout, "ours_rc": ours.returncode, "ours_err": ours.stderr,
+                        "ss": theirs.stdout, "ss_rc": theirs.returncode})
+for flag in ("-tn", "-tln"):  # ss's default states (no TIME-WAIT), and -l's
+    ours = subprocess.run([os.environ["SOCKIT"], "sockets", flag, "--json"], capture_output=True, text=True,
+                          timeout=60)
+    theirs = subprocess.run(["ss", flag + "H"], capture_output=True, text=True, timeout=60)
+    out["rows"].append({"filter": flag, "ours": ours.stdout, "ours_rc": ours.returncode, "ours_err": ours.stderr,
                         "ss": theirs.stdout, "ss_rc": theirs.returncode})
 print(json.dumps(out))
 '''
@@ -229,6 +240,11 @@ class FilterAgainstSsTest(unittest.TestCase):
         counts = [len(our_rows(case["ours"])) for case in self.snap["rows"]]
         self.assertEqual(counts[0], 6)  # 3 connections to the IPv4 listener, both ends
         self.assertEqual(counts[2], 4)  # 2 connections to ::1, both ends
+
+    def test_default_states_leave_out_time_wait_as_ss_does(self):
+        default = our_rows(self.snap["rows"][-2]["ours"])
+        self.assertEqual({state for state, _, _ in default}, {"ESTAB"})
+        self.assertEqual({state for state, _, _ in our_rows(self.snap["rows"][-1]["ours"])}, {"LISTEN"})
 
 
 # A listener in a namespace of its own (after `ip link set lo up`): prints its port, then waits
