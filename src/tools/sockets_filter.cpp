@@ -1,14 +1,10 @@
 #include "tools/sockets_filter.hpp"
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
-
-#include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "tools/sockets.hpp"
 #include "tools/sockets_bytecode.hpp"
+#include "tools/sockets_host.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -60,79 +56,6 @@ std::optional<Comparison> comparison_of(std::string_view t) {
 bool is_or(std::string_view t) { return t == "or" || t == "|" || t == "||"; }
 bool is_and(std::string_view t) { return t == "and" || t == "&" || t == "&&"; }
 bool is_not(std::string_view t) { return t == "not" || t == "!"; }
-
-std::optional<int> whole_number(std::string_view text, int max) {
-  int value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0 || value > max)
-    return std::nullopt;
-  return value;
-}
-
-// "ADDRESS[/LENGTH]" of one family; "*" or "" is any address.
-bool parse_address(std::string_view text, HostCondition& host) {
-  if (text.empty() || text == "*") return true;
-  std::string_view address = text;
-  std::optional<int> length;
-  if (const auto slash = text.find('/'); slash != std::string_view::npos) {
-    address = text.substr(0, slash);
-    length = whole_number(text.substr(slash + 1), 128);
-    if (!length) return false;
-  }
-  const std::string copy(address);
-  for (int family : {AF_INET, AF_INET6}) {
-    if (::inet_pton(family, copy.c_str(), host.address.data()) != 1) continue;
-    const int bits = family == AF_INET ? 32 : 128;
-    if (length && *length > bits) return false;
-    host.family = family;
-    host.prefix_length = length.value_or(bits);
-    return true;
-  }
-  return false;
-}
-
-// The ":PORT" after a HOST: a number or "*" (any port).
-bool parse_host_port(std::string_view port, HostCondition& host) {
-  if (port == "*") return true;
-  const auto number = whole_number(port, 65535);
-  if (!number) return false;
-  host.port = *number;
-  return true;
-}
-
-// ss's HOST: "*", "127.0.0.1", "10.0.0.0/8", "127.0.0.1:22", "*:22", ":22", "[::1]:22",
-// "[fe80::]/10", "[fe80::/10]:22", "::1" (an IPv6 address without brackets takes no port).
-bool parse_host(std::string_view text, HostCondition& host) {
-  if (text.starts_with('[')) {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) return false;
-    std::string address(text.substr(1, close - 1));
-    std::string_view rest = text.substr(close + 1);
-    if (rest.starts_with('/')) {  // "[fe80::]/10", "[fe80::]/10:22"
-      if (address.find('/') != std::string::npos) return false;
-      const auto colon = std::min(rest.find(':'), rest.size());
-      address += rest.substr(0, colon);
-      rest.remove_prefix(colon);
-    }
-    if (!parse_address(address, host) || host.family != AF_INET6) return false;
-    if (rest.empty()) return true;
-    return rest.starts_with(':') && parse_host_port(rest.substr(1), host);
-  }
-  if (std::count(text.begin(), text.end(), ':') >= 2) return parse_address(text, host) && host.family == AF_INET6;
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return parse_address(text, host);
-  return parse_address(text.substr(0, colon), host) && host.family != AF_INET6 &&
-         parse_host_port(text.substr(colon + 1), host);
-}
-
-// ":22", "*:22" or "22" for sport/dport.
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  if (text.starts_with("*:")) text.remove_prefix(2);
-  else if (text.starts_with(':')) text.remove_prefix(1);
-  const auto number = whole_number(text, 65535);
-  if (!number) return std::nullopt;
-  return static_cast<std::uint16_t>(*number);
-}
 
 FilterNode node_of(Kind kind, std::vector<FilterNode> children) {
   FilterNode node;
@@ -232,7 +155,7 @@ class Parser {
       const std::string text = next();
       FilterNode node;
       node.kind = what == "src" ? Kind::kSource : Kind::kDestination;
-      if (text.empty() || !parse_host(text, node.host))
+      if (text.empty() || !parse_filter_host(text, node.host))
         fail(text, "expected an address like 127.0.0.1, 10.0.0.0/8, [::1]:22 or *:22");
       return negated ? negation(std::move(node)) : node;
     }
@@ -240,7 +163,7 @@ class Parser {
       Comparison comparison = Comparison::kEqual;
       if (const auto c = comparison_of(peek())) comparison = *c, next();
       const std::string text = next();
-      const auto port = parse_port(text);
+      const auto port = parse_filter_port(text);
       if (!port) fail(text, "expected a port like :22");
       return port_condition(what == "sport", comparison, *port);
     }

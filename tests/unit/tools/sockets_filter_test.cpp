@@ -12,6 +12,7 @@
 
 #include "tools/sockets.hpp"
 #include "tools/sockets_bytecode.hpp"
+#include "tools/sockets_host.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -103,6 +104,40 @@ bool accepts(std::vector<std::string> words, const SocketEntry& e) {
   const auto filter = parsed(std::move(words));
   EXPECT_TRUE(kernel_would_accept(filter.bytecode));
   return bytecode_accepts(filter.bytecode, e);
+}
+
+struct HostCase {
+  const char* text;
+  int family, prefix_length, port;
+};
+
+TEST(SocketFilterHost, ReadsEachFormSsTakes) {
+  for (const auto& c : {HostCase{"*", 0, 0, -1}, HostCase{":22", 0, 0, 22}, HostCase{"*:22", 0, 0, 22},
+                        HostCase{"127.0.0.1", AF_INET, 32, -1}, HostCase{"10.0.0.0/8", AF_INET, 8, -1},
+                        HostCase{"10.0.0.0/8:80", AF_INET, 8, 80}, HostCase{"127.0.0.1:*", AF_INET, 32, -1},
+                        HostCase{"::1", AF_INET6, 128, -1}, HostCase{"fe80::/10", AF_INET6, 10, -1},
+                        HostCase{"[::1]:22", AF_INET6, 128, 22}, HostCase{"[fe80::]/10:22", AF_INET6, 10, 22},
+                        HostCase{"[fe80::/10]:22", AF_INET6, 10, 22}, HostCase{"[::ffff:1.2.3.4]", AF_INET6, 128, -1}}) {
+    HostCondition host;
+    ASSERT_TRUE(parse_filter_host(c.text, host)) << c.text;
+    EXPECT_EQ(host.family, c.family) << c.text;
+    EXPECT_EQ(host.prefix_length, c.prefix_length) << c.text;
+    EXPECT_EQ(host.port, c.port) << c.text;
+  }
+}
+
+TEST(SocketFilterHost, RefusesWhatIsNotAnAddress) {
+  for (const char* text : {"localhost", "1.2.3", "[::1", "[127.0.0.1]", "::1]:22", "1.2.3.4:", "1.2.3.4:65536",
+                           "1.2.3.4/", "[::1]/129", "[::1/64]/64", "[::1]x", "1.2.3.4:22:33"}) {
+    HostCondition host;
+    EXPECT_FALSE(parse_filter_host(text, host)) << text;
+  }
+  EXPECT_EQ(parse_filter_port(":22"), 22);
+  EXPECT_EQ(parse_filter_port("*:22"), 22);
+  EXPECT_EQ(parse_filter_port("22"), 22);
+  EXPECT_FALSE(parse_filter_port(":-1"));
+  EXPECT_FALSE(parse_filter_port(":ssh"));
+  EXPECT_FALSE(parse_filter_port(""));
 }
 
 TEST(SocketFilterStates, StateWordsMakeTheSetAndExcludeStartsFromAll) {
