@@ -3,9 +3,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <optional>
 #include <string_view>
+#include <thread>
+#include <tuple>
 
 #include "net/fd.hpp"
 #include "tools/sockets.hpp"
@@ -83,10 +87,34 @@ void add_process(int proc, std::string_view pid_text, SocketOwners& owners) {
 }  // namespace
 
 SocketOwners socket_owners() {
-  SocketOwners owners;
   net::Fd proc = open_directory(AT_FDCWD, "/proc");
-  if (!proc) return owners;
-  for_each_name(proc.get(), [&](std::string_view name) { add_process(proc.get(), name, owners); });
+  if (!proc) return {};
+  std::vector<std::string> pids;
+  for_each_name(proc.get(), [&](std::string_view name) { pids.emplace_back(name); });
+  // One readlink per descriptor is most of the time, and the kernel answers them in parallel:
+  // each thread takes the next process until none is left, into a map of its own.
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  std::vector<SocketOwners> found(threads);
+  std::atomic<std::size_t> next{0};
+  const auto work = [&](SocketOwners& owners) {
+    for (std::size_t i; (i = next.fetch_add(1)) < pids.size();) add_process(proc.get(), pids[i], owners);
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (unsigned t = 1; t < threads; ++t) helpers.emplace_back([&, t] { work(found[t]); });
+    work(found[0]);
+  }
+  SocketOwners owners = std::move(found[0]);
+  for (unsigned t = 1; t < threads; ++t)
+    for (auto& [inode, holders] : found[t]) {
+      auto& all = owners[inode];
+      all.insert(all.end(), holders.begin(), holders.end());
+    }
+  // The threads' order is not the processes' order: sort the holders of shared sockets.
+  for (auto& [inode, holders] : owners)
+    if (holders.size() > 1)
+      std::sort(holders.begin(), holders.end(),
+                [](const SocketOwner& a, const SocketOwner& b) { return std::tie(a.pid, a.fd) < std::tie(b.pid, b.fd); });
   return owners;
 }
 
