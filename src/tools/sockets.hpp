@@ -4,10 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "net/fd.hpp"
