@@ -180,8 +180,10 @@ for f in filters:
     ours = subprocess.run([os.environ["SOCKIT"], "sockets", "-tan", "--json", *words], capture_output=True,
                           text=True, timeout=60)
     theirs = subprocess.run(["ss", "-tanH", *words], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([os.environ["SOCKIT"], "sockets", "-tan", "--proc", "--json", *words],
+                          capture_output=True, text=True, timeout=60)
     out["rows"].append({"filter": f, "ours": ours.stdout, "ours_rc": ours.returncode, "ours_err": ours.stderr,
-                        "ss": theirs.stdout, "ss_rc": theirs.returncode})
+                        "ss": theirs.stdout, "ss_rc": theirs.returncode, "proc": proc.stdout})
 for flag in ("-tn", "-tln"):  # ss's default states (no TIME-WAIT), and -l's
     ours = subprocess.run([os.environ["SOCKIT"], "sockets", flag, "--json"], capture_output=True, text=True,
                           timeout=60)
@@ -235,6 +237,12 @@ class FilterAgainstSsTest(unittest.TestCase):
                 ours, theirs = our_rows(case["ours"]), ss_rows(case["ss"], case["filter"])
                 self.assertTrue(ours, "a filter that matched nothing proves little")
                 self.assertEqual(ours, theirs)
+
+    def test_proc_runs_the_bytecode_as_the_kernel_does(self):
+        for case in self.snap["rows"]:
+            if "proc" in case:
+                with self.subTest(filter=case["filter"]):
+                    self.assertEqual(our_rows(case["proc"]), our_rows(case["ours"]))
 
     def test_the_filters_really_filter(self):
         counts = [len(our_rows(case["ours"])) for case in self.snap["rows"]]
