@@ -1,83 +1,45 @@
 #include <fmt/core.h>
-#include <netdb.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
-#include <map>
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <variant>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "cli/option_checks.hpp"
 #include "tools/sockets.hpp"
+#include "tools/sockets_filter.hpp"
+#include "tools/sockets_netns.hpp"
+#include "tools/sockets_table.hpp"
 
 namespace sockit::cli {
 namespace {
 
 struct SocketsArgs {
   bool tcp = false, udp = false, unix_sockets = false, listening = false, all = false;
-  bool numeric = false, processes = false, info = false, json = false, proc = false;
+  bool numeric = false, processes = false, info = false, json = false, proc = false, all_netns = false;
   std::string state;
+  std::vector<std::string> filter;
   int port = 0;
   int pid = 0;
   double watch = 0;
   int count = 0;
 };
 
-struct Filter {
-  std::optional<int> state;
-  bool listening_only = false;
-  bool everything = false;
-  int port = 0;
-  int pid = 0;
-};
-
-bool wanted(const tools::SocketEntry& e, const Filter& f) {
-  if (f.state) {
-    if (e.state != *f.state) return false;
-  } else if (!f.everything && f.listening_only != tools::is_listening(e)) {
-    return false;
-  }
-  if (f.port != 0 && e.local_port != f.port && e.remote_port != f.port) return false;
-  if (f.pid != 0 && std::none_of(e.owners.begin(), e.owners.end(), [&](const auto& o) { return o.pid == f.pid; }))
+// What the kernel cannot filter: --port (either end) and --pid (an owner).
+bool wanted(const tools::SocketEntry& e, const SocketsArgs& a) {
+  if (a.port != 0 && e.local_port != a.port && e.remote_port != a.port) return false;
+  if (a.pid != 0 && std::none_of(e.owners.begin(), e.owners.end(), [&](const auto& o) { return o.pid == a.pid; }))
     return false;
   return true;
-}
-
-// Port names from /etc/services, looked up once each (getservbyport reads the file every call).
-class PortNames {
- public:
-  explicit PortNames(bool numeric) : numeric_(numeric) {}
-  std::string operator()(std::uint16_t port, const std::string& netid) {
-    if (port == 0) return "*";
-    if (numeric_) return std::to_string(port);
-    const auto key = std::pair{port, netid};
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    const servent* s = ::getservbyport(htons(port), netid == "udp" ? "udp" : "tcp");
-    return cache_[key] = s ? s->s_name : std::to_string(port);
-  }
-
- private:
-  bool numeric_;
-  std::map<std::pair<std::uint16_t, std::string>, std::string> cache_;
-};
-
-std::string endpoint(const std::string& address, int family, const std::string& port) {
-  if (family == AF_UNIX) return (address.empty() ? "*" : address) + " " + port;
-  if (family == AF_INET6) return "[" + address + "]:" + port;
-  return address + ":" + port;
-}
-
-std::string users(const tools::SocketEntry& e) {
-  if (e.owners.empty()) return "";
-  std::string text = "users:(";
-  for (std::size_t i = 0; i < e.owners.size(); ++i)
-    text += fmt::format("{}(\"{}\",pid={},fd={})", i ? "," : "", e.owners[i].name, e.owners[i].pid, e.owners[i].fd);
-  return text + ")";
 }
 
 nlohmann::json to_json(const tools::SocketEntry& e) {
@@ -90,6 +52,7 @@ nlohmann::json to_json(const tools::SocketEntry& e) {
                       {"inode", e.inode},
                       {"uid", e.uid}};
   if (e.family == AF_UNIX) j["peer"] = {{"inode", e.remote_inode}};
+  if (!e.netns.empty()) j["netns"] = e.netns;
   nlohmann::json owners = nlohmann::json::array();
   for (const auto& o : e.owners) owners.push_back({{"pid", o.pid}, {"name", o.name}, {"fd", o.fd}});
   j["processes"] = owners;
@@ -100,62 +63,76 @@ nlohmann::json to_json(const tools::SocketEntry& e) {
   return j;
 }
 
-void print_table(const std::vector<tools::SocketEntry>& entries, const SocketsArgs& a) {
-  PortNames names(a.numeric);
-  std::vector<std::array<std::string, 7>> rows;
-  rows.push_back({"Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", a.processes ? "Process" : ""});
-  for (const auto& e : entries) {
-    const std::string peer = e.family == AF_UNIX ? fmt::format("* {}", e.remote_inode)
-                                                 : endpoint(e.remote_address, e.family, names(e.remote_port, e.netid));
-    const std::string local = e.family == AF_UNIX ? endpoint(e.local_address, AF_UNIX, std::to_string(e.inode))
-                                                  : endpoint(e.local_address, e.family, names(e.local_port, e.netid));
-    rows.push_back({e.netid, std::string(tools::socket_state_name(e.state)), std::to_string(e.recv_q),
-                    std::to_string(e.send_q), local, peer, a.processes ? users(e) : ""});
-  }
-  std::array<std::size_t, 7> width{};
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const auto& r = rows[k];
-    fmt::print("{:<{}} {:<{}} {:>{}} {:>{}} {:<{}} {:<{}} {}\n", r[0], width[0], r[1], width[1], r[2], width[2], r[3],
-               width[3], r[4], width[4], r[5], width[5], r[6]);
-    if (k > 0 && entries[k - 1].tcp_info) {
-      const auto& t = *entries[k - 1].tcp_info;
-      fmt::print("\t rtt:{:.3f}/{:.3f} cwnd:{} mss:{} retrans:{}/{}\n", t.rtt_ms, t.rttvar_ms, t.cwnd, t.mss,
-                 t.retransmits, t.total_retransmits);
-    }
-  }
+int usage_error(const std::string& message) {
+  fmt::print(stderr, "sockit sockets: {}\n", message);
+  return 2;
 }
 
-int run(const SocketsArgs& a) {
+// The query from the options and the FILTER words; a message when they make no sense.
+std::variant<tools::SocketQuery, std::string> query_of(const SocketsArgs& a) {
   tools::SocketQuery query;
+  const auto parsed = tools::parse_socket_filter(a.filter);
+  if (const auto* error = std::get_if<tools::FilterError>(&parsed))
+    return error->token.empty() ? fmt::format("bad filter: {}", error->reason)
+                                : fmt::format("bad filter at '{}': {}", error->token, error->reason);
+  const auto& filter = std::get<tools::SocketFilter>(parsed);
+  const bool expression = !filter.bytecode.empty();
+  if (expression && a.unix_sockets) return std::string("a filter expression applies to TCP and UDP only, not -x");
   const bool any_kind = a.tcp || a.udp || a.unix_sockets;
   query.tcp = !any_kind || a.tcp;
   query.udp = !any_kind || a.udp;
-  query.unix_sockets = !any_kind || a.unix_sockets;
+  query.unix_sockets = !expression && (!any_kind || a.unix_sockets);
   query.tcp_info = a.info;
-  Filter filter{.state = std::nullopt, .listening_only = a.listening, .everything = a.all, .port = a.port, .pid = a.pid};
-  if (!a.state.empty()) {
-    filter.state = tools::parse_socket_state(a.state);
-    if (!filter.state) return fmt::print(stderr, "sockit sockets: unknown state '{}'\n", a.state), 2;
+  query.bytecode = filter.bytecode;
+  if (filter.states && !a.state.empty())
+    return std::string("give states either with --state or as 'state S', not both");
+  if (filter.states) {
+    query.states = *filter.states;
+  } else if (!a.state.empty()) {
+    const auto states = tools::parse_state_set(a.state);
+    if (!states) return fmt::format("unknown state '{}'", a.state);
+    query.states = *states;
+  } else {
+    query.states = a.all ? tools::kAllStates : a.listening ? tools::kListeningStates : tools::kConnectedStates;
   }
+  if (a.all_netns && a.proc) return std::string("--all-netns reads netlink, not --proc");
+  return query;
+}
+
+std::vector<tools::SocketEntry> list(const SocketsArgs& a, const tools::SocketQuery& query) {
+  if (a.all_netns) return tools::list_sockets_all_netns(query).value();
+  return (a.proc ? tools::list_sockets_proc(query) : tools::list_sockets(query)).value();
+}
+
+void write_out(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+int run(const SocketsArgs& a) {
+  const auto checked = query_of(a);
+  if (const auto* message = std::get_if<std::string>(&checked)) return usage_error(*message);
+  const auto& query = std::get<tools::SocketQuery>(checked);
   // An empty table would say the process holds no sockets; it does not exist at all.
   std::error_code unreadable;  // the non-throwing overload: no raw filesystem_error text
   if (a.pid != 0 && !std::filesystem::exists(fmt::format("/proc/{}", a.pid), unreadable)) {
     fmt::print(stderr, "sockit sockets: no process with pid {}\n", a.pid);
     return 1;
   }
+  const tools::TableOptions table{.numeric = a.numeric, .processes = a.processes, .netns = a.all_netns};
   for (int round = 1;; ++round) {
-    auto entries = (a.proc ? tools::list_sockets_proc(query) : tools::list_sockets(query)).value();
-    if (a.processes || a.pid != 0) tools::attach_owners(entries);
-    std::erase_if(entries, [&](const auto& e) { return !wanted(e, filter); });
+    // The /proc walk for owners takes as long as the dump: both at once, on two cores.
+    std::future<tools::SocketOwners> owners;
+    if (a.processes || a.pid != 0) owners = std::async(std::launch::async, tools::socket_owners);
+    auto entries = list(a, query);
+    if (owners.valid()) tools::attach_owners(entries, owners.get());
+    if (a.port != 0 || a.pid != 0) std::erase_if(entries, [&](const auto& e) { return !wanted(e, a); });
     if (a.json) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& e : entries) list.push_back(to_json(e));
       fmt::print("{}\n", a.watch > 0 ? list.dump() : list.dump(2));
     } else {
       if (a.watch > 0) fmt::print("\x1b[H\x1b[2J");  // clear the terminal, as watch(1) does
-      print_table(entries, a);
+      write_out(tools::format_socket_table(entries, table));
     }
     std::fflush(stdout);
     if (a.watch <= 0 || (a.count > 0 && round >= a.count)) return 0;
@@ -171,12 +148,15 @@ Command add_sockets(CLI::App& app) {
   cmd->add_flag("-t,--tcp", a->tcp, "TCP sockets");
   cmd->add_flag("-u,--udp", a->udp, "UDP sockets");
   cmd->add_flag("-x,--unix", a->unix_sockets, "Unix sockets (without -t/-u/-x: all three)");
-  auto* listening = cmd->add_flag("-l,--listening", a->listening, "only listening sockets (and unconnected UDP)");
-  cmd->add_flag("-a,--all", a->all, "listening and non-listening sockets (default: non-listening only)")->excludes(listening);
+  auto* listening = cmd->add_flag("-l,--listening", a->listening,
+                                  "only listening sockets: LISTEN, and UNCONN (unconnected UDP and Unix)");
+  cmd->add_flag("-a,--all", a->all, "every state (default, as ss: all but LISTEN, UNCONN, TIME-WAIT, SYN-RECV)")
+      ->excludes(listening);
   cmd->add_flag("-n,--numeric", a->numeric, "port numbers, not service names");
   cmd->add_flag("-p,--processes", a->processes, "owning processes (pid, name, fd) from /proc/*/fd");
   cmd->add_flag("-i,--info", a->info, "TCP internals: rtt/rttvar (ms), cwnd, mss, retransmits");
-  cmd->add_option("--state", a->state, "only this state: established, listen, time-wait, syn-sent, close-wait, ...")
+  cmd->add_option("--state", a->state,
+                  "only this state or group: established, listening, time-wait, connected, ... (as 'state S')")
       ->check(checks::non_empty());
   cmd->add_option("--port", a->port, "only sockets with this local or remote port")->transform(checks::port());
   cmd->add_option("--pid", a->pid, "only sockets this process holds")->transform(checks::whole(1));
@@ -187,11 +167,25 @@ Command add_sockets(CLI::App& app) {
       ->needs(watch);
   cmd->add_flag("--proc", a->proc, "read /proc/net instead of netlink sock_diag");
   cmd->add_flag("--json", a->json, "print JSON (with --watch: one array per line)");
+  cmd->add_flag("--all-netns", a->all_netns,
+                "sockets of every network namespace (/run/netns and those of processes), with a Netns "
+                "column; needs CAP_SYS_ADMIN");
+  cmd->add_option("filter", a->filter,
+                  "ss's FILTER: [state S | exclude S]... [EXPRESSION], filtered by the kernel");
   cmd->footer(
-      "Reads netlink sock_diag (what ss uses), falling back to /proc/net when netlink is missing.\n\n"
+      "Reads netlink sock_diag (what ss uses), falling back to /proc/net when netlink is missing.\n"
+      "FILTER, as ss takes it (the kernel runs it as inet_diag bytecode):\n"
+      "  state S / exclude S   S: a state (established, syn-sent, syn-recv, fin-wait-1, fin-wait-2,\n"
+      "                        time-wait, closed, close-wait, last-ack, listening, closing) or a group\n"
+      "                        (all, connected, synchronized, bucket, big); repeatable\n"
+      "  src|dst [=|!=] HOST   HOST: 127.0.0.1, 10.0.0.0/8, ::1, [::1]:22, *:22, :22 (numeric only)\n"
+      "  sport|dport [OP] :PORT   OP: = != < <= > >= (or eq ne lt le gt ge)\n"
+      "  EXPR and|&& EXPR, EXPR or|| EXPR, not|! EXPR, ( EXPR ); 'a b' means 'a and b'\n\n"
       "Examples:\n"
       "  sockit sockets -tulnp            # what netstat -tulpn shows\n"
-      "  sockit sockets -ti --state established\n"
+      "  sockit sockets -tn state established '( dport = :22 or sport = :22 )'\n"
+      "  sockit sockets -tan dst 10.0.0.0/8 and dport '>' :1024\n"
+      "  sockit sockets -tn --all-netns   # every network namespace, with a Netns column\n"
       "  sockit sockets -x -a --json");
   return {cmd, [a] { return run(*a); }};
 }

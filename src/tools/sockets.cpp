@@ -50,15 +50,13 @@ std::optional<int> parse_socket_state(std::string_view name) {
   std::string wanted;
   for (char c : name) wanted += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (wanted == "estab") wanted = "established";
-  if (wanted == "unconn" || wanted == "close") wanted = "closed";
+  if (wanted == "unconn" || wanted == "unconnected" || wanted == "close") wanted = "closed";
+  if (wanted == "listening") wanted = "listen";
   for (const auto& s : kStates)
     if (s.filter_name == wanted) return s.state;
   return std::nullopt;
 }
 
-bool is_listening(const SocketEntry& e) {
-  if (e.state == TCP_LISTEN) return true;
-  return e.state == TCP_CLOSE && (e.netid == "udp" || e.netid == "u_dgr");
-}
+bool is_listening(const SocketEntry& e) { return (kListeningStates & state_bit(e.state)) != 0; }
 
 }  // namespace sockit::tools

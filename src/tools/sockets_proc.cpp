@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tools/sockets_bytecode.hpp"
 #include "tools/sockets_parse.hpp"
 
 namespace sockit::tools {
@@ -119,6 +120,11 @@ Result<std::vector<SocketEntry>> list_sockets_proc(const SocketQuery& query) {
   }
   if (query.unix_sockets)
     if (auto r = read_unix(entries); !r) return r.error();
+  // What netlink has the kernel do: the state set, and the bytecode on TCP and UDP sockets.
+  std::erase_if(entries, [&](const SocketEntry& e) {
+    if (e.state < 0 || e.state >= 32 || (query.states & state_bit(e.state)) == 0) return true;
+    return !query.bytecode.empty() && e.family != AF_UNIX && !bytecode_accepts(query.bytecode, e);
+  });
   return entries;
 }
 
