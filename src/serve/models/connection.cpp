@@ -1,12 +1,11 @@
 #include "serve/models/connection.hpp"
 
 #include <fmt/core.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <exception>
 #include <utility>
-
-#include <sys/socket.h>
 
 #include "serve/connection_log.hpp"
 
@@ -165,8 +164,7 @@ std::optional<Connection::Clock::time_point> Connection::deadline() const noexce
 void Connection::deadline_passed() {
   if (lingering_) {
     set_close_reason("still sending after " + duration_text(limits_.linger.count()) + " of lingering close");
-    lingering_ = false;
-    failed_ = true;
+    fail();
     return;
   }
   if (busy_ || failed_ || closing_) return;
