@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <span>
@@ -15,6 +16,9 @@ inline std::span<const std::byte> bytes_of(std::string_view text) {
 inline std::string text_of(std::span<const std::byte> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
+
+/// What `fd` gives until EOF or an error, with "<timeout>" appended if that takes over `limit`.
+std::string read_until_eof(int fd, std::chrono::milliseconds limit);
 
 /// Descriptors this process has open now (/proc/self/fd).
 int open_fd_count();

@@ -37,19 +37,7 @@ void write_text(int fd, const std::string& text) {
   ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
 }
 
-// Reads until EOF (or 5 s), as a string.
-std::string read_all(int fd) {
-  std::string out;
-  char buffer[65536];
-  const auto deadline = net::Deadline::after(5s);
-  for (;;) {
-    auto ready = net::wait_ready(fd, POLLIN, deadline);
-    if (!ready) return out + "<timeout>";
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) return out;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-}
+std::string read_all(int fd) { return sockit::testing::read_until_eof(fd, 5s); }
 
 const RelayOptions kBounded{.idle_timeout = 5000ms,
                             .linger_after_input_eof = 0ms,

@@ -14,6 +14,7 @@
 #include "tools/tls_context.hpp"
 #include "tools/tls_self_signed.hpp"
 #include "tools/tls_stream.hpp"
+#include "test_support.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -54,18 +55,7 @@ struct Pipe {
   }
 };
 
-std::string read_all(int fd) {
-  std::string out;
-  char buffer[65536];
-  const auto deadline = net::Deadline::after(10s);
-  for (;;) {
-    auto ready = net::wait_ready(fd, POLLIN, deadline);
-    if (!ready) return out + "<timeout>";
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) return out;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-}
+std::string read_all(int fd) { return sockit::testing::read_until_eof(fd, 10s); }
 
 // A TLS server on `fd` that upper-cases what it gets until close_notify, then answers and
 // closes its side too.
