@@ -1,0 +1,390 @@
+"""A lab of hosts on one machine: network namespaces joined by a bridge, each with a limited uplink.
+
+    with Lab(hosts=3, rate_mbit=50, loss_permille=5) as lab:
+        server = lab.host(1).popen([...])          # runs inside host 1's namespace
+        lab.host(2).run(["ip", "addr"])
+
+What it creates (see docs/lab.md): namespaces LABID-sw (the switch: bridge br0) and LABID-h1 ...
+LABID-hN, where LABID is "sklab-<creator pid>-<random hex>". Host i has one interface, eth0, with
+10.77.x.y/16 (host 1 is 10.77.0.1), whose veth peer hI is a port of br0. No route leads anywhere
+else, no address is added outside these namespaces, and nothing is done to the machine's own
+interfaces, routes or firewall.
+
+Teardown (close(), also on exceptions, at exit and on SIGTERM) kills every process in the lab's
+namespaces and deletes them. A watchdog process deletes them too once the lab outlives its
+lifetime or its creator dies without closing it (SIGKILL). `python3 -m lab cleanup` removes labs
+whose creator is gone.
+"""
+
+import argparse
+import atexit
+import ipaddress
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+from harness import SOCKIT
+
+PREFIX = "sklab-"
+NETWORK = ipaddress.IPv4Network("10.77.0.0/16")
+MAX_HOSTS = 1000
+DEFAULT_LIFETIME = 600.0
+SWITCH = "sw"
+BRIDGE = "br0"
+HOST_INTERFACE = "eth0"
+
+
+class LabError(RuntimeError):
+    """A lab command failed, or the lab was asked for something this machine cannot do."""
+
+
+def command(*argv, timeout=10):
+    """Runs argv (no shell) to completion; returns its stdout. Raises LabError naming the command,
+    its exit code and its stderr when it fails or outlives `timeout` seconds."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{' '.join(argv)} did not finish within {timeout}s") from None
+    except OSError as e:
+        raise LabError(f"{' '.join(argv)} could not start: {e.strerror}") from None
+    if proc.returncode != 0:
+        raise LabError(f"{' '.join(argv)} failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def namespaces():
+    """Names of every network namespace `ip netns` knows."""
+    return [line.split()[0] for line in command("ip", "netns", "list").splitlines() if line.strip()]
+
+
+def remove_namespace(name):
+    """Kills every process in namespace `name` (SIGKILL), then deletes it; gone already is fine."""
+    try:
+        pids = command("ip", "netns", "pids", name).split()
+    except LabError:
+        return
+    for pid in pids:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        command("ip", "netns", "del", name)
+    except LabError:
+        if name in namespaces():
+            raise
+
+
+def _creator_alive(name):
+    """True when the process whose pid a lab namespace name carries (sklab-PID-...) still runs."""
+    pid = name[len(PREFIX):].split("-", 1)[0]
+    return pid.isdigit() and os.path.exists(f"/proc/{pid}")
+
+
+def cleanup(lab_id=None, everything=False):
+    """Removes lab namespaces: those of `lab_id` only; or, without it, those whose creator process
+    has died (a crashed run), or all sklab-* with `everything`. Returns the names removed."""
+    removed = []
+    for name in namespaces():
+        if lab_id is not None:
+            chosen = name.startswith(lab_id + "-")
+        else:
+            chosen = name.startswith(PREFIX) and (everything or not _creator_alive(name))
+        if chosen:
+            remove_namespace(name)
+            removed.append(name)
+    return removed
+
+
+_netem = {}
+
+
+def netem_available():
+    """True when the kernel has sch_netem. Tried once per process on a veth pair in a throwaway
+    namespace of its own."""
+    if "answer" not in _netem:
+        probe = f"{PREFIX}{os.getpid()}-{secrets.token_hex(3)}-probe"
+        command("ip", "netns", "add", probe)
+        try:
+            command("ip", "-n", probe, "link", "add", "name", "probe0", "type", "veth", "peer", "name", "probe1")
+            command("ip", "-n", probe, "link", "set", "probe0", "up")
+            try:
+                command("tc", "-n", probe, "qdisc", "add", "dev", "probe0", "root", "netem", "delay", "1ms")
+                _netem["answer"] = True
+            except LabError as e:
+                if "unknown" not in str(e).lower():
+                    raise
+                _netem["answer"] = False
+        finally:
+            remove_namespace(probe)
+    return _netem["answer"]
+
+
+def namespaces_unavailable():
+    """None when this process can make lab namespaces; else why not (for a test's skip)."""
+    if os.geteuid() != 0:
+        return "the lab needs root (ip netns add)"
+    try:
+        command("ip", "netns", "list")
+        command("tc", "-V")
+    except LabError as e:
+        return str(e)
+    return None
+
+
+def _address(index):
+    return NETWORK.network_address + index
+
+
+class Host:
+    """One host of a lab: a namespace with eth0 on the lab's bridge. Made by Lab."""
+
+    def __init__(self, lab, index):
+        self.lab = lab
+        self.index = index
+        self.namespace = f"{lab.id}-h{index}"
+        self.address = str(_address(index))
+        self.port = f"h{index}"  # its veth end in the switch: the cable's other end
+        self.rate_mbit = None
+        self.delay_ms = None
+        self.jitter_ms = None
+
+    def command(self, argv):
+        """argv prefixed to run inside this host's namespace."""
+        return ["ip", "netns", "exec", self.namespace, *argv]
+
+    def sockit(self, *args):
+        """The argv of `sockit ARGS...` inside this host (the binary of env SOCKIT)."""
+        return self.command([os.path.abspath(SOCKIT), *args])
+
+    def popen(self, argv, **options):
+        """subprocess.Popen of argv inside this host; options go to Popen as they are. The lab
+        kills the process at teardown if it still runs."""
+        proc = subprocess.Popen(self.command(argv), **options)
+        self.lab.processes.append(proc)
+        return proc
+
+    def run(self, argv, timeout=30, check=True, **options):
+        """Runs argv inside this host to completion (text, output captured unless `options` say
+        otherwise); returns the CompletedProcess. Raises LabError when it fails and `check`."""
+        options = {"capture_output": True, "text": True, **options}
+        try:
+            proc = subprocess.run(self.command(argv), timeout=timeout, **options)
+        except subprocess.TimeoutExpired:
+            raise LabError(f"{' '.join(argv)} on {self.namespace} did not finish within {timeout}s") from None
+        if check and proc.returncode != 0:
+            raise LabError(f"{' '.join(argv)} on {self.namespace} failed (exit {proc.returncode}): "
+                           f"{(proc.stderr or '').strip()}")
+        return proc
+
+    def set_link(self, up):
+        """Plugs (up) or pulls (down) this host's cable: its port on the switch goes up or down.
+        The host keeps its address and routes; what it sends meanwhile is lost."""
+        command("ip", "-n", self.lab.switch, "link", "set", self.port, "up" if up else "down")
+
+    def set_rate(self, mbit):
+        """Limits this host's uplink (what leaves its eth0) to `mbit` Mbit/s; None lifts it."""
+        self.rate_mbit = mbit
+        self._apply_qdiscs()
+
+    def set_delay(self, ms, jitter_ms=None):
+        """Delays what leaves this host by `ms` (± `jitter_ms`) with netem; None removes the delay.
+        Raises LabError when the kernel has no sch_netem: delay is never silently left out."""
+        if ms is not None and not netem_available():
+            raise LabError(f"delay of {ms} ms asked for {self.namespace}, but this kernel has no sch_netem "
+                           f"(tc says 'Specified qdisc kind is unknown'): the lab cannot delay packets here")
+        self.delay_ms, self.jitter_ms = ms, jitter_ms
+        self._apply_qdiscs()
+
+    def _apply_qdiscs(self):
+        # One root qdisc on eth0: tbf for the rate, netem (a child of tbf when both) for the delay.
+        tc = ["tc", "-n", self.namespace, "qdisc"]
+        subprocess.run([*tc, "del", "dev", HOST_INTERFACE, "root"], capture_output=True, timeout=10)
+        parent = ["root"]
+        if self.rate_mbit is not None:
+            bytes_per_second = self.rate_mbit * 1e6 / 8
+            burst = max(64 * 1024, int(bytes_per_second / 100))  # a GSO packet, or 10 ms at the rate
+            command(*tc, "add", "dev", HOST_INTERFACE, "root", "handle", "1:", "tbf", "rate", f"{self.rate_mbit}mbit",
+                    "burst", str(burst), "latency", "100ms")
+            parent = ["parent", "1:1"]
+        if self.delay_ms is not None:
+            delay = ["delay", f"{self.delay_ms}ms"] + ([f"{self.jitter_ms}ms"] if self.jitter_ms else [])
+            command(*tc, "add", "dev", HOST_INTERFACE, *parent, "handle", "10:", "netem", *delay, "limit", "100000")
+
+    def set_loss(self, permille):
+        """Drops `permille` of every 1000 packets leaving this host's eth0 at random (nftables
+        netdev egress hook, so a sender sees loss, not an error); 0 or None removes the rule."""
+        nft = ["ip", "netns", "exec", self.namespace, "nft"]
+        subprocess.run([*nft, "delete", "table", "netdev", "lab"], capture_output=True, timeout=10)
+        if permille:
+            if not 0 < permille <= 1000:
+                raise LabError(f"loss of {permille} per mille for {self.namespace}: must be 1..1000")
+            command(*nft, "add", "table", "netdev", "lab")
+            command(*nft, "add", "chain", "netdev", "lab", "uplink",
+                    f"{{ type filter hook egress device {HOST_INTERFACE} priority 0; policy accept; }}")
+            command(*nft, "add", "rule", "netdev", "lab", "uplink", "numgen", "random", "mod", "1000", "<",
+                    str(permille), "drop")
+
+
+class Lab:
+    """N hosts (1-based: host(1) is 10.77.0.1) on one switch. Use as a context manager, or call
+    start() and close(). Every host gets `rate_mbit`, `loss_permille` and `delay_ms` at start;
+    each Host can change its own later."""
+
+    def __init__(self, hosts=3, rate_mbit=None, loss_permille=0, delay_ms=None, jitter_ms=None,
+                 lifetime=DEFAULT_LIFETIME):
+        if not 1 <= hosts <= MAX_HOSTS:
+            raise LabError(f"a lab of {hosts} hosts: must be 1..{MAX_HOSTS}")
+        self.id = f"{PREFIX}{os.getpid()}-{secrets.token_hex(3)}"
+        self.switch = f"{self.id}-{SWITCH}"
+        self.hosts = [Host(self, i) for i in range(1, hosts + 1)]
+        self.settings = (rate_mbit, loss_permille, delay_ms, jitter_ms)
+        self.lifetime = lifetime
+        self.processes = []
+        self.watchdog = None
+        self.closed = False
+        self._previous_sigterm = None
+
+    def host(self, index):
+        """Host `index` (1-based)."""
+        return self.hosts[index - 1]
+
+    def start(self):
+        """Creates the namespaces, the bridge and the links; raises LabError (after tearing down
+        what was made) when a step fails."""
+        if self.settings[2] is not None and not netem_available():
+            self.hosts[0].set_delay(self.settings[2])  # raises the plain "no netem" error
+        atexit.register(self.close)
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and _main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_signal)
+        self._start_watchdog()
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _build(self):
+        command("ip", "netns", "add", self.switch)
+        command("ip", "-n", self.switch, "link", "add", "name", BRIDGE, "type", "bridge")
+        command("ip", "-n", self.switch, "link", "set", BRIDGE, "up")
+        rate, loss, delay, jitter = self.settings
+        for host in self.hosts:
+            command("ip", "netns", "add", host.namespace)
+            # Both ends are made inside lab namespaces: nothing ever appears in the root namespace.
+            command("ip", "-n", self.switch, "link", "add", "name", host.port, "type", "veth",
+                    "peer", "name", HOST_INTERFACE, "netns", host.namespace)
+            command("ip", "-n", self.switch, "link", "set", host.port, "master", BRIDGE, "up")
+            command("ip", "-n", host.namespace, "addr", "add", f"{host.address}/{NETWORK.prefixlen}",
+                    "dev", HOST_INTERFACE)
+            command("ip", "-n", host.namespace, "link", "set", "lo", "up")
+            command("ip", "-n", host.namespace, "link", "set", HOST_INTERFACE, "up")
+            if rate is not None:
+                host.set_rate(rate)
+            if delay is not None:
+                host.set_delay(delay, jitter)
+            if loss:
+                host.set_loss(loss)
+
+    def _start_watchdog(self):
+        # A process of its own (own session: a Ctrl-C to the terminal spares it), so that the lab
+        # goes away even when its creator is SIGKILLed.
+        self.watchdog = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "watchdog", self.id, str(os.getpid()), str(self.lifetime)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+
+    def close(self):
+        """Kills the processes started in the hosts and deletes every namespace of the lab.
+        Safe to call more than once."""
+        if self.closed:
+            return
+        self.closed = True
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.kill()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+        cleanup(self.id)
+        if self.watchdog is not None and self.watchdog.poll() is None:
+            self.watchdog.kill()
+            self.watchdog.wait(timeout=5)
+        if self._previous_sigterm is not None and _main_thread():
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+        atexit.unregister(self.close)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _main_thread():
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
+def _exit_on_signal(signum, frame):
+    sys.exit(128 + signum)  # SystemExit unwinds through every `with Lab()` and runs atexit
+
+
+def _watch(lab_id, creator, lifetime):
+    """Waits (polling twice a second) until the creator dies or `lifetime` seconds pass, then
+    removes the lab's namespaces."""
+    deadline = time.monotonic() + lifetime
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{creator}"):
+        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+    cleanup(lab_id)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m lab", description="A lab of hosts in network namespaces.")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    up = verbs.add_parser("up", help="create a lab, print its hosts, keep it until Ctrl-C, SIGTERM or --lifetime")
+    up.add_argument("--hosts", type=int, default=3)
+    up.add_argument("--rate", type=float, help="uplink Mbit/s of every host")
+    up.add_argument("--loss", type=int, default=0, help="per mille of packets each host's uplink drops")
+    up.add_argument("--delay", type=float, help="ms of delay on each uplink (needs sch_netem: an error without)")
+    up.add_argument("--jitter", type=float)
+    up.add_argument("--lifetime", type=float, default=DEFAULT_LIFETIME, help="seconds before it tears itself down")
+    clean = verbs.add_parser("cleanup", help="remove the namespaces of labs whose creator is gone")
+    clean.add_argument("--all", action="store_true", help="every sklab-* namespace, running labs' too")
+    verbs.add_parser("netem", help="say whether this kernel has sch_netem")
+    watchdog = verbs.add_parser("watchdog", help=argparse.SUPPRESS)
+    watchdog.add_argument("lab_id")
+    watchdog.add_argument("creator", type=int)
+    watchdog.add_argument("lifetime", type=float)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.verb == "watchdog":
+            _watch(args.lab_id, args.creator, args.lifetime)
+        elif args.verb == "cleanup":
+            for name in cleanup(everything=args.all):
+                print(f"removed {name}")
+        elif args.verb == "netem":
+            print("sch_netem: " + ("present (delay and jitter work)" if netem_available() else
+                                   "absent (this kernel cannot delay packets; asking for delay is an error)"))
+        else:
+            signal.signal(signal.SIGINT, _exit_on_signal)
+            with Lab(args.hosts, args.rate, args.loss, args.delay, args.jitter, args.lifetime) as lab:
+                for host in lab.hosts:
+                    print(f"{host.namespace} {host.address}  (ip netns exec {host.namespace} COMMAND)")
+                print(f"lab {lab.id} ready; Ctrl-C tears it down (or in {args.lifetime:g}s)", flush=True)
+                deadline = time.monotonic() + args.lifetime
+                while time.monotonic() < deadline:
+                    time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    except LabError as e:
+        print(f"lab: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
