@@ -156,9 +156,11 @@ class Host:
         """argv prefixed to run inside this host's namespace."""
         return ["ip", "netns", "exec", self.namespace, *argv]
 
-    def sockit(self, *args):
-        """The argv of `sockit ARGS...` inside this host (the binary of env SOCKIT)."""
-        return self.command([os.path.abspath(SOCKIT), *args])
+    @staticmethod
+    def sockit(*args):
+        """The argv of `sockit ARGS...` (the binary of env SOCKIT), for popen() and run(), or for
+        command() to wrap."""
+        return [os.path.abspath(SOCKIT), *args]
 
     def popen(self, argv, **options):
         """subprocess.Popen of argv inside this host; options go to Popen as they are. The lab
