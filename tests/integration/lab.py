@@ -217,7 +217,7 @@ class Host:
             command(*tc, "add", "dev", HOST_INTERFACE, *parent, "handle", "10:", "netem", *delay, "limit", "100000")
 
     def set_loss(self, permille):
-        """Drops `permille` of every 1000 packets leaving this host's eth0 at random (nftables
+        """Drops `permille` of every 1000 IP packets leaving this host's eth0 at random (nftables
         netdev egress hook, so a sender sees loss, not an error); 0 or None removes the rule."""
         nft = ["ip", "netns", "exec", self.namespace, "nft"]
         subprocess.run([*nft, "delete", "table", "netdev", "lab"], capture_output=True, timeout=10)
@@ -227,8 +227,10 @@ class Host:
             command(*nft, "add", "table", "netdev", "lab")
             command(*nft, "add", "chain", "netdev", "lab", "uplink",
                     f"{{ type filter hook egress device {HOST_INTERFACE} priority 0; policy accept; }}")
-            command(*nft, "add", "rule", "netdev", "lab", "uplink", "numgen", "random", "mod", "1000", "<",
-                    str(permille), "drop")
+            # IP only: a lost ARP request would silence the host for a second and drop whatever
+            # queued behind it, far more loss than asked for.
+            command(*nft, "add", "rule", "netdev", "lab", "uplink", "meta", "protocol", "{", "ip", ",", "ip6", "}",
+                    "numgen", "random", "mod", "1000", "<", str(permille), "drop")
 
 
 class Lab:
@@ -347,7 +349,7 @@ def _watch(lab_id, creator, lifetime):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m lab", description="A lab of hosts in network namespaces.")
-    verbs = parser.add_subparsers(dest="verb", required=True)
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{up,cleanup,netem}")
     up = verbs.add_parser("up", help="create a lab, print its hosts, keep it until Ctrl-C, SIGTERM or --lifetime")
     up.add_argument("--hosts", type=int, default=3)
     up.add_argument("--rate", type=float, help="uplink Mbit/s of every host")
@@ -358,7 +360,7 @@ def main(argv=None):
     clean = verbs.add_parser("cleanup", help="remove the namespaces of labs whose creator is gone")
     clean.add_argument("--all", action="store_true", help="every sklab-* namespace, running labs' too")
     verbs.add_parser("netem", help="say whether this kernel has sch_netem")
-    watchdog = verbs.add_parser("watchdog", help=argparse.SUPPRESS)
+    watchdog = verbs.add_parser("watchdog")  # started by Lab.start(), not by hand
     watchdog.add_argument("lab_id")
     watchdog.add_argument("creator", type=int)
     watchdog.add_argument("lifetime", type=float)
