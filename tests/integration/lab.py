@@ -20,15 +20,16 @@ import argparse
 import atexit
 import ipaddress
 import os
-import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from harness import SOCKIT
+from lab_namespaces import (PREFIX, LabError, cleanup, command, namespaces, namespaces_unavailable,  # noqa: F401
+                            netem_available, new_lab_id, watchdog_argv)
 
-PREFIX = "sklab-"
 NETWORK = ipaddress.IPv4Network("10.77.0.0/16")
 MAX_HOSTS = 1000
 DEFAULT_LIFETIME = 600.0
@@ -36,103 +37,10 @@ SWITCH = "sw"
 BRIDGE = "br0"
 HOST_INTERFACE = "eth0"
 
-
-class LabError(RuntimeError):
-    """A lab command failed, or the lab was asked for something this machine cannot do."""
-
-
-def command(*argv, timeout=10):
-    """Runs argv (no shell) to completion; returns its stdout. Raises LabError naming the command,
-    its exit code and its stderr when it fails or outlives `timeout` seconds."""
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise LabError(f"{' '.join(argv)} did not finish within {timeout}s") from None
-    except OSError as e:
-        raise LabError(f"{' '.join(argv)} could not start: {e.strerror}") from None
-    if proc.returncode != 0:
-        raise LabError(f"{' '.join(argv)} failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def namespaces():
-    """Names of every network namespace `ip netns` knows."""
-    return [line.split()[0] for line in command("ip", "netns", "list").splitlines() if line.strip()]
-
-
-def remove_namespace(name):
-    """Kills every process in namespace `name` (SIGKILL), then deletes it; gone already is fine."""
-    try:
-        pids = command("ip", "netns", "pids", name).split()
-    except LabError:
-        return
-    for pid in pids:
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    try:
-        command("ip", "netns", "del", name)
-    except LabError:
-        if name in namespaces():
-            raise
-
-
-def _creator_alive(name):
-    """True when the process whose pid a lab namespace name carries (sklab-PID-...) still runs."""
-    pid = name[len(PREFIX):].split("-", 1)[0]
-    return pid.isdigit() and os.path.exists(f"/proc/{pid}")
-
-
-def cleanup(lab_id=None, everything=False):
-    """Removes lab namespaces: those of `lab_id` only; or, without it, those whose creator process
-    has died (a crashed run), or all sklab-* with `everything`. Returns the names removed."""
-    removed = []
-    for name in namespaces():
-        if lab_id is not None:
-            chosen = name.startswith(lab_id + "-")
-        else:
-            chosen = name.startswith(PREFIX) and (everything or not _creator_alive(name))
-        if chosen:
-            remove_namespace(name)
-            removed.append(name)
-    return removed
-
-
-_netem = {}
-
-
-def netem_available():
-    """True when the kernel has sch_netem. Tried once per process on a veth pair in a throwaway
-    namespace of its own."""
-    if "answer" not in _netem:
-        probe = f"{PREFIX}{os.getpid()}-{secrets.token_hex(3)}-probe"
-        command("ip", "netns", "add", probe)
-        try:
-            command("ip", "-n", probe, "link", "add", "name", "probe0", "type", "veth", "peer", "name", "probe1")
-            command("ip", "-n", probe, "link", "set", "probe0", "up")
-            try:
-                command("tc", "-n", probe, "qdisc", "add", "dev", "probe0", "root", "netem", "delay", "1ms")
-                _netem["answer"] = True
-            except LabError as e:
-                if "unknown" not in str(e).lower():
-                    raise
-                _netem["answer"] = False
-        finally:
-            remove_namespace(probe)
-    return _netem["answer"]
-
-
-def namespaces_unavailable():
-    """None when this process can make lab namespaces; else why not (for a test's skip)."""
-    if os.geteuid() != 0:
-        return "the lab needs root (ip netns add)"
-    try:
-        command("ip", "netns", "list")
-        command("tc", "-V")
-    except LabError as e:
-        return str(e)
-    return None
+def _refuse_delay_without_netem(ms, where):
+    if not netem_available():
+        raise LabError(f"delay of {ms} ms asked for {where}, but this kernel has no sch_netem "
+                       f"(tc says 'Specified qdisc kind is unknown'): the lab cannot delay packets here")
 
 
 def _address(index):
@@ -195,16 +103,15 @@ class Host:
     def set_delay(self, ms, jitter_ms=None):
         """Delays what leaves this host by `ms` (± `jitter_ms`) with netem; None removes the delay.
         Raises LabError when the kernel has no sch_netem: delay is never silently left out."""
-        if ms is not None and not netem_available():
-            raise LabError(f"delay of {ms} ms asked for {self.namespace}, but this kernel has no sch_netem "
-                           f"(tc says 'Specified qdisc kind is unknown'): the lab cannot delay packets here")
+        if ms is not None:
+            _refuse_delay_without_netem(ms, self.namespace)
         self.delay_ms, self.jitter_ms = ms, jitter_ms
         self._apply_qdiscs()
 
     def _apply_qdiscs(self):
         # One root qdisc on eth0: tbf for the rate, netem (a child of tbf when both) for the delay.
         tc = ["tc", "-n", self.namespace, "qdisc"]
-        subprocess.run([*tc, "del", "dev", HOST_INTERFACE, "root"], capture_output=True, timeout=10)
+        subprocess.run([*tc, "del", "dev", HOST_INTERFACE, "root"], capture_output=True, timeout=10)  # none is fine
         parent = ["root"]
         if self.rate_mbit is not None:
             bytes_per_second = self.rate_mbit * 1e6 / 8
@@ -219,11 +126,11 @@ class Host:
     def set_loss(self, permille):
         """Drops `permille` of every 1000 IP packets leaving this host's eth0 at random (nftables
         netdev egress hook, so a sender sees loss, not an error); 0 or None removes the rule."""
+        if permille and not 0 < permille <= 1000:
+            raise LabError(f"loss of {permille} per mille for {self.namespace}: must be 1..1000")
         nft = ["ip", "netns", "exec", self.namespace, "nft"]
-        subprocess.run([*nft, "delete", "table", "netdev", "lab"], capture_output=True, timeout=10)
+        subprocess.run([*nft, "delete", "table", "netdev", "lab"], capture_output=True, timeout=10)  # none is fine
         if permille:
-            if not 0 < permille <= 1000:
-                raise LabError(f"loss of {permille} per mille for {self.namespace}: must be 1..1000")
             command(*nft, "add", "table", "netdev", "lab")
             command(*nft, "add", "chain", "netdev", "lab", "uplink",
                     f"{{ type filter hook egress device {HOST_INTERFACE} priority 0; policy accept; }}")
@@ -242,7 +149,7 @@ class Lab:
                  lifetime=DEFAULT_LIFETIME):
         if not 1 <= hosts <= MAX_HOSTS:
             raise LabError(f"a lab of {hosts} hosts: must be 1..{MAX_HOSTS}")
-        self.id = f"{PREFIX}{os.getpid()}-{secrets.token_hex(3)}"
+        self.id = new_lab_id()
         self.switch = f"{self.id}-{SWITCH}"
         self.hosts = [Host(self, i) for i in range(1, hosts + 1)]
         self.settings = (rate_mbit, loss_permille, delay_ms, jitter_ms)
@@ -259,8 +166,8 @@ class Lab:
     def start(self):
         """Creates the namespaces, the bridge and the links; raises LabError (after tearing down
         what was made) when a step fails."""
-        if self.settings[2] is not None and not netem_available():
-            self.hosts[0].set_delay(self.settings[2])  # raises the plain "no netem" error
+        if self.settings[2] is not None:
+            _refuse_delay_without_netem(self.settings[2], self.id)
         atexit.register(self.close)
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and _main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -297,9 +204,8 @@ class Lab:
     def _start_watchdog(self):
         # A process of its own (own session: a Ctrl-C to the terminal spares it), so that the lab
         # goes away even when its creator is SIGKILLed.
-        self.watchdog = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "watchdog", self.id, str(os.getpid()), str(self.lifetime)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+        self.watchdog = subprocess.Popen(watchdog_argv(self.id, self.lifetime), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, start_new_session=True)
 
     def close(self):
         """Kills the processes started in the hosts and deletes every namespace of the lab.
@@ -314,13 +220,15 @@ class Lab:
                     proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     pass
-        cleanup(self.id)
-        if self.watchdog is not None and self.watchdog.poll() is None:
-            self.watchdog.kill()
-            self.watchdog.wait(timeout=5)
-        if self._previous_sigterm is not None and _main_thread():
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-        atexit.unregister(self.close)
+        try:
+            cleanup(self.id)
+        finally:
+            if self.watchdog is not None and self.watchdog.poll() is None:
+                self.watchdog.kill()
+                self.watchdog.wait(timeout=5)
+            if self._previous_sigterm is not None and _main_thread():
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+            atexit.unregister(self.close)
 
     def __enter__(self):
         return self.start()
@@ -330,26 +238,15 @@ class Lab:
 
 
 def _main_thread():
-    import threading
     return threading.current_thread() is threading.main_thread()
 
 
 def _exit_on_signal(signum, frame):
     sys.exit(128 + signum)  # SystemExit unwinds through every `with Lab()` and runs atexit
 
-
-def _watch(lab_id, creator, lifetime):
-    """Waits (polling twice a second) until the creator dies or `lifetime` seconds pass, then
-    removes the lab's namespaces."""
-    deadline = time.monotonic() + lifetime
-    while time.monotonic() < deadline and os.path.exists(f"/proc/{creator}"):
-        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-    cleanup(lab_id)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m lab", description="A lab of hosts in network namespaces.")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{up,cleanup,netem}")
+    verbs = parser.add_subparsers(dest="verb", required=True)
     up = verbs.add_parser("up", help="create a lab, print its hosts, keep it until Ctrl-C, SIGTERM or --lifetime")
     up.add_argument("--hosts", type=int, default=3)
     up.add_argument("--rate", type=float, help="uplink Mbit/s of every host")
@@ -360,16 +257,10 @@ def main(argv=None):
     clean = verbs.add_parser("cleanup", help="remove the namespaces of labs whose creator is gone")
     clean.add_argument("--all", action="store_true", help="every sklab-* namespace, running labs' too")
     verbs.add_parser("netem", help="say whether this kernel has sch_netem")
-    watchdog = verbs.add_parser("watchdog")  # started by Lab.start(), not by hand
-    watchdog.add_argument("lab_id")
-    watchdog.add_argument("creator", type=int)
-    watchdog.add_argument("lifetime", type=float)
     args = parser.parse_args(argv)
 
     try:
-        if args.verb == "watchdog":
-            _watch(args.lab_id, args.creator, args.lifetime)
-        elif args.verb == "cleanup":
+        if args.verb == "cleanup":
             for name in cleanup(everything=args.all):
                 print(f"removed {name}")
         elif args.verb == "netem":
@@ -392,3 +283,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
