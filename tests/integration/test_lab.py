@@ -55,13 +55,14 @@ except socket.timeout:
 print(count, flush=True)
 '''
 
-# Run inside a host: sends COUNT datagrams of 200 bytes to HOST PORT, 10 at a time, 1 ms apart.
+# Run inside a host: sends COUNT datagrams of 200 bytes to HOST PORT, 5 at a time, 1 ms apart (the
+# receiver's buffer holds a few hundred).
 UDP_BURST = r'''
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(int(sys.argv[3])):
     s.sendto(i.to_bytes(4, "big") * 50, (sys.argv[1], int(sys.argv[2])))
-    if i % 10 == 9:
+    if i % 5 == 4:
         time.sleep(0.001)
 '''
 
