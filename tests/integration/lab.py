@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 
-from harness import SOCKIT
+from harness import SOCKIT, Server
 from lab_namespaces import (PREFIX, LabError, cleanup, command, namespaces, namespaces_unavailable,  # noqa: F401
                             netem_available, new_lab_id, watchdog_argv)
 
@@ -69,6 +69,14 @@ class Host:
         """The argv of `sockit ARGS...` (the binary of env SOCKIT), for popen() and run(), or for
         command() to wrap."""
         return [os.path.abspath(SOCKIT), *args]
+
+    def sockit_server(self, *args, **options):
+        """A harness.Server of `sockit ARGS...` inside this host: started, its ready line awaited
+        (`options` go to Server: ready, timeout, env). Stop it with close() or `with`; the lab kills
+        it at teardown otherwise."""
+        server = Server(*args, command=self.command(self.sockit(*args)), **options)
+        self.lab.processes.append(server.proc)
+        return server
 
     def popen(self, argv, **options):
         """subprocess.Popen of argv inside this host; options go to Popen as they are. The lab

@@ -9,18 +9,12 @@ import unittest
 
 import lab
 from cascade_support import create, make_data, sha256_file
-from harness import Server
 from lab import Lab
 
 SKIP = lab.namespaces_unavailable()
 SIZE = 8 << 20
 BLOCK = 256 << 10
 UPLINK_MBIT = 40
-
-
-def sockit_on(host, *args, ready=r"listening on (\S+)", timeout=20):
-    """A harness.Server of `sockit ARGS...` running inside `host`."""
-    return Server(*args, ready=ready, timeout=timeout, command=host.command(host.sockit(*args)))
 
 
 @unittest.skipIf(SKIP, SKIP)
@@ -34,15 +28,15 @@ class LabCascadeTest(unittest.TestCase):
             cascade = data + ".cascade"
             output = os.path.join(tmp, "leeched.bin")
             stats = os.path.join(tmp, "stats.json")
-            with sockit_on(h1, "cascade", "tracker", "--listen", f"{h1.address}:0", "--allow-any") as tracker:
+            with h1.sockit_server("cascade", "tracker", "--listen", f"{h1.address}:0", "--allow-any") as tracker:
                 tracker_host, tracker_port = tracker.address()
                 self.assertEqual(tracker_host, h1.address)
                 where = f"{tracker_host}:{tracker_port}"
-                with sockit_on(h2, "cascade", "peer", cascade, "--tracker", where, "--listen", f"{h2.address}:0",
+                with h2.sockit_server("cascade", "peer", cascade, "--tracker", where, "--listen", f"{h2.address}:0",
                                "-o", data, "--list-interval", "1") as seed:
                     seed_endpoint = "%s:%d" % seed.address()
                     start = time.monotonic()
-                    with sockit_on(h3, "cascade", "peer", cascade, "--tracker", where, "--listen",
+                    with h3.sockit_server("cascade", "peer", cascade, "--tracker", where, "--listen",
                                    f"{h3.address}:0", "-o", output, "--no-seed", "--list-interval", "1",
                                    "--stats", stats) as leecher:
                         self.assertEqual(leecher.wait_exit(60), 0, leecher.output())
