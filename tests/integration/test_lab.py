@@ -211,6 +211,14 @@ class TeardownTest(unittest.TestCase):
         self.assertEqual(lab_namespaces(the_lab.id), [])
         self.assertIsNotNone(sleeper.poll())
 
+    def test_the_machines_own_namespace_gets_no_interface_address_or_route(self):
+        def root_network():
+            return [subprocess.run(["ip", "-o", *what], capture_output=True, text=True, timeout=10).stdout
+                    for what in (["link"], ["addr"], ["route"], ["-6", "route"])]
+        before = root_network()
+        with Lab(hosts=2, rate_mbit=10, loss_permille=10):
+            self.assertEqual(root_network(), before)
+
     def test_sigterm_to_a_lab_run_by_hand_removes_it(self):
         self._lab_by_hand_ends(signal.SIGTERM)
 
