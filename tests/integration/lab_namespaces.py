@@ -122,11 +122,13 @@ def namespaces_unavailable():
     """None when this process can make lab namespaces; else why not (for a test's skip)."""
     if os.geteuid() != 0:
         return "the lab needs root (ip netns add)"
+    trial = f"{new_lab_id()}-trial"
     try:
-        command("ip", "netns", "list")
         command("tc", "-V")
+        command("ip", "netns", "add", trial)
     except LabError as e:
         return str(e)
+    remove_namespace(trial)
     return None
 
 
