@@ -37,6 +37,7 @@ SWITCH = "sw"
 BRIDGE = "br0"
 HOST_INTERFACE = "eth0"
 
+
 def _refuse_delay_without_netem(ms, where):
     if not netem_available():
         raise LabError(f"delay of {ms} ms asked for {where}, but this kernel has no sch_netem "
@@ -160,7 +161,8 @@ class Lab:
         self.id = new_lab_id()
         self.switch = f"{self.id}-{SWITCH}"
         self.hosts = [Host(self, i) for i in range(1, hosts + 1)]
-        self.settings = (rate_mbit, loss_permille, delay_ms, jitter_ms)
+        self.rate_mbit, self.loss_permille = rate_mbit, loss_permille  # each host's at start
+        self.delay_ms, self.jitter_ms = delay_ms, jitter_ms
         self.lifetime = lifetime
         self.processes = []
         self.watchdog = None
@@ -174,8 +176,8 @@ class Lab:
     def start(self):
         """Creates the namespaces, the bridge and the links; raises LabError (after tearing down
         what was made) when a step fails."""
-        if self.settings[2] is not None:
-            _refuse_delay_without_netem(self.settings[2], self.id)
+        if self.delay_ms is not None:
+            _refuse_delay_without_netem(self.delay_ms, self.id)
         atexit.register(self.close)
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and _main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -191,7 +193,6 @@ class Lab:
         command("ip", "netns", "add", self.switch)
         command("ip", "-n", self.switch, "link", "add", "name", BRIDGE, "type", "bridge")
         command("ip", "-n", self.switch, "link", "set", BRIDGE, "up")
-        rate, loss, delay, jitter = self.settings
         for host in self.hosts:
             command("ip", "netns", "add", host.namespace)
             # Both ends are made inside lab namespaces: nothing ever appears in the root namespace.
@@ -202,12 +203,12 @@ class Lab:
                     "dev", HOST_INTERFACE)
             command("ip", "-n", host.namespace, "link", "set", "lo", "up")
             command("ip", "-n", host.namespace, "link", "set", HOST_INTERFACE, "up")
-            if rate is not None:
-                host.set_rate(rate)
-            if delay is not None:
-                host.set_delay(delay, jitter)
-            if loss:
-                host.set_loss(loss)
+            if self.rate_mbit is not None:
+                host.set_rate(self.rate_mbit)
+            if self.delay_ms is not None:
+                host.set_delay(self.delay_ms, self.jitter_ms)
+            if self.loss_permille:
+                host.set_loss(self.loss_permille)
 
     def _start_watchdog(self):
         # A process of its own (own session: a Ctrl-C to the terminal spares it), so that the lab
@@ -252,13 +253,14 @@ def _main_thread():
 def _exit_on_signal(signum, frame):
     sys.exit(128 + signum)  # SystemExit unwinds through every `with Lab()` and runs atexit
 
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m lab", description="A lab of hosts in network namespaces.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     up = verbs.add_parser("up", help="create a lab, print its hosts, keep it until Ctrl-C, SIGTERM or --lifetime")
     up.add_argument("--hosts", type=int, default=3)
     up.add_argument("--rate", type=float, help="uplink Mbit/s of every host")
-    up.add_argument("--loss", type=int, default=0, help="per mille of packets each host's uplink drops")
+    up.add_argument("--loss", type=int, default=0, help="per mille of IP packets each host's uplink drops")
     up.add_argument("--delay", type=float, help="ms of delay on each uplink (needs sch_netem: an error without)")
     up.add_argument("--jitter", type=float)
     up.add_argument("--lifetime", type=float, default=DEFAULT_LIFETIME, help="seconds before it tears itself down")
