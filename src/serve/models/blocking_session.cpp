@@ -56,8 +56,9 @@ class BlockingConnection {
         if (call([&] {
               session.request_timed_out(reason_, out);
               return Verdict::close;
-            }))
-          flush(session, out);
+            }) &&
+            flush(session, out))
+          linger();  // the client was in the middle of a request: more of it may come
         break;
       }
       if (ready == Ready::room) {
@@ -81,7 +82,7 @@ class BlockingConnection {
       }
     }
     if (reason_.empty()) reason_ = eof ? "peer closed" : verdict == Verdict::close ? "session closed" : "";
-    if (!eof && verdict == Verdict::close && reason_ == "session closed") linger();
+    if (!eof && reason_ == "session closed" && (reading_when_closed_ || net::unread_bytes(socket_.fd()))) linger();
   }
 
   const std::string& reason() const noexcept { return reason_; }
@@ -113,6 +114,7 @@ class BlockingConnection {
       return taken.verdict;
     });
     if (verdict) note_request(session);
+    if (verdict == Verdict::close) reading_when_closed_ = true;
     if (!verdict || *verdict == Verdict::close || taken.bytes >= in.size()) {
       held_begin_ = held_end_ = 0;
       return verdict;
@@ -127,12 +129,11 @@ class BlockingConnection {
     return verdict;
   }
 
-  // Everything is sent and the session closed while its client may still be sending: shuts our
-  // side and reads until EOF (Limits::linger).
+  // Everything is sent and the session closed while its client may still be sending (it closed
+  // while taking requests, or input waits unread): shuts our side and reads until EOF
+  // (Limits::linger).
   void linger() {
-    if (limits_.linger <= std::chrono::milliseconds::zero() || !net::unread_bytes(socket_.fd()) ||
-        ::shutdown(socket_.fd(), SHUT_WR) != 0)
-      return;
+    if (limits_.linger <= std::chrono::milliseconds::zero() || ::shutdown(socket_.fd(), SHUT_WR) != 0) return;
     const auto end = net::Deadline::after(limits_.linger);
     for (;;) {
       const Ready ready = wait(/*input=*/true, /*room=*/false, end);
@@ -258,6 +259,7 @@ class BlockingConnection {
   net::Deadline::Clock::time_point arrived_;                       // when the last read returned
   std::optional<net::Deadline::Clock::time_point> request_began_;  // the session is mid-request since
   std::string reason_;
+  bool reading_when_closed_ = false;  // the session closed while taking its client's requests
 };
 
 }  // namespace

@@ -79,6 +79,7 @@ std::size_t Connection::offer(net::ConstBytes in) {
     taken = session_->receive(in, pending_);
     return taken.verdict;
   });
+  if (closing_) reading_when_closed_ = true;
   if (failed_ || closing_) return in.size();  // after "close" further input is ignored
   note_request();
   taken.bytes = std::min(taken.bytes, in.size());
@@ -97,7 +98,6 @@ void Connection::stalled(std::size_t taken, std::size_t offered) {
 }
 
 void Connection::deliver(net::ConstBytes bytes) {
-  if (closing_ && !bytes.empty()) discarded_ = true;
   if (failed_ || closing_ || bytes.empty()) return;
   if (held_.empty() && !offloaded_ && !paused_) {
     // The common case: straight from the read buffer to the session, no copy.
@@ -171,6 +171,7 @@ void Connection::deadline_passed() {
   const auto problem = "request not complete within " + duration_text(limits_.request_timeout.count());
   set_close_reason(problem);
   held_.clear();
+  reading_when_closed_ = true;  // the client was in the middle of a request: more of it may come
   pending_.set_budget(budget());
   drive([&] {
     session_->request_timed_out(problem, pending_);
@@ -208,7 +209,8 @@ void Connection::sent(std::size_t n) {
 }
 
 void Connection::linger_if_sending() {
-  if (!closing_ || lingering_ || eof_ || unsent_size() > 0 || (!discarded_ && !net::unread_bytes(fd()))) return;
+  if (!closing_ || lingering_ || eof_ || unsent_size() > 0) return;
+  if (!reading_when_closed_ && !net::unread_bytes(fd())) return;
   if (limits_.linger <= std::chrono::milliseconds::zero() || ::shutdown(fd(), SHUT_WR) != 0) return;
   lingering_ = true;
   request_began_ = last_active_;

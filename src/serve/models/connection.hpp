@@ -141,8 +141,9 @@ class Connection {
   void stalled(std::size_t taken, std::size_t offered);
   /// After output was added or sent: pause or resume input, hand on what waited.
   void settle();
-  /// Everything is sent and the session closed while its client may still be sending: shuts our
-  /// side and reads until EOF (Limits::linger).
+  /// Everything is sent and the session closed while its client may still be sending (it closed
+  /// while taking requests, or input waits unread): shuts our side and reads until EOF
+  /// (Limits::linger).
   void linger_if_sending();
   void tell_end_of_input();
   void apply(Verdict verdict);
@@ -182,7 +183,7 @@ class Connection {
   bool eof_ = false;         // the client half-closed
   bool eof_told_ = false;    // ... and the session has heard of it
   bool closing_ = false;     // the session said close: flush, then finish
-  bool discarded_ = false;   // ... and input came after that, unread
+  bool reading_when_closed_ = false;  // ... while taking its client's requests: more may come
   bool lingering_ = false;   // everything sent, our side shut: reading and throwing away until EOF
   bool failed_ = false;
   std::unique_ptr<std::string> close_reason_;  // most connections never get one: 8 bytes, not 32
