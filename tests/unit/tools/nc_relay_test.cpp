@@ -14,6 +14,7 @@
 #include "net/fd.hpp"
 #include "net/io.hpp"
 #include "net/socket.hpp"
+#include "pipe_fixture.hpp"
 #include "test_support.hpp"
 
 namespace sockit::tools {
@@ -23,15 +24,7 @@ using namespace std::chrono_literals;
 using net::Fd;
 using sockit::testing::bytes_of;
 
-struct Pipe {
-  Fd read_end, write_end;
-  Pipe() {
-    int fds[2];
-    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-    read_end = Fd(fds[0]);
-    write_end = Fd(fds[1]);
-  }
-};
+using sockit::testing::Pipe;
 
 void write_text(int fd, const std::string& text) {
   ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));

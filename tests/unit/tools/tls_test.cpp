@@ -14,6 +14,7 @@
 #include "tools/tls_context.hpp"
 #include "tools/tls_self_signed.hpp"
 #include "tools/tls_stream.hpp"
+#include "pipe_fixture.hpp"
 #include "test_support.hpp"
 
 namespace sockit::tools {
@@ -45,15 +46,7 @@ TEST(TlsSelfSigned, IsCnLocalhostValidForADayAndSignedByItsOwnKey) {
   EXPECT_EQ(sha256_fingerprint(cert).size(), 32u * 3 - 1);
 }
 
-struct Pipe {
-  Fd read_end, write_end;
-  Pipe() {
-    int fds[2];
-    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-    read_end = Fd(fds[0]);
-    write_end = Fd(fds[1]);
-  }
-};
+using sockit::testing::Pipe;
 
 std::string read_all(int fd) { return sockit::testing::read_until_eof(fd, 10s); }
 
