@@ -11,10 +11,10 @@
 
 #include <algorithm>
 #include <optional>
-#include <random>
 #include <utility>
 
 #include "cascade/downloader_swarm.hpp"
+#include "cascade/downloader_window.hpp"
 #include "cascade/peer_connection.hpp"
 #include "cascade/tracker_exchange.hpp"
 #include "net/epoll.hpp"
@@ -27,7 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kMissPause{250};  // a peer that lacks everything we ask for
 constexpr int kTickMs = 100;             // timeouts and retries are checked this often
 
 // What an epoll tag points at (tag 0 is the stop signal).
@@ -41,11 +40,11 @@ struct Watched {
 struct Download;
 
 struct Conn : Watched {
-  Conn(Download& d, PeerConnection l) : Watched(Kind::peer), download(&d), link(std::move(l)) {}
+  Conn(Download& d, PeerConnection l, RequestWindow w)
+      : Watched(Kind::peer), download(&d), link(std::move(l)), window(w) {}
   Download* download;
   PeerConnection link;
-  std::size_t misses = 0;  // status-2 answers in a row
-  Clock::time_point pause_until{};
+  RequestWindow window;
 };
 
 struct TrackerSlot : Watched {
@@ -58,8 +57,8 @@ struct TrackerSlot : Watched {
 
 // One file: its swarm and its tracker exchange.
 struct Download {
-  Download(std::shared_ptr<SharedFile> file, std::uint64_t seed, std::size_t depth)
-      : swarm(std::move(file), seed, depth), tracker(*this) {}
+  Download(std::shared_ptr<SharedFile> file, Endpoint self, std::size_t depth)
+      : swarm(std::move(file), self, depth), tracker(*this) {}
   Swarm swarm;
   TrackerSlot tracker;
 };
@@ -75,16 +74,14 @@ class Loop {
   net::Result<std::vector<FileReport>> run(const std::vector<std::shared_ptr<SharedFile>>& files,
                                            serve::StopSignal& stop) {
     if (auto watched = epoll_.add(stop.fd(), EPOLLIN, 0); !watched) return watched.error();
-    std::random_device entropy;
     for (const auto& file : files) {
-      const std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
       const auto& d = file->description();
       const auto depth =
           std::clamp<std::size_t>(options_.bytes_in_flight / std::max<std::uint64_t>(1, d.block_size), 2, 32);
       if (file->held() > 0)
         say(fmt::format("{}: {} of {} already valid", file->path(), file->held(),
                         net::counted(d.block_count(), "block")));
-      downloads_.push_back(std::make_unique<Download>(file, seed, depth));
+      downloads_.push_back(std::make_unique<Download>(file, self_, depth));
     }
     for (auto& download : downloads_)
       if (download->swarm.file().complete()) finish(*download);
@@ -152,6 +149,7 @@ class Loop {
       if (slot.exchange && !slot.closing && now >= slot.deadline) {
         say(fmt::format("tracker {}: no answer within {} ms", options_.tracker.to_string(),
                         options_.tracker_timeout.count()));
+        swarm.tracker_failed();
         slot.closing = true;
       }
       if (!slot.exchange)
@@ -161,6 +159,7 @@ class Loop {
     for (auto& conn : conns_) {
       auto& link = conn->link;
       if (link.closing()) continue;
+      conn->window.update(now);
       if (link.connecting()) {
         if (now - link.started() > options_.connect_timeout) link.close_later("connect timed out");
       } else if (link.in_flight() > 0) {
@@ -176,6 +175,7 @@ class Loop {
     auto exchange = TrackerExchange::start(options_.tracker, command, hash, self_);
     if (!exchange) {
       say(tracker_failure(options_.tracker, exchange.error()));
+      download.swarm.tracker_failed();
       return;
     }
     auto& slot = download.tracker;
@@ -192,8 +192,9 @@ class Loop {
       say(fmt::format("peer {}: connect failed: {}", peer.to_string(), link.error().code().message()));
       return;
     }
-    auto& conn = *conns_.emplace_back(std::make_unique<Conn>(download, std::move(*link)));
-    swarm.opened(peer);
+    auto& conn = *conns_.emplace_back(std::make_unique<Conn>(
+        download, std::move(*link), RequestWindow(swarm.file().description().block_size, swarm.depth())));
+    swarm.opened(peer, now);
     watch(conn, conn.link.fd(), conn.link.interest());
     if (!conn.link.connecting()) connected(conn, now);
   }
@@ -208,9 +209,10 @@ class Loop {
   void refill(Conn& conn, Clock::time_point now) {
     auto& swarm = conn.download->swarm;
     auto& link = conn.link;
-    if (link.connecting() || link.closing() || swarm.done() || now < conn.pause_until) return;
+    if (link.connecting() || link.closing() || swarm.done()) return;
     const auto& d = swarm.file().description();
-    while (link.in_flight() < swarm.depth()) {
+    const auto depth = conn.window.depth(swarm.picker().role(link.peer()) == BlockPicker::Role::source);
+    while (link.in_flight() < depth) {
       auto index = swarm.picker().pick(link.peer(), now);
       if (!index) break;
       link.request(*index, d.block_length(*index), d.cascade_hash, now);
@@ -225,9 +227,13 @@ class Loop {
     auto outcome = slot.exchange->advance(events);
     if (!outcome) return rewatch(slot, slot.exchange->fd(), slot.exchange->wants_write() ? EPOLLOUT : EPOLLIN);
     self_ = slot.exchange->self();
+    for (auto& download : downloads_) download->swarm.picker().set_self(self_);
     slot.closing = true;
-    if (!*outcome) return say(tracker_failure(options_.tracker, outcome->error()));
     auto& swarm = slot.download->swarm;
+    if (!*outcome) {
+      swarm.tracker_failed();
+      return say(tracker_failure(options_.tracker, outcome->error()));
+    }
     const auto fresh = swarm.add_peers(**outcome, self_);
     say(fmt::format("tracker: {} for {} ({} new)", net::counted((*outcome)->size(), "peer"), swarm.file().path(),
                     fresh));
@@ -253,30 +259,38 @@ class Loop {
     auto& swarm = download.swarm;
     auto& link = conn.link;
     const auto& peer = link.peer();
+    const auto role = swarm.picker().role(peer);
     if (answer.status == static_cast<std::uint8_t>(BlockStatus::missing)) {
       swarm.picker().lacks(peer, answer.index, now);
-      if (++conn.misses >= swarm.depth()) {
-        conn.misses = 0;
-        conn.pause_until = now + kMissPause;
-      }
+      note_role(swarm, peer, role, answer.index);
       return refill(conn, now);
     }
     if (answer.status != 0)
       return link.close_later(fmt::format("status {}: {}", answer.status, net::printable(net::as_text(answer.body))));
-    conn.misses = 0;
-    auto arrival = swarm.arrived(peer, answer.index, answer.body);
+    conn.window.received(answer.body.size());
+    auto arrival = swarm.arrived(peer, answer.index, answer.body, now);
     if (!arrival) {
       fatal_ = arrival.error();
       return link.close_later("");
     }
     if (*arrival == Swarm::Arrival::bad)
       return link.close_later(fmt::format("block {} failed its SHA-256 check", answer.index), true);
+    note_role(swarm, peer, role, answer.index);
     if (*arrival == Swarm::Arrival::fresh) {
       bytes_fetched_ += answer.body.size();
       say(fmt::format("block {} from {}", answer.index, peer.to_string()));
       if (swarm.picker().complete()) return finish(download);
     }
     refill(conn, now);
+  }
+
+  // What the picker concluded about a peer from its answer to `index`, when that is news.
+  void note_role(Swarm& swarm, const Endpoint& peer, BlockPicker::Role before, std::uint64_t index) {
+    const auto role = swarm.picker().role(peer);
+    if (role == before) return;
+    say(fmt::format("peer {}: {} (it {} block {})", peer.to_string(),
+                    role == BlockPicker::Role::source ? "a source" : "a leecher",
+                    role == BlockPicker::Role::source ? "had" : "lacks", index));
   }
 
   // ---- the safe point ----

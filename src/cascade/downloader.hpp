@@ -19,8 +19,8 @@ namespace sockit::cascade {
 struct DownloadOptions {
   net::Address tracker;
   Endpoint self;                          ///< our block server, as registered with the tracker
-  std::size_t max_peers = 8;              ///< connections per file
-  std::size_t bytes_in_flight = 8 << 20;  ///< per connection: requests = this / block size, 2..32
+  std::size_t max_peers = 32;             ///< connections per file: every leecher, for the stripes
+  std::size_t bytes_in_flight = 8 << 20;  ///< per connection at most: this / block size requests, 2..32
   std::chrono::milliseconds list_interval{std::chrono::seconds(30)};
   std::chrono::milliseconds resubscribe_interval{std::chrono::minutes(10)};
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(10)};
@@ -54,14 +54,18 @@ struct FileReport {
 };
 
 /// The peer's download side: one thread, one event loop (net::Epoll), non-blocking persistent
-/// connections to up to max_peers peers per file, several requests in flight on each. Every
-/// block is checked against its SHA-256 before it is written (pwrite); a block answered 2, or
-/// lost with its peer, is asked elsewhere; a peer that sends a bad block is dropped for the rest
-/// of the run; once every block is requested, the last ones are asked from a second peer
-/// (end-game). The tracker exchanges (subscribe, then list every list_interval) are
-/// non-blocking connections of the same loop, each given up after tracker_timeout: a slow or
-/// silent tracker never holds up transfers. Memory per connection: one block buffer and its
-/// queued requests, whatever the peer sends.
+/// connections to up to max_peers peers per file, as many requests in flight on each as about
+/// three seconds of its rate (RequestWindow; 2 at least, bytes_in_flight at most). Which block
+/// to ask whom is BlockPicker's: seeds are asked for our own stripe of the file, leechers for
+/// theirs (docs/swarm.md). Every block is checked against its SHA-256 before it is written
+/// (pwrite); a block answered 2, or lost with its peer, is asked elsewhere; a peer that sends a
+/// bad block is dropped for the rest of the run; once every missing block is requested, the last
+/// ones are asked from a second peer (end-game). The tracker exchanges (subscribe, then lists soon
+/// after and every list_interval, a subscribe again after a failed one) are non-blocking
+/// connections of the same loop, each given up after tracker_timeout: a slow or silent tracker
+/// never holds up transfers. Memory per connection: one block buffer and its queued requests,
+/// whatever the peer sends; the picker keeps per peer what it has in flight there and the blocks
+/// it lacked in the last clear_for (bounded by the requests made in that time).
 class Downloader {
  public:
   /// `event` gets one line per event (connected, block from, dropped, tracker); `progress`

@@ -7,7 +7,7 @@
 namespace sockit::cascade {
 namespace {
 
-constexpr std::chrono::milliseconds kLackRetry{1000};  // ask a peer again for a block it lacked
+constexpr std::chrono::milliseconds kFirstListGap{250};  // doubling up to list_interval after a subscribe
 
 std::vector<bool> held_blocks(const SharedFile& file) {
   std::vector<bool> held(file.description().block_count());
@@ -17,8 +17,8 @@ std::vector<bool> held_blocks(const SharedFile& file) {
 
 }  // namespace
 
-Swarm::Swarm(std::shared_ptr<SharedFile> file, std::uint64_t seed, std::size_t depth)
-    : file_(std::move(file)), picker_(held_blocks(*file_), seed, {.lack_retry = kLackRetry}), depth_(depth) {
+Swarm::Swarm(std::shared_ptr<SharedFile> file, Endpoint self, std::size_t depth)
+    : file_(std::move(file)), picker_(held_blocks(*file_), self), depth_(depth) {
   report_.path = file_->path();
   report_.blocks = file_->description().block_count();
   report_.resumed = file_->held();
@@ -29,7 +29,10 @@ std::optional<TrackerCommand> Swarm::tracker_due(Clock::time_point now, const Do
   if (now >= next_subscribe_) due = TrackerCommand::subscribe;
   else if (now >= next_list_) due = TrackerCommand::list;
   if (!due) return std::nullopt;
-  next_list_ = now + options.list_interval;
+  // Peers that subscribed just after us are listed soon: each stripe depends on who is there.
+  if (*due == TrackerCommand::subscribe) list_gap_ = kFirstListGap;
+  next_list_ = now + std::min<std::chrono::milliseconds>(list_gap_, options.list_interval);
+  list_gap_ *= 2;
   if (*due == TrackerCommand::subscribe) next_subscribe_ = now + options.resubscribe_interval;
   return due;
 }
@@ -61,7 +64,8 @@ void Swarm::back_off(PeerState& state, Clock::time_point now) {
                                                              std::chrono::milliseconds(250L << std::min(state.failures, 7)));
 }
 
-void Swarm::opened(const Endpoint& peer) {
+void Swarm::opened(const Endpoint& peer, Clock::time_point now) {
+  picker_.opened(peer, now);
   peers_[peer].connected = true;
   connections_++;
 }
@@ -73,10 +77,10 @@ void Swarm::connected(const Endpoint& peer) { peers_[peer].failures = 0; }
 void Swarm::closed(const Endpoint& peer, bool ban, bool quiet, Clock::time_point now) {
   auto& state = peers_[peer];
   if (ban) {
-    picker_.ban(peer);
+    picker_.ban(peer, now);
     report_.dropped.push_back(peer);
   } else {
-    picker_.lost(peer);
+    picker_.lost(peer, now);
     if (!quiet) back_off(state, now);
   }
   if (state.connected) {
@@ -85,18 +89,19 @@ void Swarm::closed(const Endpoint& peer, bool ban, bool quiet, Clock::time_point
   }
 }
 
-net::Result<Swarm::Arrival> Swarm::arrived(const Endpoint& peer, std::uint64_t index, std::span<const std::byte> body) {
+net::Result<Swarm::Arrival> Swarm::arrived(const Endpoint& peer, std::uint64_t index, std::span<const std::byte> body,
+                                           Clock::time_point now) {
   if (sha256(body) != file_->description().block_hashes[index]) {
     report_.bad_blocks++;
     return Arrival::bad;
   }
   if (picker_.held(index)) {
-    picker_.delivered(peer, index);
+    picker_.delivered(peer, index, now);
     report_.duplicates++;
     return Arrival::duplicate;
   }
   if (auto written = file_->write_block(index, body); !written) return written.error();
-  picker_.delivered(peer, index);
+  picker_.delivered(peer, index, now);
   report_.fetched++;
   report_.blocks_from[peer]++;
   return Arrival::fresh;

@@ -24,9 +24,10 @@ class Swarm {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// Blocks the file already holds are never asked for; the others are picked in an order
-  /// shuffled with `seed`; `depth` requests are kept in flight per connection.
-  Swarm(std::shared_ptr<SharedFile> file, std::uint64_t seed, std::size_t depth);
+  /// Blocks the file already holds are never asked for; `self` is our endpoint as the other
+  /// peers know it (BlockPicker's stripes); at most `depth` requests are kept in flight per
+  /// connection.
+  Swarm(std::shared_ptr<SharedFile> file, Endpoint self, std::size_t depth);
 
   SharedFile& file() noexcept { return *file_; }
   const FileReport& report() const noexcept { return report_; }
@@ -36,9 +37,14 @@ class Swarm {
 
   // ---- the tracker ----
 
-  /// The tracker request due at `now`, if any, counted as made: the next list is due
-  /// list_interval later, the next subscribe resubscribe_interval later. The first is a subscribe.
+  /// The tracker request due at `now`, if any, counted as made: the next subscribe is due
+  /// resubscribe_interval later; the lists after a subscribe come 250 ms, 500 ms, 1 s ... after
+  /// each other (peers that joined just after us are soon known), up to list_interval apart. The
+  /// first request is a subscribe.
   std::optional<TrackerCommand> tracker_due(Clock::time_point now, const DownloadOptions& options);
+  /// The last exchange failed (no answer, refused, an error status): the tracker may have been
+  /// restarted and forgotten us, so the next exchange, when due, is a subscribe.
+  void tracker_failed() noexcept { next_subscribe_ = std::min(next_subscribe_, next_list_); }
   /// Adds the peers of a tracker answer, leaving out `self` and what unusable_endpoint() refuses
   /// (port 0, 0.0.0.0/8, broadcast, multicast); returns how many are new.
   std::size_t add_peers(const std::vector<PeerEntry>& entries, const Endpoint& self);
@@ -48,8 +54,9 @@ class Swarm {
   /// Known peers to connect to at `now` (not connected, not banned, not backing off), so that
   /// at most `max_connections` are open.
   std::vector<Endpoint> peers_to_connect(Clock::time_point now, std::size_t max_connections) const;
-  /// A connection to `peer` was opened (it counts against max_connections until closed()).
-  void opened(const Endpoint& peer);
+  /// A connection to `peer` was opened (it counts against max_connections until closed(), and
+  /// the picker counts it as a member of the swarm).
+  void opened(const Endpoint& peer, Clock::time_point now);
   /// The connect to `peer` failed before a connection existed: retry after a back-off.
   void connect_failed(const Endpoint& peer, Clock::time_point now);
   /// The connection to `peer` is established: its back-off starts over.
@@ -69,7 +76,8 @@ class Swarm {
   /// A status-0 answer from `peer` to its request for `index`: checked against the block's
   /// SHA-256 (on the calling thread: about a millisecond per MiB with OpenSSL and SHA
   /// extensions), written (pwrite) when new. An error means the write failed.
-  net::Result<Arrival> arrived(const Endpoint& peer, std::uint64_t index, std::span<const std::byte> body);
+  net::Result<Arrival> arrived(const Endpoint& peer, std::uint64_t index, std::span<const std::byte> body,
+                               Clock::time_point now);
   /// Every block is held: marks the swarm done and checks the whole file against the target
   /// hash (reads the file: blocks). An error means the file could not be read or does not match.
   net::Result<void> finish();
@@ -90,6 +98,7 @@ class Swarm {
   std::size_t connections_ = 0;
   Clock::time_point next_list_{};
   Clock::time_point next_subscribe_{};
+  std::chrono::milliseconds list_gap_{};
   bool done_ = false;
 };
 

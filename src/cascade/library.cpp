@@ -88,6 +88,7 @@ BlockStatus Library::locate_block(const Digest& cascade_hash, std::uint64_t inde
   if (index >= found->second->description().block_count()) return BlockStatus::past_end;
   auto range = found->second->block_range(index);
   if (!range) return BlockStatus::missing;
+  found->second->note_served(range->length);
   out = std::move(*range);
   return BlockStatus::ok;
 }

@@ -42,6 +42,10 @@ class SharedFile {
   net::Result<void> write_block(std::uint64_t index, std::span<const std::byte> bytes);
   /// A held block's range of the data file (to send with sendfile), or nullopt when not held.
   std::optional<serve::FileRange> block_range(std::uint64_t index) const;
+  /// Bytes of its blocks the block server has answered with (queued for its clients): what the
+  /// admin page's upload rate counts. Any thread.
+  std::uint64_t served() const noexcept { return served_.load(std::memory_order_relaxed); }
+  void note_served(std::uint64_t bytes) noexcept { served_.fetch_add(bytes, std::memory_order_relaxed); }
 
  private:
   CascadeFile description_;
@@ -49,6 +53,7 @@ class SharedFile {
   std::shared_ptr<const net::Fd> data_;  // shared with block ranges still being sent
   std::unique_ptr<std::atomic<bool>[]> have_;
   std::atomic<std::uint64_t> held_{0};
+  std::atomic<std::uint64_t> served_{0};
   NewFile created_;
 };
 

@@ -50,7 +50,8 @@ Peer::Peer(const PeerConfig& config, PeerCallbacks callbacks)
     files_.push_back(std::move(file));
     library_->add(files_.back());
   }
-  server_ = std::make_unique<BackgroundServer>(std::move(listener), blocks_, block_server_limits(), config.log);
+  server_ = std::make_unique<BackgroundServer>(std::move(listener), blocks_, block_server_limits(),
+                                               serve::ModelOptions{.log = config.log, .metrics = config.metrics});
 }
 
 Peer::~Peer() = default;
@@ -66,15 +67,18 @@ net::Result<std::vector<FileReport>> Peer::download(serve::StopSignal& stop) {
 
 void Peer::seed(serve::StopSignal& stop) {
   while (!stop.requested()) {
+    bool failed = false;
     for (const auto& file : files_) {
       if (stop.requested()) return;
       auto answer = ask_tracker(options_.tracker, TrackerCommand::subscribe, file->description().cascade_hash,
                                 options_.self, options_.tracker_timeout);
       if (!answer) event(tracker_failure(options_.tracker, answer.error()));
+      failed = failed || !answer;
     }
-    // Times out unless stop fires: both mean the wait is over.
-    [[maybe_unused]] auto fired =
-        net::wait_ready(stop.fd(), POLLIN, net::Deadline::after(options_.resubscribe_interval));
+    // A tracker that failed may be restarting with an empty list: try again sooner. Times out
+    // unless stop fires: both mean the wait is over.
+    const auto wait = failed ? std::min(options_.list_interval, options_.resubscribe_interval) : options_.resubscribe_interval;
+    [[maybe_unused]] auto fired = net::wait_ready(stop.fd(), POLLIN, net::Deadline::after(wait));
   }
 }
 

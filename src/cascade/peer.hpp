@@ -22,6 +22,7 @@ struct PeerConfig {
   net::Address listen;        ///< IPv4 address of the block server (the tracker stores IPv4); port 0 picks one
   DownloadOptions download;   ///< the tracker and the timing; the Peer sets `self`
   serve::Log* log = nullptr;  ///< the block server's lines; may be nullptr
+  serve::Metrics* metrics = nullptr;  ///< what the block server's connections count (--admin); may be nullptr
 };
 
 /// What a Peer reports, on the thread of download() or seed(). Either may be empty.
@@ -50,13 +51,16 @@ class Peer {
   /// Where the block server listens, with the port the kernel picked for port 0.
   const net::Address& address() const noexcept { return address_; }
   std::size_t file_count() const noexcept { return files_.size(); }
+  /// The files it shares, in the order of the configuration: their blocks held (read from any thread).
+  const std::vector<std::shared_ptr<SharedFile>>& files() const noexcept { return files_; }
 
   /// Blocks: Downloader::run over every file, until all are complete or `stop` fires.
   net::Result<std::vector<FileReport>> download(serve::StopSignal& stop);
 
-  /// Blocks: subscribes every file with the tracker, again each resubscribe_interval, until
-  /// `stop` fires. A failed subscription is an event and seeding goes on. Returns at most one
-  /// tracker_timeout after stop (a subscription in progress is finished first).
+  /// Blocks: subscribes every file with the tracker, again each resubscribe_interval (each
+  /// list_interval after a failed one: a restarted tracker knows nobody), until `stop` fires. A
+  /// failed subscription is an event and seeding goes on. Returns at most one tracker_timeout
+  /// after stop (a subscription in progress is finished first).
   void seed(serve::StopSignal& stop);
 
  private:

@@ -71,84 +71,6 @@ bool RequestRate::allow(std::string_view peer) {
   return limiter_->allow(serve::source_key(*address), serve::SourceRateLimiter::Clock::now());
 }
 
-TrackerRegistry::TrackerRegistry(RegistryCaps caps, std::uint64_t seed) : caps_(caps), random_(seed) {}
-
-void TrackerRegistry::sweep(Swarm& swarm, Clock::time_point now, std::chrono::seconds stale_after) {
-  std::erase_if(swarm, [&](const auto& entry) { return now - entry.second.when > stale_after; });
-}
-
-std::size_t TrackerRegistry::entries_at(const Swarm& swarm, std::uint32_t ip) {
-  // Entries are ordered by (ip, port): one address's are side by side.
-  const auto first = swarm.lower_bound(Endpoint{ip, 0});
-  const auto last = swarm.upper_bound(Endpoint{ip, 65535});
-  return static_cast<std::size_t>(std::distance(first, last));
-}
-
-TrackerRegistry::Refusal TrackerRegistry::subscribe(const Digest& hash, Endpoint who, bool good, Clock::time_point now,
-                                                    std::chrono::seconds stale_after) {
-  std::lock_guard lock(mutex_);
-  auto swarm = peers_.find(hash);
-  if (swarm != peers_.end()) {
-    if (auto entry = swarm->second.find(who); entry != swarm->second.end()) {
-      entry->second = Seen{now, good};
-      return Refusal::none;
-    }
-    sweep(swarm->second, now, stale_after);
-  } else if (peers_.size() >= caps_.swarms) {
-    // Swarms whose peers all went stale still count until swept: sweep them all, rarely (only
-    // when full), for at most swarms x peers entries.
-    for (auto held = peers_.begin(); held != peers_.end();) {
-      sweep(held->second, now, stale_after);
-      held = held->second.empty() ? peers_.erase(held) : std::next(held);
-    }
-    if (peers_.size() >= caps_.swarms) return Refusal::too_many_swarms;
-  }
-  if (swarm == peers_.end()) swarm = peers_.try_emplace(hash).first;
-  auto& entries = swarm->second;
-  if (entries.size() >= caps_.peers) return Refusal::swarm_full;
-  if (entries_at(entries, who.ip) >= caps_.peers_per_ip) return Refusal::ip_full;
-  entries.emplace(who, Seen{now, good});
-  return Refusal::none;
-}
-
-std::vector<PeerEntry> TrackerRegistry::list(const Digest& hash, Endpoint requester, Clock::time_point now,
-                                             std::chrono::seconds stale_after, std::size_t max) {
-  std::lock_guard lock(mutex_);
-  auto found = peers_.find(hash);
-  if (found == peers_.end()) return {};
-  std::vector<PeerEntry> good, other;
-  auto& entries = found->second;
-  for (auto it = entries.begin(); it != entries.end();) {
-    if (now - it->second.when > stale_after) {
-      it = entries.erase(it);  // the course tracker only hid these; they grew forever
-      continue;
-    }
-    if (it->first != requester) {
-      const auto seen = std::chrono::duration_cast<std::chrono::seconds>(it->second.when.time_since_epoch()).count();
-      PeerEntry entry{it->first, static_cast<std::uint32_t>(seen), it->second.good};
-      (entry.good ? good : other).push_back(entry);
-    }
-    ++it;
-  }
-  if (entries.empty()) peers_.erase(found);
-  std::shuffle(good.begin(), good.end(), random_);
-  std::shuffle(other.begin(), other.end(), random_);
-  good.insert(good.end(), other.begin(), other.end());
-  if (good.size() > max) good.resize(max);
-  return good;
-}
-
-std::size_t TrackerRegistry::swarms() const {
-  std::lock_guard lock(mutex_);
-  return peers_.size();
-}
-
-std::size_t TrackerRegistry::size(const Digest& hash) const {
-  std::lock_guard lock(mutex_);
-  auto found = peers_.find(hash);
-  return found == peers_.end() ? 0 : found->second.size();
-}
-
 namespace {
 
 class TrackerSession : public serve::Session {
@@ -176,6 +98,9 @@ class TrackerSession : public serve::Session {
   }
 
   std::size_t requests() const noexcept override { return answered_ ? 1 : 0; }
+
+  // Not CPU, but the same need: an answer that may wait on Redis runs on a worker thread.
+  bool cpu_bound() const noexcept override { return service_.registry().waits(); }
 
  private:
   serve::Verdict step(bool complete, serve::Output& out) {
@@ -207,8 +132,14 @@ class TrackerSession : public serve::Session {
     if (request.command == TrackerCommand::subscribe)
       if (auto unusable = unusable_endpoint(request.requester))
         return refuse(fmt::format("cannot register {}: {}", request.requester.to_string(), *unusable), out);
-    const auto now = context_.now();
-    if (request.command == TrackerCommand::subscribe) {
+    SwarmRegistry::Query query;
+    query.hash = request.cascade_hash;
+    query.requester = request.requester;
+    query.subscribe = request.command == TrackerCommand::subscribe;
+    query.now = context_.now();
+    query.stale_after = config.stale_after;
+    query.max_entries = config.max_entries;
+    if (query.subscribe) {
       const auto source = source_ip();
       const bool own = source == request.requester.ip;
       if (config.trust == TrackerTrust::source && !own)
@@ -216,29 +147,28 @@ class TrackerSession : public serve::Session {
                                   request.requester.to_string(), source ? ipv4_text(*source) : context_.peer),
                       out);
       // "good": on the good list and registered from that very address, not on someone's behalf.
-      const bool good = own && config.good_ips.contains(request.requester.ip);
-      const auto refusal =
-          service_.registry().subscribe(request.cascade_hash, request.requester, good, now, config.stale_after);
-      if (refusal != TrackerRegistry::Refusal::none) return refuse(refusal_text(refusal, request.requester), out);
+      query.good = own && config.good_ips.contains(request.requester.ip);
     }
-    auto entries = service_.registry().list(request.cascade_hash, request.requester, now, config.stale_after,
-                                            config.max_entries);
-    out.append(encode_tracker_response(0, encode_peer_entries(entries)));
+    const auto answer = service_.registry().answer(query);
+    if (!answer) return refuse(answer.error().what(), out);
+    if (answer->refusal != SwarmRegistry::Refusal::none)
+      return refuse(refusal_text(answer->refusal, request.requester), out);
+    out.append(encode_tracker_response(0, encode_peer_entries(answer->peers)));
     answered_ = true;
     return serve::Verdict::close;
   }
 
-  std::string refusal_text(TrackerRegistry::Refusal refusal, Endpoint who) const {
+  std::string refusal_text(SwarmRegistry::Refusal refusal, Endpoint who) const {
     const auto& caps = service_.registry().caps();
     switch (refusal) {
-      case TrackerRegistry::Refusal::too_many_swarms:
+      case SwarmRegistry::Refusal::too_many_swarms:
         return fmt::format("tracker full: {} already (--max-swarms)", net::counted(caps.swarms, "swarm"));
-      case TrackerRegistry::Refusal::swarm_full:
+      case SwarmRegistry::Refusal::swarm_full:
         return fmt::format("swarm full: {} already (--max-peers)", net::counted(caps.peers, "peer"));
-      case TrackerRegistry::Refusal::ip_full:
+      case SwarmRegistry::Refusal::ip_full:
         return fmt::format("{} has {} in this swarm already (--max-peers-per-ip)", ipv4_text(who.ip),
                            net::counted(caps.peers_per_ip, "peer"));
-      case TrackerRegistry::Refusal::none:
+      case SwarmRegistry::Refusal::none:
         break;
     }
     return {};
@@ -264,7 +194,7 @@ class TrackerSession : public serve::Session {
 
 }  // namespace
 
-TrackerService::TrackerService(TrackerConfig config, std::shared_ptr<TrackerRegistry> registry)
+TrackerService::TrackerService(TrackerConfig config, std::shared_ptr<SwarmRegistry> registry)
     : config_(std::move(config)),
       registry_(std::move(registry)),
       rate_(std::make_unique<RequestRate>(config_.max_rate)) {}

@@ -2,17 +2,15 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "cascade/protocol.hpp"
+#include "cascade/tracker_registry.hpp"
 #include "net/result.hpp"
 #include "serve/session.hpp"
 #include "serve/source_rate.hpp"
@@ -23,13 +21,6 @@ namespace sockit::cascade {
 enum class TrackerTrust {
   source,   ///< only the connection's own source address: nobody registers someone else
   message,  ///< whatever the message says, as the course tracker does
-};
-
-/// What one registry holds at most: a flood can be refused, never make room by evicting.
-struct RegistryCaps {
-  std::size_t swarms = 1024;      ///< cascade hashes with peers (--allow-any lets anyone make new ones)
-  std::size_t peers = 1000;       ///< entries per swarm
-  std::size_t peers_per_ip = 16;  ///< entries per swarm with one listening IPv4 address
 };
 
 /// The tracker's settings: the course tracker's JSON keys plus sockit's own.
@@ -64,63 +55,25 @@ class RequestRate {
 /// name the file and the bad key.
 net::Result<TrackerConfig> parse_tracker_config(std::string_view json, std::string_view name = {});
 
-/// Who is registered for which hash. Thread-safe (one mutex): models call sessions from many
-/// threads.
-class TrackerRegistry {
- public:
-  using Clock = std::chrono::system_clock;
-
-  explicit TrackerRegistry(RegistryCaps caps = {}, std::uint64_t seed = std::random_device{}());
-
-  /// Why subscribe() did not store an entry.
-  enum class Refusal { none, too_many_swarms, swarm_full, ip_full };
-
-  /// Registers or refreshes `who` for `hash` with last-seen `now`. A refresh always succeeds; a
-  /// new entry only within the caps, counting entries seen within `stale_after` (older ones are
-  /// deleted first).
-  Refusal subscribe(const Digest& hash, Endpoint who, bool good, Clock::time_point now,
-                    std::chrono::seconds stale_after);
-  /// Up to `max` entries for `hash` seen within `stale_after`, good ones first, each group in
-  /// random order, without `requester`. Deletes the stale entries it meets.
-  std::vector<PeerEntry> list(const Digest& hash, Endpoint requester, Clock::time_point now,
-                              std::chrono::seconds stale_after, std::size_t max);
-  /// Entries held for `hash` (stale ones included until a request sweeps them).
-  std::size_t size(const Digest& hash) const;
-  /// Swarms held (each has at least one entry, stale or not).
-  std::size_t swarms() const;
-  const RegistryCaps& caps() const noexcept { return caps_; }
-
- private:
-  struct Seen {
-    Clock::time_point when;
-    bool good = false;
-  };
-  using Swarm = std::map<Endpoint, Seen>;
-  static void sweep(Swarm& swarm, Clock::time_point now, std::chrono::seconds stale_after);
-  static std::size_t entries_at(const Swarm& swarm, std::uint32_t ip);
-
-  const RegistryCaps caps_;
-  mutable std::mutex mutex_;
-  std::map<Digest, Swarm> peers_;
-  std::mt19937_64 random_;
-};
-
 /// The tracker as a serve::Service: one 54-byte request per connection, one answer, close.
-/// Every defect of the request gets status 1 and a message saying what is wrong.
+/// Every defect of the request gets status 1 and a message saying what is wrong, and so does a
+/// request the registry cannot answer (Redis down). With a registry that waits() on the network,
+/// sessions declare themselves cpu_bound() so that event models answer them on their worker
+/// threads: the loops never wait for Redis.
 class TrackerService : public serve::Service {
  public:
-  TrackerService(TrackerConfig config, std::shared_ptr<TrackerRegistry> registry);
+  TrackerService(TrackerConfig config, std::shared_ptr<SwarmRegistry> registry);
 
   std::string_view name() const noexcept override { return "cascade-tracker"; }
   std::unique_ptr<serve::Session> new_session(const serve::SessionContext& context) const override;
 
   const TrackerConfig& config() const noexcept { return config_; }
-  TrackerRegistry& registry() const noexcept { return *registry_; }
+  SwarmRegistry& registry() const noexcept { return *registry_; }
   RequestRate& rate() const noexcept { return *rate_; }
 
  private:
   TrackerConfig config_;
-  std::shared_ptr<TrackerRegistry> registry_;
+  std::shared_ptr<SwarmRegistry> registry_;
   std::unique_ptr<RequestRate> rate_;
 };
 

@@ -4,9 +4,12 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
+#include "cli/bench_merge.hpp"
 #include "cli/command.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/usage_error.hpp"
 #include "net/address.hpp"
 #include "net/text.hpp"
 #include "tools/bench_driver.hpp"
@@ -36,6 +39,8 @@ struct BenchOptions {
   bool udp = false;
   std::string method = "GET";
   int server_pid = 0;
+  std::string load_host;
+  double start_at = 0;
   bool json = false;
 };
 
@@ -49,9 +54,6 @@ std::string default_target(tools::Workload w) {
     default: return "127.0.0.1:10007";
   }
 }
-
-// Usage errors are std::invalid_argument, as make_exchange's and decode_escapes' are: exit 2.
-using UsageError = std::invalid_argument;
 
 // The positional target: an http:// URL (the http workload's), else HOST:PORT or unix:PATH.
 CLI::Validator target_check() {
@@ -102,6 +104,20 @@ void check_descriptors(unsigned conns, unsigned threads) {
                                                             "connection")));
 }
 
+// --start-at: load hosts started by hand or over ssh begin seconds apart; a common wall-clock
+// time makes their windows the same (what bench merge calls "all at once").
+void wait_for_start(double unix_seconds) {
+  constexpr double kMaxWait = 3600;
+  const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (unix_seconds < now)
+    throw UsageError(fmt::format("--start-at {:.3f} has passed ({:.3f} s ago)", unix_seconds, now - unix_seconds));
+  if (unix_seconds - now > kMaxWait)
+    throw UsageError(fmt::format("--start-at {:.3f} is {:.0f} s away; at most {:.0f}", unix_seconds,
+                                 unix_seconds - now, kMaxWait));
+  std::this_thread::sleep_until(std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(unix_seconds))));
+}
+
 // Exit 1 when the numbers mean nothing: no request succeeded, or the server answered wrongly.
 int verdict(const tools::BenchResult& result) {
   const auto& c = result.counters;
@@ -133,6 +149,9 @@ int verdict(const tools::BenchResult& result) {
 }
 
 int run(const BenchOptions& o) {
+  if (o.workload.empty())
+    throw UsageError("a workload is required: echo | fib | time | daytime | connect | stream | raw | http (or: "
+                     "sockit bench merge FILE.json...)");
   const auto workload = *tools::parse_workload(o.workload);
   const bool http = workload == tools::Workload::http;
   const std::string target = o.target.empty() ? default_target(workload) : o.target;
@@ -142,15 +161,16 @@ int run(const BenchOptions& o) {
   if (o.method != "GET" && !http) throw UsageError("--method is the http workload's");
   tools::BenchConfig config;
   check_descriptors(o.conns, std::min(o.threads, o.conns));
-  config.exchange = tools::make_exchange({.workload = workload,
-                                          .size = o.size,
-                                          .fib_n = o.n,
-                                          .send = tools::decode_escapes(o.send),
-                                          .expect = tools::decode_escapes(o.expect),
-                                          .expect_bytes = o.expect_bytes,
-                                          .udp = o.udp,
-                                          .url = http ? tools::parse_http_url(target) : tools::HttpUrl{},
-                                          .method = o.method});
+  config.workload = {.workload = workload,
+                     .size = o.size,
+                     .fib_n = o.n,
+                     .send = tools::decode_escapes(o.send),
+                     .expect = tools::decode_escapes(o.expect),
+                     .expect_bytes = o.expect_bytes,
+                     .udp = o.udp,
+                     .url = http ? tools::parse_http_url(target) : tools::HttpUrl{},
+                     .method = o.method};
+  config.exchange = tools::make_exchange(config.workload);
   config.target = resolve_target(target, o.udp, workload);
   config.conns = o.conns;
   config.threads = std::min(o.threads, o.conns);
@@ -161,11 +181,13 @@ int run(const BenchOptions& o) {
   config.timeout = millis(o.timeout);
   if (o.server_pid > 0) config.server_pid = o.server_pid;
 
+  if (o.start_at > 0) wait_for_start(o.start_at);
   const auto result = tools::run_bench(config).value();
+  const auto report = tools::report_of(config, result, target, tools::load_host(config.target, o.load_host));
   if (o.json)
-    fmt::print("{}\n", tools::to_json(config, result, o.workload, target).dump(2));
+    fmt::print("{}\n", tools::to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   else
-    fmt::print("{}", tools::format_table(config, result, o.workload, target));
+    fmt::print("{}", tools::format_table(report));
   std::fflush(stdout);
   return verdict(result);
 }
@@ -176,7 +198,6 @@ Command add_bench(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   auto* cmd = app.add_subcommand("bench", "Load-test a request/response server: throughput, errors, latency percentiles");
   cmd->add_option("workload", o->workload, "echo | fib | time | daytime | connect | stream | raw | http")
-      ->required()
       ->check(CLI::IsMember({"echo", "fib", "time", "daytime", "connect", "stream", "raw", "http"}));
   cmd->add_option("target", o->target,
                   "HOST:PORT, [V6]:PORT or unix:/path; for http a URL, http://HOST[:PORT][/PATH] (port 80 by "
@@ -209,7 +230,19 @@ Command add_bench(CLI::App& app) {
   cmd->add_option("--server-pid", o->server_pid,
                   "also report this process's CPU time per request (utime+stime from /proc/PID/stat, with its children)")
       ->transform(checks::whole(1));
-  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->add_option("--load-host", o->load_host,
+                  "this load host's name in the report (default: the host name), for bench merge's per-run lines")
+      ->check(CLI::Validator(
+          [](const std::string& name) {
+            return name.empty() || name.size() > 256 ? std::string("a name of 1 to 256 bytes") : std::string();
+          },
+          "NAME"));
+  cmd->add_option("--start-at", o->start_at,
+                  "begin (the warm-up first) at this wall-clock time, seconds since 1970 UTC (e.g. $(($(date +%s) + "
+                  "10))), at most an hour ahead: load hosts started one after another measure the same window")
+      ->transform(checks::positive(1e11));
+  cmd->add_flag("--json", o->json, "print JSON, with the whole latency histogram (what bench merge reads)");
+  auto merge = std::make_shared<Command>(add_bench_merge(*cmd));
   cmd->footer(
       "Exit status: 0 when requests succeeded and every reply was right; 1 when none succeeded, a reply\n"
       "was wrong, or the run itself failed; 2 for a usage error. The report is printed in every case.\n"
@@ -224,8 +257,11 @@ Command add_bench(CLI::App& app) {
       "  sockit bench raw 127.0.0.1:6379 --send 'PING\\r\\n' --expect '+PONG\\r\\n' --pipeline 16\n"
       "  sockit bench echo --server-pid $(pidof sockit) --json\n"
       "  sockit bench http http://127.0.0.1:8080/index.html --conns 100 --duration 10\n"
-      "  sockit bench http 'http://[::1]:8080/big.bin' --method HEAD --pipeline 8");
-  return {cmd, [o] {
+      "  sockit bench http 'http://[::1]:8080/big.bin' --method HEAD --pipeline 8\n"
+      "  sockit bench echo 10.0.0.1:10007 --start-at $START --json > a.json   # on each load host, one START, then:\n"
+      "  sockit bench merge a.json b.json");
+  return {cmd, [o, merge] {
+            if (merge->parser->parsed()) return merge->run();
             try {
               return run(*o);
             } catch (const std::invalid_argument& e) {

@@ -12,11 +12,14 @@
 
 #include "cascade/cascade_file.hpp"
 #include "cascade/peer.hpp"
+#include "cascade/peer_status.hpp"
 #include "cascade/regular_file.hpp"
+#include "cli/admin_flags.hpp"
 #include "cli/cascade_commands.hpp"
 #include "net/address.hpp"
 #include "net/text.hpp"
 #include "serve/log.hpp"
+#include "serve/metrics.hpp"
 
 namespace sockit::cli::cascade_commands {
 namespace {
@@ -27,12 +30,13 @@ struct PeerOptions {
   std::string listen;
   std::vector<std::string> outputs;
   bool no_seed = false;
-  std::size_t max_peers = 8;
+  std::size_t max_peers = 32;
   double list_interval = 30;
   double resubscribe_interval = 600;
   double stall_timeout = 10;
   std::string stats;
   bool verbose = false;
+  AdminFlags admin;
 };
 
 std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<long>(s * 1000)); }
@@ -126,8 +130,15 @@ int run_peer(const PeerOptions& o) {
                net::counted(o.cascade_files.size(), "file"), net::counted(o.outputs.size(), "output"));
     return 2;
   }
+  if (auto error = admin_flags_error(o.admin)) {
+    fmt::print(stderr, "sockit cascade peer: {}\n", *error);
+    return 2;
+  }
   serve::Log log(stdout, !o.verbose);
-  const auto config = configure(o, log);
+  // The block server's counters, only with --admin.
+  const auto metrics = o.admin.wanted() ? std::make_unique<serve::Metrics>() : nullptr;
+  auto config = configure(o, log);
+  config.metrics = metrics.get();
   if (config.listen.family() != AF_INET) {
     fmt::print(stderr, "sockit cascade peer: --listen must be an IPv4 address (the tracker stores IPv4)\n");
     return 2;
@@ -156,7 +167,9 @@ int run_peer(const PeerOptions& o) {
     fmt::print(stderr, "\r\033[K");
     log.notice(line);
   };
+  cascade::ProgressBoard board;
   auto progress = [&](const cascade::Progress& p) {
+    board.post(p);
     if (!tty) return;
     draw(p);
     bar_shown = true;
@@ -165,8 +178,13 @@ int run_peer(const PeerOptions& o) {
   serve::StopSignal stop;
   StopOnSignals signals(stop);  // before the "listening" line: whoever reads it may signal at once
   log.notice(fmt::format("cascade peer listening on {}", peer.address().to_string()));
+  std::optional<cascade::PeerStatus> status;
+  if (metrics) status.emplace(peer, *metrics, board);
+  const auto admin = status ? start_admin(o.admin, *status, log) : nullptr;
 
   auto reports = peer.download(stop);
+  board.post({.blocks_total = 0, .blocks_held = 0, .bytes_total = 0, .bytes_held = 0, .bytes_per_second = 0,
+              .peers = 0});  // the downloader is done: no connections, no rate
   if (bar_shown) fmt::print(stderr, "\n");
   // Paths need not be UTF-8: JSON shows what is not as U+FFFD rather than failing.
   if (stats && reports)
@@ -206,7 +224,9 @@ Command add_peer(CLI::App& parent) {
                   "never a cascade file or another file's output")
       ->check(checks::non_empty());
   cmd->add_flag("--no-seed", o->no_seed, "exit once every file is complete instead of serving on");
-  cmd->add_option("--max-peers", o->max_peers, "connections per file")->capture_default_str()
+  cmd->add_option("--max-peers", o->max_peers,
+                  "connections per file (each leecher of a swarm should be one of them: docs/swarm.md)")
+      ->capture_default_str()
       ->transform(checks::whole<std::size_t>(1, 1000));
   cmd->add_option("--list-interval", o->list_interval, "seconds between peer lists while downloading")->capture_default_str()
       ->transform(checks::positive_seconds());
@@ -218,6 +238,7 @@ Command add_peer(CLI::App& parent) {
                   "write a JSON report (blocks per peer, drops) to this file at the end (opened at the start)")
       ->check(checks::non_empty());
   cmd->add_flag("--verbose", o->verbose, "also log the block server's connections");
+  add_admin_flags(*cmd, o->admin);
   cmd->footer(
       "Example:\n  sockit cascade peer movie.mp4.cascade --tracker 127.0.0.1:8000 --listen 127.0.0.1:0 -o movie.mp4");
   return {cmd, [o] { return run_peer(*o); }};

@@ -18,7 +18,6 @@ namespace sockit::cli {
 namespace {
 
 using client::ClientOptions;
-using client::UsageError;
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5));

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/usage_error.hpp"
+
 namespace sockit::cli::client {
 
 struct ClientOptions {
@@ -24,11 +26,6 @@ struct ClientOptions {
   std::size_t bytes = 740;
   bool system_ports = false;
   std::vector<std::string> args;
-};
-
-/// A request that can't be sent as given: exit 2 with this message.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 /// Whoever read standard output has gone (`sockit client chargen | head`): stop, exit 0.

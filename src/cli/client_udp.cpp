@@ -49,11 +49,13 @@ class UdpExchange {
         return reply;
       }
       // Timed out, or refused (ICMP port unreachable on a connected socket): try again, later.
+      const bool refused = n.error().code() == std::errc::connection_refused;
       if (!n.error().timed_out()) pause(wait);
       wait *= 2;
       if (wait > give_up_)
-        throw std::runtime_error(
-            fmt::format("no reply from {} after {} — is the server up?", peer_, net::counted(tries, "try", "tries")));
+        throw std::runtime_error(fmt::format("no reply from {} after {}{} — is the server up?", peer_,
+                                             net::counted(tries, "try", "tries"),
+                                             refused ? ": Connection refused (ICMP port unreachable)" : ""));
     }
   }
   void tell(std::span<const std::byte> request) { send(request, give_up_); }

@@ -25,7 +25,9 @@ std::optional<std::string> unknown_subcommand(CLI::App& app, int argc, char** ar
     if (word.starts_with("-")) return std::nullopt;  // an option: CLI11's message is the right one
     auto found = level->get_subcommands([&word](const CLI::App* sub) { return sub->check_name(word); });
     if (found.empty()) {
-      if (level->get_subcommands([](const CLI::App*) { return true; }).empty()) return std::nullopt;
+      // A level that may run without a subcommand (bench: a workload, or `bench merge`) takes
+      // other words as its arguments: CLI11's message about them is the right one.
+      if (level->get_require_subcommand_min() == 0) return std::nullopt;
       std::string names;
       for (const auto* sub : level->get_subcommands([](const CLI::App*) { return true; }))
         names += (names.empty() ? "" : ", ") + sub->get_name();

@@ -17,6 +17,7 @@
 
 #include "cli/command.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/usage_error.hpp"
 #include "net/text.hpp"
 #include "tools/nc.hpp"
 #include "tools/nc_exec.hpp"
@@ -36,10 +37,6 @@ struct NcArgs {
   bool ssl = false, ssl_verify = false, broker = false, chat = false;
   std::string ssl_trustfile, ssl_cert, ssl_key, ssl_alpn, ssl_servername;
   std::size_t broker_queue = 1 << 20;
-};
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 std::chrono::milliseconds millis(double seconds) {

@@ -1,60 +1,38 @@
-// sockit serve (DESIGN.md "Command line"): flags into a serve::ServerConfig, the startup table
-// from what the Server bound, and SIGINT/SIGTERM into StopSignal::request().
+// sockit serve (DESIGN.md "Command line"): flags and a config file into a serve::ServerConfig,
+// the startup table from what the Server bound, SIGINT/SIGTERM into StopSignal::request(), and
+// SIGHUP into a reload of the config file.
 #include <fmt/format.h>
 
-#include <charconv>
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "cli/admin_flags.hpp"
 #include "cli/command.hpp"
 #include "cli/option_checks.hpp"
+#include "cli/serve_options.hpp"
 #include "cli/stop_on_signals.hpp"
-#include "net/address.hpp"
+#include "net/text.hpp"
+#include "serve/admin/serve_status.hpp"
+#include "serve/config_file.hpp"
+#include "serve/inherited_sockets.hpp"
 #include "serve/log.hpp"
+#include "serve/metrics.hpp"
 #include "serve/model.hpp"
+#include "serve/notify.hpp"
 #include "serve/server.hpp"
 #include "serve/services/services.hpp"
+#include "serve/settings.hpp"
 #include "serve/stop_signal.hpp"
 #include "serve/udp_guard.hpp"
 
 namespace sockit::cli {
 namespace {
-
-struct ServeOptions {
-  std::vector<std::string> services;
-  std::string model;
-  std::string listen;
-  bool udp_only = false;
-  bool tcp_only = false;
-  unsigned threads = 0;
-  bool no_offload = false;
-  std::size_t max_conns = 10000;
-  // Unset: each service's default (every service's when set, unless http has its own).
-  std::optional<double> idle_timeout;
-  std::optional<double> request_timeout;
-  std::optional<double> keepalive_timeout;
-  std::optional<double> header_timeout;
-  std::size_t max_line = 8192;
-  bool quiet = false;
-  bool json_log = false;
-  bool system_ports = false;
-  std::string format = "inetd";
-  std::string algorithm = "iterative";
-  double grace = 5;
-  double udp_rate = serve::kDefaultUdpRate;
-  bool list_models = false;
-  bool list_services = false;
-  serve::services::HttpOptions http;
-};
-
-/// Thrown for a usage error: exit 2 with this message.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 std::string thread_count(unsigned n) { return n == 1 ? "1 thread" : fmt::format("{} threads", n); }
 
@@ -63,93 +41,49 @@ std::string concurrency(const std::string& model, unsigned threads) {
   return model == "fork" ? "process per connection" : "thread per connection";
 }
 
-constexpr double kIdleTimeout = 300;
-constexpr double kRequestTimeout = 30;
-constexpr double kKeepaliveTimeout = 75;  // nginx's keepalive_timeout
-constexpr double kHeaderTimeout = 60;     // nginx's client_header_timeout
-
-std::chrono::milliseconds milliseconds_of(double seconds) {
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5));
-}
-
-// 0: never (a year is never enough for a test, and still fits a Deadline).
-std::chrono::milliseconds idle_limit(double seconds) {
-  return seconds > 0 ? milliseconds_of(seconds) : std::chrono::hours(24 * 365);
-}
-
-// SERVICE[:PORT]; the server checks the name.
-serve::ServiceRequest parse_service(const std::string& text) {
-  const auto colon = text.find(':');
-  serve::ServiceRequest request{text.substr(0, colon), std::nullopt};
-  if (colon == std::string::npos) return request;
-  const std::string digits = text.substr(colon + 1);
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || value > 65535)
-    throw UsageError(fmt::format("bad port in '{}': a number from 0 to 65535", text));
-  request.port = static_cast<std::uint16_t>(value);
-  return request;
-}
-
-std::optional<net::Address> parse_listen(const std::string& listen) {
-  if (listen.empty()) return std::nullopt;
-  std::string text = listen;
-  if (text == "localhost") text = "127.0.0.1";
-  for (const auto& candidate : {text + ":0", "[" + text + "]:0"}) {
-    auto address = net::Address::parse(candidate);
-    if (address && address->is_ip()) return *address;
-  }
-  throw UsageError(fmt::format("--listen {}: not a numeric IPv4 or IPv6 address", listen));
-}
-
-int usage(const char* message) {
+int usage(const std::string& message) {
   std::fflush(stdout);
   fmt::print(stderr, "sockit serve: {}\n", message);
   return 2;
 }
 
-serve::ServerConfig configure(const ServeOptions& o, serve::Log& log) {
-  serve::ServerConfig config;
-  for (const auto& text : o.services) config.services.push_back(parse_service(text));
-  config.tcp = !o.udp_only;
-  config.udp = !o.tcp_only;
-  config.listen = parse_listen(o.listen);
-  config.model = o.model;
-  config.threads = o.threads;
-  config.offload = !o.no_offload;
-  config.limits.max_conns = o.max_conns;
-  config.limits.idle_timeout = idle_limit(o.idle_timeout.value_or(kIdleTimeout));
-  config.limits.max_line = o.max_line;
-  config.limits.request_timeout = milliseconds_of(o.request_timeout.value_or(kRequestTimeout));
-  config.limits.grace_period = milliseconds_of(o.grace);
-  // http's own names for the two, with nginx's defaults; the server-wide flags cover http too
-  // when its own are not given.
-  auto& http = config.service_limits["http"] = config.limits;
-  http.idle_timeout = idle_limit(o.keepalive_timeout.value_or(o.idle_timeout.value_or(kKeepaliveTimeout)));
-  http.request_timeout = milliseconds_of(o.header_timeout.value_or(o.request_timeout.value_or(kHeaderTimeout)));
-  config.service_options = {o.format, o.algorithm, o.http};
-  if (o.quiet) config.service_options.http.access_log.clear();
-  config.system_ports = o.system_ports;
-  config.udp_rate = o.udp_rate;
-  config.log = &log;
-  return config;
+// Every mistake of a config file or of the flags, one line each: exit 2.
+int bad_settings(const serve::SettingErrors& e) {
+  std::fflush(stdout);
+  for (const auto& error : e.errors) fmt::print(stderr, "sockit serve: {}\n", error.text());
+  return 2;
+}
+
+std::string listening_line(const serve::Listening& l) {
+  if (l.transport == serve::Transport::tcp)
+    return fmt::format("listening on {} ({}/tcp, model {}, {})", l.address.to_string(), l.service, l.model,
+                       concurrency(l.model, l.threads));
+  return fmt::format("listening on {} ({}/udp, {})", l.address.to_string(), l.service, thread_count(l.threads));
 }
 
 void print_startup(const serve::Server& server, bool every_service, serve::Log& log) {
   if (server.model_is_fallback())
-    log.notice(fmt::format("model {} is not in this build; using {}", serve::kPreferredModel, server.model()));
-  if (!server.skipped().empty() && every_service)
-    log.notice(fmt::format("not built yet, skipped: {}", fmt::join(server.skipped(), " ")));
+    log.notice(fmt::format("model {} is not in this build; using {}", serve::kPreferredModel, serve::default_model()));
+  const auto skipped = server.skipped();
+  if (!skipped.empty() && every_service)
+    log.notice(fmt::format("not built yet, skipped: {}", fmt::join(skipped, " ")));
   else
-    for (const auto& what : server.skipped()) log.notice(fmt::format("{} is not built into this sockit; skipped", what));
-  for (const auto& l : server.listening()) {
-    if (l.transport == serve::Transport::tcp)
-      log.notice(fmt::format("listening on {} ({}/tcp, model {}, {})", l.address.to_string(), l.service,
-                             server.model(), concurrency(server.model(), l.threads)));
-    else
-      log.notice(fmt::format("listening on {} ({}/udp, {})", l.address.to_string(), l.service,
-                             thread_count(l.threads)));
+    for (const auto& what : skipped) log.notice(fmt::format("{} is not built into this sockit; skipped", what));
+  for (const auto& l : server.listening()) log.notice(listening_line(l));
+}
+
+// systemd's STATUS= line: what is served, in one line.
+std::string serving_status(const serve::Server& server) {
+  std::vector<std::string> services;
+  std::vector<std::string> models;
+  const auto listening = server.listening();
+  for (const auto& l : listening) {
+    if (std::find(services.begin(), services.end(), l.service) == services.end()) services.push_back(l.service);
+    if (!l.model.empty() && std::find(models.begin(), models.end(), l.model) == models.end()) models.push_back(l.model);
   }
+  return fmt::format("serving {} on {}{}", fmt::join(services, " "),
+                     net::counted(listening.size(), "listener", "listeners"),
+                     models.empty() ? "" : fmt::format(", TCP model {}", fmt::join(models, " ")));
 }
 
 int list_models() {
@@ -168,17 +102,111 @@ int list_services() {
   return 0;
 }
 
-int run(const ServeOptions& o) {
+// The config file's settings (none: no file). Throws SettingErrors.
+serve::Settings file_settings(const std::string& config_file) {
+  return config_file.empty() ? serve::Settings{} : serve::read_config(config_file);
+}
+
+// The config file (none: no settings) under the flags. Throws SettingErrors.
+serve::Resolved settings_of(const std::string& config_file, const serve::Settings& command_line) {
+  return serve::resolve(file_settings(config_file), command_line);
+}
+
+int check_config(const std::string& path, const serve::Settings& command_line) {
+  const auto resolved = settings_of(path, command_line);
+  std::vector<std::string> names;
+  for (const auto& s : resolved.config.services) names.push_back(s.name);
+  fmt::print("{}: ok: {}\n", path, fmt::join(names, " "));
+  return 0;
+}
+
+std::string names(const std::vector<std::string>& list) { return fmt::format("{}", fmt::join(list, " ")); }
+
+// What a reload reads again, and what it cannot change (the log is made once).
+struct ReloadSource {
+  std::string path;
+  serve::Settings command_line;
+  serve::InheritedSockets inherited;  // systemd's sockets: the same at every reload
+  serve::Metrics* metrics;            // --admin's counters, made once: a reload counts on in them
+  bool quiet;
+  bool json_log;
+};
+
+// The config file read again, given to the Server, and what changed logged.
+void apply_config(serve::Server& server, const ReloadSource& source, serve::Log& log) {
+  if (source.path.empty()) {
+    log.notice("SIGHUP: no --config file to read again; nothing changed");
+    return;
+  }
+  try {
+    auto resolved = settings_of(source.path, source.command_line);
+    serve::use_inherited_sockets(source.inherited, resolved.config);
+    resolved.config.log = &log;
+    resolved.config.metrics = source.metrics;
+    auto report = server.reload(resolved.config);
+    if (resolved.quiet != source.quiet) report.restart_only.push_back("quiet");
+    if (resolved.json_log != source.json_log) report.restart_only.push_back("json_log");
+    std::vector<std::string> parts;
+    if (!report.started.empty()) parts.push_back("started " + names(report.started));
+    if (!report.stopped.empty()) parts.push_back("stopped " + names(report.stopped));
+    if (!report.changed.empty()) parts.push_back("changed " + names(report.changed));
+    log.notice(fmt::format("reloaded {}: {}", source.path, parts.empty() ? "nothing changed" : names(parts)));
+    for (const auto& l : report.new_listeners) log.notice(listening_line(l));
+    if (!report.restart_only.empty())
+      log.notice(fmt::format("reload: {} take effect only after a restart", names(report.restart_only)));
+  } catch (const std::exception& e) {
+    log.notice(fmt::format("reload of {} rejected; the running configuration stays: {}", source.path, e.what()));
+  }
+}
+
+// SIGHUP: the config file again, under the same flags. The one place a reload happens, between
+// systemd's RELOADING=1 and READY=1. A file with a mistake, or a port that cannot be bound, is
+// one log line; the running configuration stays.
+void reload_config(serve::Server& server, const ReloadSource& source, serve::Log& log) {
+  serve::log_notify_failure(serve::notify_reloading(), log);
+  apply_config(server, source, log);
+  serve::log_notify_failure(serve::notify_ready(serving_status(server)), log);
+}
+
+int run(const ServeOptions& o, const CLI::App& cmd) {
   if (o.list_models) return list_models();
   if (o.list_services) return list_services();
+  const auto command_line = command_line_settings(o, cmd);
+  if (auto error = admin_flags_error(o.admin)) return usage(error->c_str());
+  if (!o.check_config.empty()) return check_config(o.check_config, command_line);
+  // Before any thread starts: taking the sockets unsets LISTEN_* (setenv is not thread-safe).
+  const auto inherited = serve::take_inherited_sockets();
+  const auto file = file_settings(o.config);
+  auto resolved = serve::resolve(file, command_line);
+  serve::use_inherited_sockets(inherited, resolved.config);
+  // Counters only with --admin, made before the server: a forked child counts into them.
+  const auto metrics = o.admin.wanted() ? std::make_unique<serve::Metrics>() : nullptr;
+  resolved.config.metrics = metrics.get();
 
-  // Handlers first: a signal that comes as soon as the startup lines are out must stop cleanly.
   serve::StopSignal stop;
-  StopOnSignals signals(stop);
-  serve::Log log(stdout, o.quiet, o.json_log ? serve::Log::Format::json : serve::Log::Format::text);
-  serve::Server server(configure(o, log));
-  print_startup(server, o.services.empty(), log);
+  serve::Log log(stdout, resolved.quiet, resolved.json_log ? serve::Log::Format::json : serve::Log::Format::text);
+  resolved.config.log = &log;
+  serve::Server server(resolved.config);
+  // Handlers before the startup lines: a signal that comes as soon as they are out must stop
+  // (or reload) cleanly.
+  const ReloadSource source{o.config, command_line, inherited, metrics.get(), resolved.quiet, resolved.json_log};
+  // Without a file too: systemd's ExecReload= (kill -HUP) must never kill a server.
+  const auto on_hangup = [&] { reload_config(server, source, log); };
+  StopOnSignals signals(
+      stop, [&log] { serve::log_notify_failure(serve::notify_stopping("stopping: finishing connections"), log); },
+      on_hangup);
+  const auto& services = resolved.config.services;
+  const bool none_named = std::none_of(services.begin(), services.end(), [](const auto& s) { return s.required; });
+  print_startup(server, none_named && inherited.empty(), log);
+  std::optional<serve::admin::ServeStatus> status;
+  if (metrics) status.emplace(server, *metrics);
+  // The page is served by the HTTP code with the http service's timeouts (--header-timeout...),
+  // as the file and the flags give them when the server started.
+  const auto admin = status ? start_admin(o.admin, *status, log, serve::limits_of("http", file, command_line)) : nullptr;
   std::fflush(stdout);  // forked children must not inherit unwritten output
+  // Every listener is bound (TCP ones listening): from here the kernel queues every connection
+  // and datagram for the models and the UDP threads that start now.
+  serve::log_notify_failure(serve::notify_ready(serving_status(server)), log);
   server.run(stop);
   log.notice("stopped");
   return 0;
@@ -207,7 +235,8 @@ Command add_serve(CLI::App& app) {
   cmd->add_flag("--no-offload", o->no_offload,
                 "event models run CPU-bound requests (fib --algorithm recursive) on their loop instead of on "
                 "worker threads: every other client waits (to measure what offload buys)");
-  cmd->add_option("--max-conns", o->max_conns, "connections served at once; more are accepted and closed")
+  cmd->add_option("--max-conns", o->max_conns, "connections the whole server serves at once; more are refused with a reason (ERR refused: ... for "
+                                      "the text services)")
       ->capture_default_str()->transform(checks::whole<std::size_t>(1, 10'000'000));
   cmd->add_option("--idle-timeout", o->idle_timeout,
                   "seconds a client may stay silent (0: forever); default 300, http's --keepalive-timeout")
@@ -218,6 +247,22 @@ Command add_serve(CLI::App& app) {
       ->transform(checks::seconds_or_zero());
   cmd->add_option("--max-line", o->max_line, "longest request line of text protocols, in bytes")
       ->transform(checks::whole(std::size_t{1}, std::size_t{1} << 30))->capture_default_str();
+  cmd->add_option("--per-source", o->per_source,
+                  "connections one address (an IPv6 /64) may have open to a service; more are refused with a "
+                  "reason (0: no limit)")
+      ->transform(checks::whole(std::size_t{0}, serve::kMaxConnsSetting))->capture_default_str();
+  cmd->add_option("--rate", o->rate,
+                  "new connections a second one address may open to a service (N, N/s, N/min or N/h), after a "
+                  "burst of a second's worth; beyond it the address is refused for --rate-cooldown")
+      ->check(checks::non_empty());
+  cmd->add_option("--rate-cooldown", o->rate_cooldown, "seconds an address over --rate is refused")
+      ->transform(checks::positive_seconds())->capture_default_str();
+  cmd->add_option("--allow", o->allow,
+                  "only addresses in this network may connect (CIDR: 10.0.0.0/8, 2001:db8::/32, 127.0.0.2); "
+                  "repeat for more; the most specific of --allow and --deny decides")
+      ->check(checks::non_empty());
+  cmd->add_option("--deny", o->deny, "addresses in this network are refused (CIDR); repeat for more")
+      ->check(checks::non_empty());
   cmd->add_option("--grace", o->grace, "seconds in-flight work may take after SIGINT/SIGTERM")
       ->transform(checks::seconds_or_zero())->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "no per-connection log lines");
@@ -246,8 +291,18 @@ Command add_serve(CLI::App& app) {
                   "http: the access log in the common log format: a file, or - for standard output (off with "
                   "--quiet)")
       ->check(checks::non_empty());
+  auto* config = cmd->add_option("--config", o->config,
+                                  "a TOML config file (docs/config.md): services, models, limits; flags given "
+                                  "override it; SIGHUP reads it again")
+                      ->check(checks::non_empty());
+  cmd->add_option("--check-config", o->check_config,
+                  "check a config file (with the flags given) and exit: 0 if it can be served, 2 with every "
+                  "mistake as FILE:LINE:COLUMN: KEY: what")
+      ->check(checks::non_empty())
+      ->excludes(config);
   cmd->add_flag("--list-models", o->list_models, "print the models this build and kernel can run, and exit");
   cmd->add_flag("--list-services", o->list_services, "print the services, their ports and built transports, and exit");
+  add_admin_flags(*cmd, o->admin);
   cmd->add_option("--udp-rate", o->udp_rate,
                   "UDP replies a second to one source address (an IPv6 /64), in bursts of a quarter of that; "
                   "a source that asks faster is muted for 1 s; 0: no limit (for benchmarks)")
@@ -259,14 +314,23 @@ Command add_serve(CLI::App& app) {
       "  sockit serve echo:0 --listen 127.0.0.1     port 0: the startup line says which port\n"
       "  sockit serve echo daytime --listen ::      every interface, IPv6 and IPv4: reachable from the network\n"
       "  sockit serve http:8080 --root ./site --access-log -   a directory over HTTP/1.1\n"
+      "  sockit serve --config sockit.toml   services and limits from a file (packaging/); kill -HUP reloads it\n"
+      "  sockit serve fib --per-source 4 --rate 10/s --deny 10.0.0.0/8   limits with reasons (ERR refused: ...)\n"
+      "  sockit serve echo fib --admin 127.0.0.1:9100   and a status page, /metrics, /status.json\n"
       "UDP services never answer a datagram from port 0, from their own or another of their ports, from\n"
       "ports below 1024 or other known reflectors' (echo, chargen, DNS, SSDP, memcached...), or from a\n"
-      "broadcast or multicast address, and limit replies per source (--udp-rate): no reflection loops.");
-  return {cmd, [o]() -> int {
+      "broadcast or multicast address, and limit replies per source (--udp-rate): no reflection loops.\n\n"
+      "Under systemd (socket activation), the sockets passed in LISTEN_FDS are served, each by the service\n"
+      "its name (FileDescriptorName=) or else its port says, and such a service binds none of its own;\n"
+      "READY=1, RELOADING=1 (SIGHUP) and STOPPING=1 go to NOTIFY_SOCKET (Type=notify). More in\n"
+      "docs/install.md (/usr/share/doc/sockit/install.md when installed).");
+  return {cmd, [o, cmd]() -> int {
             try {
-              return run(*o);
+              return run(*o, *cmd);
             } catch (const UsageError& e) {
               return usage(e.what());
+            } catch (const serve::SettingErrors& e) {
+              return bad_settings(e);
             } catch (const serve::ConfigError& e) {
               return usage(e.what());
             }

@@ -25,7 +25,7 @@ const char* parse_field_line(std::string_view line, Field& field) {
 
 namespace {
 
-ParseError bad(std::string reason) { return {400, "request line " + std::move(reason)}; }
+ParseError bad_line(std::string reason) { return {400, "request line " + std::move(reason)}; }
 
 bool is_target(std::string_view target) {
   return !target.empty() && std::none_of(target.begin(), target.end(), [](char c) { return c == ' ' || is_control(c); });
@@ -38,15 +38,15 @@ std::optional<ParseError> parse_request_line(std::string_view line, Request& req
   // difference an attacker can use between us and a proxy.
   const auto first_space = line.find(' ');
   const auto last_space = line.rfind(' ');
-  if (first_space == std::string_view::npos || first_space == last_space) return bad("has not three parts");
+  if (first_space == std::string_view::npos || first_space == last_space) return bad_line("has not three parts");
   const auto method = line.substr(0, first_space);
   const auto target = line.substr(first_space + 1, last_space - first_space - 1);
   const auto version = line.substr(last_space + 1);
-  if (!is_token(method)) return bad("has a method that is not a token");
-  if (!is_target(target)) return bad("has a target with a space or control byte");
+  if (!is_token(method)) return bad_line("has a method that is not a token");
+  if (!is_target(target)) return bad_line("has a target with a space or control byte");
   if (version.size() != 8 || !version.starts_with("HTTP/") || !is_digit(version[5]) || version[6] != '.' ||
       !is_digit(version[7]))
-    return bad("has no HTTP version");
+    return bad_line("has no HTTP version");
   if (version[5] != '1' || (version[7] != '0' && version[7] != '1'))
     return ParseError{505, "HTTP version " + std::string(version.substr(5)) + " is not supported"};
   request.method.assign(method);

@@ -8,7 +8,7 @@ namespace sockit::http {
 
 namespace {
 
-ParseError bad(std::string reason) { return {400, std::move(reason)}; }
+ParseError bad_framing(std::string reason) { return {400, std::move(reason)}; }
 
 // Whether any Connection field lists `option` (RFC 9110 7.6.1: case-insensitive tokens).
 bool connection_has(const Request& request, std::string_view option) {
@@ -25,8 +25,8 @@ std::optional<ParseError> check_host(const Request& request) {
   for (const auto& field : request.fields) hosts += iequals(field.name, "host") ? 1 : 0;
   // RFC 9112 3.2: HTTP/1.1 needs exactly one; two disagree on where the request goes, whatever
   // the version.
-  if (hosts > 1) return bad("more than one Host");
-  if (hosts == 0 && request.minor == 1) return bad("no Host in an HTTP/1.1 request");
+  if (hosts > 1) return bad_framing("more than one Host");
+  if (hosts == 0 && request.minor == 1) return bad_framing("no Host in an HTTP/1.1 request");
   return std::nullopt;
 }
 
@@ -39,7 +39,7 @@ std::optional<ParseError> check_codings(const Request& request) {
     for_each_element(field.value, [&](std::string_view coding) {
       if (error && error->status == 400) return;
       if (coding.empty()) {
-        error = bad("an empty transfer coding");
+        error = bad_framing("an empty transfer coding");
       } else if (iequals(coding, "chunked")) {
         ++chunked;
       } else if (!error) {
@@ -48,7 +48,7 @@ std::optional<ParseError> check_codings(const Request& request) {
     });
   }
   if (error) return error;
-  if (chunked > 1) return bad("chunked applied more than once");
+  if (chunked > 1) return bad_framing("chunked applied more than once");
   return std::nullopt;
 }
 
@@ -61,7 +61,7 @@ std::optional<ParseError> frame_request(Request& request, const ParserLimits& li
   for (const auto& field : request.fields) {
     if (iequals(field.name, "content-length")) {
       // Even the same value twice: a proxy that takes the other one is how smuggling starts.
-      if (length) return bad("Content-Length appears twice");
+      if (length) return bad_framing("Content-Length appears twice");
       length = &field;
     }
     transfer_encoding = transfer_encoding || iequals(field.name, "transfer-encoding");
@@ -70,15 +70,15 @@ std::optional<ParseError> frame_request(Request& request, const ParserLimits& li
                                           : connection_has(request, "keep-alive") && !connection_has(request, "close");
   framing = {};
   if (transfer_encoding) {
-    if (request.minor == 0) return bad("Transfer-Encoding in an HTTP/1.0 request");
-    if (length) return bad("Transfer-Encoding together with Content-Length");
+    if (request.minor == 0) return bad_framing("Transfer-Encoding in an HTTP/1.0 request");
+    if (length) return bad_framing("Transfer-Encoding together with Content-Length");
     if (auto error = check_codings(request)) return error;
     framing.body = Framing::Body::chunked;
     return std::nullopt;
   }
   if (length) {
     const auto n = parse_decimal(length->value);
-    if (!n) return bad("Content-Length is not a number");
+    if (!n) return bad_framing("Content-Length is not a number");
     // Saturated at 2^64-1, so a length too large to hold is still too large here.
     if (*n > limits.max_body) return ParseError{413, "Content-Length is over the body limit"};
     framing.body = *n > 0 ? Framing::Body::length : Framing::Body::none;

@@ -161,6 +161,17 @@ Result<HostPort> split_host_port(std::string_view text) {
   return HostPort{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
 }
 
+std::string_view host_part(std::string_view text) noexcept {
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    return close == std::string_view::npos ? text : text.substr(1, close - 1);
+  }
+  if (text.starts_with("unix:")) return text;
+  const auto colon = text.find(':');
+  return colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos ? text.substr(0, colon)
+                                                                                                : text;
+}
+
 Result<std::vector<Resolved>> resolve(std::string_view host, std::string_view service,
                                       const ResolveOptions& options) {
   addrinfo hints{};

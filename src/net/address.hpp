@@ -59,6 +59,10 @@ struct HostPort {
   std::string port;
 };
 Result<HostPort> split_host_port(std::string_view text);
+/// The host of "host:port", "[v6]:port", "host" or "[v6]", without port or brackets: a peer
+/// ("127.0.0.1:5000" -> "127.0.0.1"), an HTTP Host field ("[::1]:80" -> "::1"). Text with
+/// colons and no brackets (a bare IPv6 address) or a Unix address comes back as it is.
+std::string_view host_part(std::string_view text) noexcept;
 
 /// One getaddrinfo() result.
 struct Resolved {

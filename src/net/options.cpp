@@ -31,10 +31,6 @@ Result<bool> get_flag(int fd, int level, int name, const char* label) {
   return *v != 0;
 }
 
-Result<int> family_of(int fd) {
-  return get<int>(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN");
-}
-
 timeval to_timeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
@@ -78,13 +74,13 @@ Result<bool> reuse_port(int fd) { return get_flag(fd, SOL_SOCKET, SO_REUSEPORT, 
 Result<void> set_v6_only(int fd, bool on) { return set(fd, IPPROTO_IPV6, IPV6_V6ONLY, int{on}, "IPV6_V6ONLY"); }
 
 Result<void> set_ttl(int fd, int hops) {
-  auto family = family_of(fd);
+  auto family = socket_family(fd);
   if (!family) return family.error();
   if (*family == AF_INET6) return set(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, hops, "IPV6_UNICAST_HOPS");
   return set(fd, IPPROTO_IP, IP_TTL, hops, "IP_TTL");
 }
 Result<int> ttl(int fd) {
-  auto family = family_of(fd);
+  auto family = socket_family(fd);
   if (!family) return family.error();
   if (*family == AF_INET6) return get<int>(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS");
   return get<int>(fd, IPPROTO_IP, IP_TTL, "IP_TTL");
@@ -94,13 +90,13 @@ Result<void> set_no_delay(int fd, bool on) { return set(fd, IPPROTO_TCP, TCP_NOD
 Result<bool> no_delay(int fd) { return get_flag(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"); }
 
 Result<void> set_packet_info(int fd, bool on) {
-  auto family = family_of(fd);
+  auto family = socket_family(fd);
   if (!family) return family.error();
   if (*family == AF_INET6) return set(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, int{on}, "IPV6_RECVPKTINFO");
   return set(fd, IPPROTO_IP, IP_PKTINFO, int{on}, "IP_PKTINFO");
 }
 Result<bool> packet_info(int fd) {
-  auto family = family_of(fd);
+  auto family = socket_family(fd);
   if (!family) return family.error();
   if (*family == AF_INET6) return get_flag(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO");
   return get_flag(fd, IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO");
@@ -114,5 +110,10 @@ Result<void> set_send_timeout(int fd, std::chrono::milliseconds timeout) {
   return set(fd, SOL_SOCKET, SO_SNDTIMEO, to_timeval(timeout), "SO_SNDTIMEO");
 }
 Result<std::chrono::milliseconds> send_timeout(int fd) { return get_timeout(fd, SO_SNDTIMEO, "SO_SNDTIMEO"); }
+
+Result<int> socket_family(int fd) { return get<int>(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"); }
+Result<int> socket_type(int fd) { return get<int>(fd, SOL_SOCKET, SO_TYPE, "SO_TYPE"); }
+Result<int> socket_protocol(int fd) { return get<int>(fd, SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL"); }
+Result<bool> listening(int fd) { return get_flag(fd, SOL_SOCKET, SO_ACCEPTCONN, "SO_ACCEPTCONN"); }
 
 }  // namespace sockit::net

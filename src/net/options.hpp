@@ -55,4 +55,12 @@ Result<std::chrono::milliseconds> receive_timeout(int fd);
 Result<void> set_send_timeout(int fd, std::chrono::milliseconds timeout);
 Result<std::chrono::milliseconds> send_timeout(int fd);
 
+/// What a socket is, for a descriptor this process did not make (systemd's LISTEN_FDS): its
+/// family (SO_DOMAIN: AF_INET ...), type (SO_TYPE: SOCK_STREAM ...), protocol (SO_PROTOCOL:
+/// IPPROTO_TCP ...), and whether listen() was called on it (SO_ACCEPTCONN). Read-only.
+Result<int> socket_family(int fd);
+Result<int> socket_type(int fd);
+Result<int> socket_protocol(int fd);
+Result<bool> listening(int fd);
+
 }  // namespace sockit::net

@@ -48,6 +48,7 @@ void Log::write(std::string_view level, std::string_view message, Origin origin,
       record["peer"] = event->peer;
       if (event->requests) record["requests"] = *event->requests;
       if (!event->reason.empty()) record["reason"] = event->reason;
+      if (event->refusal) record["refusal"] = refusal_name(*event->refusal);
     }
     // A peer's bytes may be no UTF-8 (a complaint quoting a request): never throw for them.
     line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

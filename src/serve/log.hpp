@@ -12,7 +12,7 @@ namespace sockit::serve {
 /// (each line is one write). Text like "connected 127.0.0.1:50312", or JSON lines with --json-log:
 /// {"time", "level", "pid", "message"}; a line about a connection adds "service" and "port" (its
 /// listener's), and a connection's event also "event", "peer" and (when closed) "requests" and
-/// "reason".
+/// "reason"; a refused one "reason" and "refusal", its kind ("per-source", "rate", ...).
 class Log {
  public:
   enum class Format { text, json };

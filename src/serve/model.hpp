@@ -9,15 +9,20 @@
 #include <vector>
 
 #include "net/socket.hpp"
+#include "serve/admission.hpp"
 #include "serve/log.hpp"
 #include "serve/session.hpp"
 #include "serve/stop_signal.hpp"
 
 namespace sockit::serve {
 
+class Metrics;
+
 /// Limits every model enforces, from `sockit serve` flags.
 struct Limits {
-  std::size_t max_conns = 10000;                          ///< --max-conns: more are accepted and closed at once
+  /// --max-conns: more are accepted and closed at once. Counted by an endpoint's Admission; a
+  /// model run's endpoints that have none share one counting this.
+  std::size_t max_conns = 10000;
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  ///< --idle-timeout: silent clients are closed
   std::size_t max_line = 8192;                            ///< --max-line, handed to sessions
   /// --request-timeout: a request begun (Session::mid_request) must be complete within this, or
@@ -34,6 +39,8 @@ struct Limits {
   std::size_t high_water = 1 << 20;
   /// Reading and requests resume once the unsent output has drained to this.
   std::size_t low_water = 256 << 10;
+
+  friend bool operator==(const Limits&, const Limits&) = default;
 };
 
 /// How a model is built: threads, CPU offload and where it logs.
@@ -43,6 +50,8 @@ struct ModelOptions {
   /// loop keeps serving everyone else; false runs it inline, stalling the loop (--no-offload).
   bool offload = true;
   Log* log = nullptr;
+  /// Counters every connection moves (bytes, requests, latency, refusals); null: none (no --admin).
+  Metrics* metrics = nullptr;
 };
 
 /// A listening socket and the service its clients get.
@@ -50,8 +59,11 @@ struct Endpoint {
   net::Socket& listener;
   const Service& service;
   /// This service's own limits for each connection (timeouts, --max-line, the output budget);
-  /// null: the server's. --max-conns and the grace period are always the server's, for all.
+  /// null: the server's. The grace period is always the server's, for all.
   const Limits* limits = nullptr;
+  /// Who may connect and how many at once (max_conns, per source, rate, allow/deny); every
+  /// model asks it at accept. Null: the run's endpoints share one counting Limits::max_conns.
+  Admission* admission = nullptr;
 
   const Limits& limits_or(const Limits& server) const noexcept { return limits ? *limits : server; }
 };
@@ -61,15 +73,31 @@ class Model {
  public:
   virtual ~Model() = default;
   virtual std::string_view name() const noexcept = 0;
-  /// Blocks: serves `service` on `listener` until `stop` fires and its connections are done
-  /// (or the grace period ends). Never throws for a client's fault; logs and goes on.
-  virtual void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) = 0;
-  /// Blocks: serves every endpoint as run() does, with one --max-conns count for them all.
-  /// Event models serve them all from the same loops, as one server (a CPU-bound service then
-  /// shares the loops with the others: what offload is for). By default each endpoint gets
-  /// run() on a thread of its own; a failing endpoint does not stop the others, and the first
-  /// failure is rethrown, naming its service, once all have returned.
-  virtual void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop);
+  /// Blocks: serves `service` on `listener` as run_all() serves one endpoint.
+  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop);
+  /// Blocks: serves every endpoint until `stop` fires and their connections are done (or the
+  /// grace period ends), or until StopSignal::drain() and every connection has ended by itself.
+  /// Never throws for a client's fault; logs and goes on. Event models serve them all from the
+  /// same loops, as one server (a CPU-bound service then shares the loops with the others: what
+  /// offload is for). Blocking models run each endpoint on a thread of its own; a failing
+  /// endpoint does not stop the others, and the first failure is rethrown, naming its service,
+  /// once all have returned.
+  virtual void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) = 0;
+};
+
+/// A model run's endpoints, each with its Admission: those given none share one that holds them
+/// all to Limits::max_conns, as --max-conns (a model run outside a Server: the Cascade servers,
+/// tests). What every model's run_all() serves.
+class AdmittedEndpoints {
+ public:
+  AdmittedEndpoints(std::span<const Endpoint> endpoints, const Limits& limits);
+  AdmittedEndpoints(const AdmittedEndpoints&) = delete;
+  AdmittedEndpoints& operator=(const AdmittedEndpoints&) = delete;
+  std::span<const Endpoint> all() const noexcept { return endpoints_; }
+
+ private:
+  Admission shared_;
+  std::vector<Endpoint> endpoints_;
 };
 
 /// Names of the TCP models this build and this kernel can run (uring only if io_uring works).

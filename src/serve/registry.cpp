@@ -1,9 +1,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <exception>
 #include <stdexcept>
-#include <thread>
 
 #include "serve/model.hpp"
 #include "serve/models/models.hpp"
@@ -30,20 +28,18 @@ constexpr std::string_view kPreference[] = {kPreferredModel, "uring", "poll", "s
 
 }  // namespace
 
-void Model::run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) {
-  std::vector<std::exception_ptr> failures(endpoints.size());
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < endpoints.size(); ++i)
-    threads.emplace_back([&, i] {
-      try {
-        run(endpoints[i].listener, endpoints[i].service, endpoints[i].limits_or(limits), stop);
-      } catch (const std::exception& e) {
-        failures[i] = std::make_exception_ptr(std::runtime_error(fmt::format("{}: {}", endpoints[i].service.name(), e.what())));
-      }
-    });
-  for (auto& thread : threads) thread.join();
-  for (const auto& failure : failures)
-    if (failure) std::rethrow_exception(failure);
+void Model::run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) {
+  const Endpoint endpoint{listener, service, &limits};
+  run_all(std::span(&endpoint, 1), limits, stop);
+}
+
+AdmittedEndpoints::AdmittedEndpoints(std::span<const Endpoint> endpoints, const Limits& limits)
+    : shared_(AdmissionRules{}, std::make_shared<ConnectionBudget>(limits.max_conns)) {
+  endpoints_.reserve(endpoints.size());
+  for (const auto& endpoint : endpoints) {
+    endpoints_.push_back(endpoint);
+    if (!endpoint.admission) endpoints_.back().admission = &shared_;
+  }
 }
 
 std::vector<std::string> available_models() {

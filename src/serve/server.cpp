@@ -1,217 +1,409 @@
 #include "serve/server.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
-#include <exception>
-#include <thread>
+#include <compare>
+#include <utility>
 
 #include "net/socket.hpp"
-#include "serve/models/pool.hpp"
-#include "serve/udp.hpp"
+#include "serve/inherited_sockets.hpp"
+#include "serve/listeners.hpp"
+#include "serve/server_units.hpp"
 
 namespace sockit::serve {
 
-struct Server::TcpListener {
-  std::string service_name;
-  std::shared_ptr<Service> service;  ///< one per service, shared by its listen addresses
-  net::Socket socket;
-};
-
-struct Server::UdpListener {
-  std::string service_name;
-  std::unique_ptr<DatagramService> service;
-  std::vector<net::Socket> sockets;
-};
-
 namespace {
 
-// A service of the configuration with the transports it gets, before anything is bound.
+// How long a reload waits for a run it replaces to take no client any more (a blocking pool
+// worker looks every 100 ms; an event loop busy on its CPU may take longer: then the old run may
+// still take a client or two with its old settings).
+constexpr std::chrono::milliseconds kHandOver{2000};
+
+// A service of the configuration, made, with its sockets.
 struct Planned {
-  std::string name;
-  std::uint16_t port;
-  std::unique_ptr<Service> tcp;
-  std::unique_ptr<DatagramService> udp;
+  ServiceConfig config;  // model and ports resolved
+  std::shared_ptr<const Service> tcp;
+  std::shared_ptr<const DatagramService> udp;
+  std::vector<std::shared_ptr<net::Socket>> tcp_sockets;
+  std::vector<std::shared_ptr<net::Socket>> udp_sockets;
 };
 
-// Every service; http only with a root (serving a directory is a deliberate choice).
-std::vector<ServiceRequest> every_service(const ServerConfig& config) {
-  std::vector<ServiceRequest> all;
-  for (const auto& info : services::catalog())
-    if (info.name != "http" || !config.service_options.http.root.empty())
-      all.push_back({std::string(info.name), std::nullopt});
-  return all;
-}
+// The owner a socket systemd passed has in a ListenerKey: never the Server's to shut down.
+std::string inherited_owner(const InheritedSocket& s) { return fmt::format("fd {}", s.fd); }
 
-std::vector<Planned> plan(const ServerConfig& config, std::vector<std::string>& skipped) {
-  const bool named = !config.services.empty();
-  std::vector<Planned> planned;
-  for (const auto& request : named ? config.services : every_service(config)) {
-    const auto* info = services::find(request.name);
-    if (request.name == "http" && config.service_options.http.root.empty())
-      throw ConfigError("http needs --root DIR: the directory it serves");
-    if (!info) {
-      std::vector<std::string> names;
-      for (const auto& s : services::catalog()) names.emplace_back(s.name);
-      throw ConfigError(fmt::format("unknown service '{}' (services: {})", request.name, fmt::join(names, " ")));
-    }
-    const bool tcp_here = config.tcp && info->tcp;
-    const bool udp_here = config.udp && info->udp;
-    if (named && !tcp_here && !udp_here)
-      throw ConfigError(fmt::format("{} has no {} form", request.name, info->tcp ? "UDP" : "TCP"));
-    Planned p{request.name, request.port.value_or(config.system_ports ? info->system_port : info->port),
-              tcp_here ? services::make_tcp(request.name, config.service_options) : nullptr,
-              udp_here ? services::make_udp(request.name, config.service_options) : nullptr};
-    if (tcp_here && !p.tcp) skipped.push_back(request.name + "/tcp");
-    if (udp_here && !p.udp) skipped.push_back(request.name + "/udp");
-    if (named && !p.tcp && !p.udp)
-      throw ConfigError(fmt::format("service {} is not built into this sockit", request.name));
-    if (p.tcp || p.udp) planned.push_back(std::move(p));
-  }
-  if (planned.empty()) throw ConfigError("nothing to serve: no service is built for the transports asked");
-  return planned;
-}
-
-// Redis's protected mode: loopback unless the user names an address. ::1 only where the host
-// has IPv6 (a kernel booted with ipv6.disable=1, a container without it), as Redis's "-::1".
-bool has_ipv6_loopback() {
-  auto probe = net::Socket::create(AF_INET6, SOCK_DGRAM);
-  return probe && static_cast<bool>(probe->bind(net::Address::loopback(AF_INET6, 0)));
-}
-
-std::vector<net::Address> listen_addresses(const std::optional<net::Address>& listen) {
-  if (listen) return {*listen};
-  std::vector<net::Address> all{net::Address::loopback(AF_INET, 0)};
-  if (has_ipv6_loopback()) all.push_back(net::Address::loopback(AF_INET6, 0));
-  return all;
-}
-
-unsigned tcp_threads(std::string_view model, unsigned threads) {
-  if (model == "fork" || model == "thread") return 0;
-  if (model == "iterative") return 1;
-  if (model == "pool") return threads ? threads : models::pool_default_threads();
-  if (model == "epoll" || model == "uring") return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-  return threads ? threads : 1;
-}
-
-using Bind = net::Result<net::Socket> (*)(const net::Address&);
-
-net::Result<net::Socket> bind_tcp(const net::Address& address) { return net::listen_on(address); }
-net::Result<net::Socket> bind_udp(const net::Address& address) { return net::bind_datagram(address); }
-
-// One socket per address, all on `port`; for port 0 the first address picks it and the rest follow.
-net::Result<std::vector<net::Socket>> bind_at(const std::vector<net::Address>& addresses, std::uint16_t port,
-                                              Bind bind) {
-  std::vector<net::Socket> sockets;
-  for (net::Address address : addresses) {
-    address.set_port(port);
-    auto socket = bind(address);
-    if (!socket) return socket.error();
-    if (port == 0) {
-      auto local = socket->local_address();
-      if (!local) return local.error();
-      port = local->port();
-    }
-    sockets.push_back(std::move(*socket));
+// The sockets systemd passed `service` for `transport`: those of `current` it had already (a
+// reload), else duplicates of them (inherited_listeners()). Adds them to `wanted`.
+std::vector<std::shared_ptr<net::Socket>> inherited_for(const ServerConfig& config, const std::string& service,
+                                                        Transport transport, const Listeners& current,
+                                                        Listeners& wanted) {
+  const int type = transport == Transport::tcp ? SOCK_STREAM : SOCK_DGRAM;
+  auto copies = inherited_listeners(config, service, type);
+  std::vector<std::shared_ptr<net::Socket>> sockets;
+  for (const auto& s : config.inherited.at(service)) {
+    if (s->type != type) continue;
+    const ListenerKey key{transport, s->address.to_string(), inherited_owner(*s)};
+    const auto found = current.find(key);
+    auto& copy = copies[sockets.size()];
+    sockets.push_back(found != current.end() ? found->second : std::make_shared<net::Socket>(std::move(copy)));
+    wanted[key] = sockets.back();
   }
   return sockets;
 }
 
-// `port` on every address; for port 0, `preferred` (UDP gets the port TCP got) if it is free on
-// all of them, else any port that is: the one 127.0.0.1 gets may be taken on ::1, so try again.
-std::vector<net::Socket> bind_service(const std::vector<net::Address>& addresses, std::uint16_t port,
-                                      std::optional<std::uint16_t> preferred, Bind bind) {
-  if (port != 0) return bind_at(addresses, port, bind).value();
-  if (preferred)
-    if (auto sockets = bind_at(addresses, *preferred, bind)) return std::move(*sockets);
-  constexpr int kTries = 8;
-  for (int attempt = 1;; ++attempt) {
-    auto sockets = bind_at(addresses, 0, bind);
-    if (sockets || attempt == kTries || sockets.error().code() != std::errc::address_in_use)
-      return std::move(sockets).value();
-  }
-}
-
-void note(Log* log, const std::string& message) {
-  if (log) log->notice(message);
+std::vector<std::uint16_t> ports_of(const ServiceConfig& config, bool system_ports) {
+  if (!config.ports.empty()) return config.ports;
+  const auto* info = services::find(config.name);
+  return {system_ports ? info->system_port : info->port};
 }
 
 }  // namespace
 
+struct Server::Plan {
+  std::vector<Planned> services;
+  Listeners sockets;  // every socket `services` use
+  std::vector<std::string> skipped;
+  bool model_is_fallback = false;
+};
+
+struct Server::State {
+  ServerConfig config;  // what runs now (restart-only settings as first started)
+  Listeners sockets;
+  std::map<std::string, std::shared_ptr<Admission>, std::less<>> admissions;
+  std::vector<std::unique_ptr<TcpGroup>> groups;
+  std::vector<std::unique_ptr<UdpUnit>> udp;
+  std::vector<std::unique_ptr<Unit>> draining;  // replaced or removed: until their connections end
+  std::vector<Listening> listening;
+  bool running = false;
+  bool stopping = false;
+};
+
+ServiceConfig service_config(std::string name, std::optional<std::uint16_t> port) {
+  ServiceConfig config;
+  config.name = std::move(name);
+  if (port) config.ports = {*port};
+  return config;
+}
+
 Server::Server(const ServerConfig& config)
-    : log_(config.log), limits_(config.limits), service_limits_(config.service_limits) {
-  auto planned = plan(config, skipped_);
-  if (std::any_of(planned.begin(), planned.end(), [](const Planned& p) { return p.tcp != nullptr; })) {
-    model_name_ = config.model.empty() ? default_model() : config.model;
-    model_is_fallback_ = config.model.empty() && model_name_ != kPreferredModel;
-    model_ = make_model(model_name_, {.threads = config.threads, .offload = config.offload, .log = log_});
-    if (!model_)
-      throw ConfigError(fmt::format("model '{}' is unknown or not available in this build (available: {})",
-                                    config.model, fmt::join(available_models(), " ")));
-  }
-
-  const auto addresses = listen_addresses(config.listen);
-  udp_threads_ = std::max(1u, config.threads);
-  for (auto& p : planned) {
-    std::optional<std::uint16_t> tcp_port;
-    if (p.tcp) {
-      auto sockets = bind_service(addresses, p.port, std::nullopt, bind_tcp);
-      tcp_port = sockets.front().local_address().value().port();
-      const std::shared_ptr<Service> service(std::move(p.tcp));
-      for (auto& socket : sockets) tcp_.push_back({p.name, service, std::move(socket)});
-    }
-    if (p.udp) udp_.push_back({p.name, std::move(p.udp), bind_service(addresses, p.port, tcp_port, bind_udp)});
-  }
-
-  for (const auto& l : tcp_)
-    listening_.push_back({l.service_name, Transport::tcp, l.socket.local_address().value(),
-                          tcp_threads(model_name_, config.threads)});
-  SourcePolicy policy{.own_ports = {}, .broadcasts = interface_broadcasts()};
-  for (const auto& l : udp_)
-    for (const auto& socket : l.sockets) {
-      listening_.push_back({l.service_name, Transport::udp, socket.local_address().value(), udp_threads_});
-      policy.own_ports.push_back(listening_.back().address.port());
-    }
-  if (!udp_.empty())
-    guard_ = std::make_unique<UdpGuard>(UdpGuard::Config{.policy = std::move(policy), .rate = config.udp_rate},
-                                        log_);
+    : log_(config.log),
+      budget_(std::make_shared<ConnectionBudget>(config.max_conns)),
+      guard_(std::make_unique<UdpGuard>(
+          UdpGuard::Config{.policy = {.own_ports = {}, .broadcasts = interface_broadcasts()}, .rate = config.udp_rate},
+          config.log)),
+      state_(std::make_unique<State>()) {
+  state_->config = config;
+  commit(prepare(config), config);
 }
 
 Server::~Server() = default;
 
-void Server::run(StopSignal& stop) {
-  run_transports(stop);
-  if (guard_) guard_->finish();  // every UDP thread is done: the spells still open end here
+std::unique_ptr<Server::Plan> Server::prepare(const ServerConfig& config) {
+  if (const auto problems = check(config); !problems.empty()) throw ConfigError(problems.front().message);
+  auto plan = std::make_unique<Plan>();
+  for (const auto& wanted : config.services) {
+    const auto* info = services::find(wanted.name);
+    Planned p{wanted, nullptr, nullptr, {}, {}};
+    p.config.ports = ports_of(wanted, config.system_ports);
+    if (wanted.tcp && info->tcp && inherited_allows(config, wanted.name, SOCK_STREAM)) {
+      p.tcp = services::make_tcp(wanted.name, wanted.options);
+      if (!p.tcp) plan->skipped.push_back(wanted.name + "/tcp");
+    }
+    if (wanted.udp && info->udp && inherited_allows(config, wanted.name, SOCK_DGRAM)) {
+      p.udp = services::make_udp(wanted.name, wanted.options);
+      if (!p.udp) plan->skipped.push_back(wanted.name + "/udp");
+    }
+    if (!p.tcp && !p.udp) continue;  // check() made sure it was not required
+    if (p.tcp && p.config.model.empty()) {
+      p.config.model = default_model();
+      plan->model_is_fallback = plan->model_is_fallback || p.config.model != kPreferredModel;
+    }
+    plan->services.push_back(std::move(p));
+  }
+  if (plan->services.empty()) throw ConfigError("nothing to serve: no service is built for the transports asked");
+
+  const auto& current = state_->sockets;
+  for (auto& p : plan->services) {
+    const auto& name = p.config.name;
+    if (config.inherited.contains(name)) {  // systemd's sockets, and none of its own
+      if (p.tcp) p.tcp_sockets = inherited_for(config, name, Transport::tcp, current, plan->sockets);
+      if (p.udp) p.udp_sockets = inherited_for(config, name, Transport::udp, current, plan->sockets);
+      continue;
+    }
+    const auto addresses = listen_addresses(p.config.listen);
+    for (const auto port : p.config.ports) {
+      std::optional<std::uint16_t> tcp_port;
+      if (p.tcp) {
+        auto sockets = listeners_for(name, Transport::tcp, addresses, port, std::nullopt, current, plan->sockets);
+        tcp_port = sockets.front()->local_address().value().port();
+        p.tcp_sockets.insert(p.tcp_sockets.end(), sockets.begin(), sockets.end());
+      }
+      if (p.udp) {
+        auto sockets = listeners_for(name, Transport::udp, addresses, port, tcp_port, current, plan->sockets);
+        p.udp_sockets.insert(p.udp_sockets.end(), sockets.begin(), sockets.end());
+      }
+    }
+  }
+  return plan;
 }
 
-void Server::run_transports(StopSignal& stop) {
-  std::vector<Endpoint> endpoints;
-  for (auto& l : tcp_) {
-    const auto own = service_limits_.find(l.service_name);
-    endpoints.push_back({l.socket, *l.service, own == service_limits_.end() ? nullptr : &own->second});
+namespace {
+
+using Admissions = std::map<std::string, std::shared_ptr<Admission>, std::less<>>;
+using Groups = std::vector<std::unique_ptr<TcpGroup>>;
+using UdpUnits = std::vector<std::unique_ptr<UdpUnit>>;
+
+// The settings each service of `groups` and `udp` runs with, by name.
+std::map<std::string, const ServiceConfig*> running(const Groups& groups, const UdpUnits& udp) {
+  std::map<std::string, const ServiceConfig*> configs;
+  for (const auto& group : groups)
+    for (const auto& m : group->members()) configs.emplace(m.config.name, &m.config);
+  for (const auto& unit : udp) configs.emplace(unit->config().name, &unit->config());
+  return configs;
+}
+
+// Which services `planned` starts, stops or changes against what runs.
+void compare(const std::vector<Planned>& planned, const Groups& groups, const UdpUnits& udp, ReloadReport& report) {
+  const auto before = running(groups, udp);
+  for (const auto& p : planned) {
+    const auto found = before.find(p.config.name);
+    if (found == before.end())
+      report.started.push_back(p.config.name);
+    else if (!(*found->second == p.config))
+      report.changed.push_back(p.config.name);
   }
-  std::vector<std::jthread> threads;
-  try {
-    if (model_)
-      threads.emplace_back([&] {
-        try {
-          model_->run_all(endpoints, limits_, stop);
-        } catch (const std::exception& e) {  // a thread must not throw: say why TCP stopped
-          note(log_, fmt::format("TCP stopped: {}", e.what()));
-        }
-      });
-    for (auto& l : udp_)
-      threads.emplace_back([&] {
-        try {
-          serve_udp(l.sockets, *l.service, udp_threads_, limits_, *guard_, stop, log_);
-        } catch (const std::exception& e) {
-          note(log_, fmt::format("{}/udp stopped: {}", l.service_name, e.what()));
-        }
-      });
-  } catch (...) {
-    stop.request();  // no thread to run a transport on: end the ones started rather than serve half
-    throw;
+  for (const auto& entry : before) {
+    const auto& name = entry.first;  // named: clang 14 cannot capture a structured binding
+    if (std::none_of(planned.begin(), planned.end(), [&](const Planned& p) { return p.config.name == name; }))
+      report.stopped.push_back(name);
   }
+}
+
+// One Admission per TCP service: the one it had (its per-source counts go on), else a new one.
+Admissions admissions_for(const std::vector<Planned>& planned, const Admissions& current,
+                          const std::shared_ptr<ConnectionBudget>& budget) {
+  Admissions admissions;
+  for (const auto& p : planned) {
+    if (!p.tcp) continue;
+    const auto found = current.find(p.config.name);
+    admissions[p.config.name] =
+        found != current.end() ? found->second : std::make_shared<Admission>(p.config.admission, budget);
+  }
+  return admissions;
+}
+
+// TCP services with the same model settings in one group each, in the order they first appear.
+Groups groups_for(const std::vector<Planned>& planned, Admissions& admissions, std::chrono::milliseconds grace,
+                  Metrics* metrics, Log* log) {
+  std::vector<std::vector<TcpMember>> members;
+  std::vector<const ServiceConfig*> heads;
+  for (const auto& p : planned) {
+    if (!p.tcp) continue;
+    auto at = std::find_if(heads.begin(), heads.end(), [&](const ServiceConfig* h) {
+      return h->model == p.config.model && h->threads == p.config.threads && h->offload == p.config.offload;
+    });
+    if (at == heads.end()) {
+      heads.push_back(&p.config);
+      members.emplace_back();
+      at = std::prev(heads.end());
+    }
+    members[static_cast<std::size_t>(at - heads.begin())].push_back(
+        {p.config, p.tcp, admissions[p.config.name], p.tcp_sockets});
+  }
+  Groups groups;
+  for (std::size_t i = 0; i < heads.size(); ++i)
+    groups.push_back(std::make_unique<TcpGroup>(heads[i]->model, heads[i]->threads, heads[i]->offload,
+                                                std::move(members[i]), grace, metrics, log));
+  return groups;
+}
+
+// TCP listeners first, then UDP, each in the order of the configuration.
+std::vector<Listening> listening_of(const Groups& groups, const UdpUnits& udp) {
+  std::vector<Listening> listening;
+  for (const auto& group : groups)
+    for (const auto& m : group->members())
+      for (const auto& socket : m.sockets)
+        listening.push_back({m.config.name, Transport::tcp, socket->local_address().value(), group->model(),
+                             tcp_threads(group->model(), group->threads())});
+  for (const auto& unit : udp)
+    for (const auto& socket : unit->sockets())
+      listening.push_back({unit->config().name, Transport::udp, socket->local_address().value(), "", unit->threads()});
+  return listening;
+}
+
+}  // namespace
+
+ReloadReport Server::commit(std::unique_ptr<Plan> plan, const ServerConfig& config) {
+  auto& s = *state_;
+  ReloadReport report;
+  // Grace changes only at a restart: the services keep the running one, so a file that changes it
+  // does not make every service compare as changed.
+  for (auto& p : plan->services) p.config.limits.grace_period = s.config.grace_period;
+  compare(plan->services, s.groups, s.udp, report);
+  auto admissions = admissions_for(plan->services, s.admissions, budget_);
+  auto groups = groups_for(plan->services, admissions, s.config.grace_period, config.metrics, log_);
+  UdpUnits udp;
+  for (const auto& p : plan->services)
+    if (p.udp) udp.push_back(std::make_unique<UdpUnit>(p.config, p.udp, p.udp_sockets, *guard_, log_));
+
+  // Nothing below throws but starting a thread. Rules first: a kept group's new connections and
+  // a new group's get them alike.
+  for (const auto& p : plan->services)
+    if (p.tcp) admissions[p.config.name]->set_rules(p.config.admission);
+  budget_->set_max(config.max_conns);
+  hand_over(groups, udp, plan->sockets);
+
+  std::vector<std::uint16_t> udp_ports;
+  for (const auto& unit : udp)
+    for (const auto& socket : unit->sockets()) udp_ports.push_back(socket->local_address().value().port());
+  guard_->set_own_ports(std::move(udp_ports));
+
+  auto listening = listening_of(groups, udp);
+  for (const auto& l : listening)
+    if (std::none_of(s.listening.begin(), s.listening.end(), [&](const Listening& o) {
+          return o.service == l.service && o.transport == l.transport && o.address == l.address;
+        }))
+      report.new_listeners.push_back(l);
+
+  if (config.grace_period != s.config.grace_period) report.restart_only.push_back("grace");
+  if (config.udp_rate != s.config.udp_rate) report.restart_only.push_back("udp_rate");
+  const auto grace = s.config.grace_period;
+  const auto udp_rate = s.config.udp_rate;
+  s.config = config;
+  s.config.grace_period = grace;
+  s.config.udp_rate = udp_rate;
+  s.sockets = std::move(plan->sockets);
+  s.admissions = std::move(admissions);
+  s.groups = std::move(groups);
+  s.udp = std::move(udp);
+  auto view = std::make_shared<View>();
+  view->listening = listening;
+  for (const auto& p : plan->services) view->services.push_back(p.config);
+  view->skipped = std::move(plan->skipped);
+  view->model_is_fallback = plan->model_is_fallback;
+  s.listening = std::move(listening);
+  {
+    std::lock_guard lock(view_mutex_);
+    view_ = std::move(view);
+  }
+  return report;
+}
+
+// Keeps what is the same; drains what was replaced or removed; starts what is new. A TCP run that
+// takes listeners over starts once the runs it replaces take no client any more (they are told,
+// then waited for), so that every client from then on gets the new settings; clients that come
+// meanwhile wait in the listen backlog. A new UDP run starts before the one it replaces stops:
+// its datagrams are read at once. Listeners `wanted` has no more are shut down.
+void Server::hand_over(std::vector<std::unique_ptr<TcpGroup>>& groups, std::vector<std::unique_ptr<UdpUnit>>& udp,
+                       const Listeners& wanted) {
+  auto& s = *state_;
+  for (auto& group : groups) {
+    auto kept = std::find_if(s.groups.begin(), s.groups.end(), [&](const auto& g) { return g && g->same_as(*group); });
+    if (kept != s.groups.end()) group = std::move(*kept);
+  }
+  for (auto& unit : udp) {
+    auto kept = std::find_if(s.udp.begin(), s.udp.end(), [&](const auto& u) {
+      return u && u->config() == unit->config() && u->sockets() == unit->sockets();
+    });
+    if (kept != s.udp.end())
+      unit = std::move(*kept);
+    else if (s.running)
+      unit->start();
+  }
+  std::vector<Unit*> drained;
+  const auto drain = [&](auto& unit) {
+    if (!unit || !unit->started()) return;  // never started (a reload before run()): nothing to finish
+    unit->drain();
+    drained.push_back(unit.get());
+    s.draining.push_back(std::move(unit));
+  };
+  for (auto& group : s.groups) drain(group);
+  for (auto& unit : s.udp) drain(unit);
+  for (auto* unit : drained) unit->wait_for_accepting(kHandOver);
+  // A TCP listener nobody wants any more listens no more: its clients are refused at once rather
+  // than queued for nobody. Not one systemd passed: its socket unit holds it, and a reload that
+  // adds the service back serves it again.
+  for (const auto& [key, socket] : s.sockets)
+    if (key.transport == Transport::tcp && !wanted.contains(key) && !key.owner.starts_with("fd "))
+      ::shutdown(socket->fd(), SHUT_RDWR);
+  if (s.running)
+    for (auto& group : groups)
+      if (!group->started()) group->start();
+}
+
+std::shared_ptr<const Server::View> Server::view() const {
+  std::lock_guard lock(view_mutex_);
+  return view_;
+}
+
+std::vector<Listening> Server::listening() const { return view()->listening; }
+
+std::vector<ServiceConfig> Server::services() const { return view()->services; }
+
+bool Server::model_is_fallback() const { return view()->model_is_fallback; }
+
+std::vector<std::string> Server::skipped() const { return view()->skipped; }
+
+std::uint64_t Server::udp_refused(Refusal reason) const { return guard_->refused(reason); }
+
+ReloadReport Server::reload(const ServerConfig& config) {
+  std::lock_guard lock(mutex_);
+  if (state_->stopping) throw ConfigError("the server is stopping");
+  reap_finished();
+  return commit(prepare(config), config);
+}
+
+// Called with mutex_ held.
+void Server::reap_finished() {
+  auto& s = *state_;
+  std::erase_if(s.draining, [](const auto& unit) {
+    if (!unit->finished()) return false;
+    unit->join();
+    return true;
+  });
+}
+
+void Server::run(StopSignal& stop) {
+  {
+    std::lock_guard lock(mutex_);
+    auto& s = *state_;
+    s.running = true;
+    try {
+      for (auto& group : s.groups) group->start();
+      for (auto& unit : s.udp) unit->start();
+    } catch (...) {
+      // No thread to run a unit on: end the ones started rather than serve half.
+      s.stopping = true;
+      for (auto& group : s.groups) group->stop();
+      for (auto& unit : s.udp) unit->stop();
+      throw;
+    }
+  }
+  // Finished drains are joined now and then, so that a long run of reloads leaves no thread.
+  constexpr int kReapEveryMs = 250;
+  while (!stop.requested()) {
+    pollfd ready{stop.fd(), POLLIN, 0};
+    ::poll(&ready, 1, kReapEveryMs);
+    std::lock_guard lock(mutex_);
+    reap_finished();
+  }
+  std::vector<std::unique_ptr<Unit>> units;
+  {
+    std::lock_guard lock(mutex_);
+    auto& s = *state_;
+    s.stopping = true;
+    for (auto& group : s.groups) units.push_back(std::move(group));
+    for (auto& unit : s.udp) units.push_back(std::move(unit));
+    for (auto& unit : s.draining) units.push_back(std::move(unit));
+    s.groups.clear();
+    s.udp.clear();
+    s.draining.clear();
+  }
+  for (auto& unit : units) unit->stop();
+  for (auto& unit : units) unit->join();
+  guard_->finish();  // every UDP thread is done: the spells still open end here
 }
 
 }  // namespace sockit::serve

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "serve/connection_log.hpp"
 #include "serve/output.hpp"
 
 namespace sockit::serve {
@@ -98,6 +99,14 @@ class Service {
   virtual std::unique_ptr<Session> new_session(const SessionContext& context) const = 0;
   /// Endless producers (chargen) keep writing without being asked.
   virtual bool produces_without_input() const noexcept { return false; }
+  /// What a client refused at accept (Admission: `kind`, told `reason`) is sent before the close:
+  /// one line of error for a text protocol (refusal_line()), a status for HTTP; empty (the
+  /// default) where any byte could be taken for an answer (echo, time, incr): then a bare close.
+  virtual std::string refusal_answer(ConnectionRefusal kind, std::string_view reason) const {
+    (void)kind;
+    (void)reason;
+    return {};
+  }
 };
 
 /// A UDP service: one datagram in, at most one datagram out. Thread-safe.

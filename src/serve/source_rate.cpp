@@ -18,12 +18,20 @@ std::uint64_t mix(std::uint64_t x) noexcept {
   return x ^ (x >> 31);
 }
 
-std::uint64_t random_seed() {
+}  // namespace
+
+std::uint64_t random_source_seed() {
   std::random_device device;
   return (std::uint64_t{device()} << 32) ^ device() ^ 1;  // never 0
 }
 
-}  // namespace
+std::size_t source_set(const SourceKey& key, std::uint64_t seed, std::size_t sets) noexcept {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+  std::memcpy(&high, key.bytes.data(), 8);
+  std::memcpy(&low, key.bytes.data() + 8, 8);
+  return mix(mix(high ^ seed) ^ low) % sets;
+}
 
 SourceKey source_key(const net::Address& raw) noexcept {
   SourceKey key;
@@ -40,7 +48,7 @@ SourceKey source_key(const net::Address& raw) noexcept {
 
 SourceRateLimiter::SourceRateLimiter(const Config& config)
     : config_(config), epoch_(Clock::now()) {
-  if (config_.seed == 0) config_.seed = random_seed();
+  if (config_.seed == 0) config_.seed = random_source_seed();
   const std::size_t sets = std::max<std::size_t>(1, (config_.slots + kWays - 1) / kWays);
   slots_.resize(sets * kWays);
   slots_.shrink_to_fit();
@@ -50,14 +58,6 @@ SourceRateLimiter::SourceRateLimiter(const Config& config)
 
 std::int64_t SourceRateLimiter::ns(Time now) const noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(now - epoch_).count();
-}
-
-std::size_t SourceRateLimiter::set_of(const SourceKey& key) const noexcept {
-  std::uint64_t high = 0;
-  std::uint64_t low = 0;
-  std::memcpy(&high, key.bytes.data(), 8);
-  std::memcpy(&low, key.bytes.data() + 8, 8);
-  return mix(mix(high ^ config_.seed) ^ low) % (slots_.size() / kWays);
 }
 
 bool SourceRateLimiter::idle(const Slot& slot, std::int64_t now) const noexcept {
@@ -81,7 +81,7 @@ bool SourceRateLimiter::take(Slot& slot, std::int64_t now) noexcept {
 
 bool SourceRateLimiter::allow(const SourceKey& source, Time when) {
   const std::int64_t now = ns(when);
-  Slot* set = &slots_[set_of(source) * kWays];
+  Slot* set = &slots_[source_set(source, config_.seed, slots_.size() / kWays) * kWays];
   Slot* reusable = nullptr;
   for (std::size_t i = 0; i < kWays; ++i) {
     Slot& slot = set[i];

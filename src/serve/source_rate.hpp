@@ -20,6 +20,13 @@ struct SourceKey {
 };
 SourceKey source_key(const net::Address& source) noexcept;
 
+/// Per-source tables of a fixed size are set-associative: a source may only take a slot of its
+/// set, which this picks from the key and a secret `seed`, so an attacker cannot aim a flood of
+/// sources at one set (SourceRateLimiter, SourceCounts).
+std::size_t source_set(const SourceKey& source, std::uint64_t seed, std::size_t sets) noexcept;
+/// A seed for source_set(): random, never 0.
+std::uint64_t random_source_seed();
+
 /// A token bucket per source in a table of fixed size: replies to one source are bounded by
 /// `rate` a second with bursts of `burst`, and a source that runs its bucket dry is muted (every
 /// datagram refused) for `mute`. The mute is what ends a reflection loop between two servers:
@@ -72,7 +79,6 @@ class SourceRateLimiter {
   std::int64_t ns(Time now) const noexcept;
   bool idle(const Slot& slot, std::int64_t now) const noexcept;
   bool take(Slot& slot, std::int64_t now) noexcept;
-  std::size_t set_of(const SourceKey& key) const noexcept;
 
   Config config_;
   Time epoch_;

@@ -52,11 +52,11 @@ class DatagramLoop {
 
   void run() {
     auto epoll = net::Epoll::create(sockets_.size() + 1).value();
-    epoll.add(stop_.fd(), EPOLLIN, kStopTag).value();
+    epoll.add(stop_.drain_fd(), EPOLLIN, kStopTag).value();  // a drain ends UDP too: no connection to finish
     for (std::size_t i = 0; i < sockets_.size(); ++i)
       epoll.add(sockets_[i].socket.fd(), EPOLLIN | EPOLLEXCLUSIVE, i).value();
     auto last_tick = UdpGuard::Clock::now();
-    while (!stop_.requested()) {
+    while (!stop_.draining()) {
       auto ready = epoll.wait(kTickMs);
       if (!ready) {
         if (log_) log_->notice(fmt::format("{}/udp stopped: {}", service_.name(), ready.error().what()));
@@ -104,11 +104,12 @@ class DatagramLoop {
   void answer(const UdpSocket& where, std::size_t count) {
     const UdpGuard::Listener listener{service_.name(), where.local};
     const auto now = UdpGuard::Clock::now();
+    const auto policy = guard_.policy();
     std::size_t pending = 0;
     for (std::size_t i = 0; i < count; ++i) {
       senders_[pending] = net::Address(reinterpret_cast<const sockaddr*>(&from_[i]), headers_[i].msg_hdr.msg_namelen);
       const net::Address& sender = senders_[pending];
-      if (!guard_.admit(sender, listener, now)) continue;
+      if (!guard_.admit(sender, listener, now, *policy)) continue;
       context_.peer = sender.unmapped().to_string();
       const std::span datagram(buffers_.data() + i * kMaxDatagram, headers_[i].msg_len);
       std::string complaint;
@@ -173,10 +174,10 @@ class DatagramLoop {
 
 }  // namespace
 
-void serve_udp(std::span<net::Socket> sockets, const DatagramService& service, unsigned threads,
+void serve_udp(std::span<const net::Socket* const> sockets, const DatagramService& service, unsigned threads,
                const Limits& limits, UdpGuard& guard, StopSignal& stop, Log* log) {
   std::vector<UdpSocket> where;
-  for (const auto& socket : sockets) where.push_back({socket, socket.local_address().value()});
+  for (const auto* socket : sockets) where.push_back({*socket, socket->local_address().value()});
   const auto loop = [&] { DatagramLoop(where, service, limits, guard, stop, log).run(); };
   const auto helper = [&] {
     try {

@@ -43,7 +43,7 @@ void write(Log* log, const std::vector<std::string>& lines) {
 double UdpGuard::burst_for(double rate) noexcept { return std::max(16.0, rate / 4); }
 
 UdpGuard::UdpGuard(const Config& config, Log* log)
-    : policy_(config.policy),
+    : policy_(std::make_shared<const SourcePolicy>(config.policy)),
       rate_(config.rate),
       mute_(config.mute),
       log_(log),
@@ -55,7 +55,23 @@ UdpGuard::UdpGuard(const Config& config, Log* log)
       tally_(config.quiet) {}
 
 bool UdpGuard::admit(const net::Address& source, const Listener& where, Time now) {
-  const auto reason = check_source(source, where.local.port(), policy_);
+  return admit(source, where, now, *policy());
+}
+
+std::shared_ptr<const SourcePolicy> UdpGuard::policy() const {
+  std::lock_guard lock(mutex_);
+  return policy_;
+}
+
+void UdpGuard::set_own_ports(std::vector<std::uint16_t> ports) {
+  auto next = std::make_shared<SourcePolicy>(*policy());
+  next->own_ports = std::move(ports);
+  std::lock_guard lock(mutex_);
+  policy_ = std::move(next);
+}
+
+bool UdpGuard::admit(const net::Address& source, const Listener& where, Time now, const SourcePolicy& policy) {
+  const auto reason = check_source(source, where.local.port(), policy);
   if (!reason) return true;
   refuse(*reason, source, where, now);
   return false;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string_view>
@@ -49,6 +50,11 @@ class UdpGuard {
 
   /// Before answering: false (counted, perhaps logged) when `source` must never be answered.
   bool admit(const net::Address& source, const Listener& where, Time now);
+  /// The same against `policy` (what policy() gave: a loop takes it once per batch).
+  bool admit(const net::Address& source, const Listener& where, Time now, const SourcePolicy& policy);
+  /// The policy now; a reload may set another (new UDP ports are own ports at once).
+  std::shared_ptr<const SourcePolicy> policy() const;
+  void set_own_ports(std::vector<std::uint16_t> ports);
   /// Before sending a reply to `source`: false (counted, perhaps logged) when it is over its rate.
   bool may_reply(const net::Address& source, const Listener& where, Time now);
   /// The same for a batch of replies under one lock: `allowed[i]` says whether `sources[i]` may
@@ -66,7 +72,7 @@ class UdpGuard {
   void refuse(Refusal reason, const net::Address& source, const Listener& where, Time now);
   void log_spell_start(Refusal reason, const net::Address& source, const Listener& where);
 
-  const SourcePolicy policy_;
+  std::shared_ptr<const SourcePolicy> policy_;  // under mutex_; never changed in place
   const double rate_;
   const std::chrono::nanoseconds mute_;
   Log* log_;

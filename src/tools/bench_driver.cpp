@@ -36,6 +36,7 @@ net::Result<BenchResult> run_bench(const BenchConfig& config) {
   }
 
   const auto start = BenchClock::now();
+  const auto wall_start = std::chrono::system_clock::now();
   const BenchWindow window{start, start + config.warmup, start + config.warmup + config.duration};
   std::vector<std::unique_ptr<BenchLoop>> workers;
   for (unsigned t = 0; t < threads; ++t) {
@@ -68,6 +69,7 @@ net::Result<BenchResult> run_bench(const BenchConfig& config) {
     result.counters.merge(worker->counters());
   }
   result.window = window.end - window.measure_from;
+  result.window_start = wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(config.warmup);
   result.cpu_window = measured_to - measured_from;
   result.client_cpu = client_after - client_before;
   if (server_before && server_after) result.server_cpu = *server_after - *server_before;

@@ -16,6 +16,7 @@ namespace sockit::tools {
 /// One `sockit bench` run.
 struct BenchConfig {
   net::Address target;
+  WorkloadOptions workload;  ///< what `exchange` was made from (the report names it)
   Exchange exchange;
   unsigned conns = 1;        ///< connections (or UDP sockets), spread over the threads
   unsigned threads = 1;      ///< one epoll loop each
@@ -30,6 +31,7 @@ struct BenchConfig {
 struct BenchResult {
   BenchCounters counters;
   std::chrono::nanoseconds window{0};      ///< the window the counters cover (warmup end to end)
+  std::chrono::system_clock::time_point window_start;  ///< the window's start in wall-clock time
   std::chrono::nanoseconds cpu_window{0};  ///< between the two CPU samples (almost the same)
   CpuTimes client_cpu;                  ///< this process over the window
   std::optional<CpuTimes> server_cpu;   ///< --server-pid's process tree over the window

@@ -1,7 +1,9 @@
 #pragma once
 
-#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <vector>
 
 namespace sockit::tools {
@@ -15,6 +17,12 @@ class LatencyHistogram {
  public:
   static constexpr unsigned kSubBucketBits = 7;
   static constexpr std::uint64_t kSubBuckets = std::uint64_t{1} << kSubBucketBits;
+  /// Buckets 0..127 hold the values 0..127 exactly; above, the octave [2^e, 2^(e+1)) for
+  /// e = 7..63 has 128 buckets of width 2^(e-7).
+  static constexpr std::size_t kBucketCount = kSubBuckets + (64 - kSubBucketBits) * kSubBuckets;
+
+  /// A non-empty bucket: its index and how many values it holds.
+  using Bucket = std::pair<std::size_t, std::uint64_t>;
 
   LatencyHistogram();
 
@@ -29,10 +37,22 @@ class LatencyHistogram {
   std::uint64_t max() const noexcept { return max_; }
   /// Mean of the exact values (their sum is kept), 0 when empty.
   double mean() const noexcept;
+  /// The sum of the recorded values (long double: exact up to 2^64).
+  long double sum() const noexcept { return sum_; }
+  /// The non-empty buckets in ascending order.
+  std::vector<Bucket> buckets() const;
 
-  /// The value at `percentile` (0..100): the smallest bucket whose cumulative count reaches
-  /// ceil(percentile% of count), reported as that bucket's midpoint, clamped to [min, max].
-  /// 0 when empty.
+  /// A histogram holding `buckets` (ascending, non-empty), whose exact extremes and sum were
+  /// `min`, `max` and `sum`: what buckets(), min(), max() and sum() of another gave. Throws
+  /// std::invalid_argument saying what does not add up: a bucket out of range, repeated or out of
+  /// order, a count of 0, a total past 2^64, min above max, min or max outside the first or last
+  /// bucket, a sum outside [count x min, count x max].
+  static LatencyHistogram restore(std::span<const Bucket> buckets, std::uint64_t min, std::uint64_t max,
+                                  long double sum);
+
+  /// The value at `percentile` (0..100), of rank max(1, ceil(percentile% of count)): the exact
+  /// min for rank 1, the exact max for rank count, else the midpoint of the smallest bucket whose
+  /// cumulative count reaches the rank, clamped to [min, max]. 0 when empty.
   std::uint64_t percentile(double percentile) const noexcept;
 
   /// What the histogram reports for a bucket holding only `value`: its bucket's midpoint.

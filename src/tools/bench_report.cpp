@@ -1,42 +1,22 @@
 #include "tools/bench_report.hpp"
 
 #include <fmt/core.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <array>
-#include <utility>
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <optional>
+
+#include "net/socket.hpp"
+#include "tools/scan_identify.hpp"
 
 namespace sockit::tools {
 namespace {
 
-constexpr std::array<std::pair<const char*, double>, 5> kPercentiles{{
-    {"p50", 50.0}, {"p90", 90.0}, {"p99", 99.0}, {"p99_9", 99.9}, {"max", 100.0}}};
-
 double seconds_of(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
-
-double micros(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
-
-// 1234567 -> "1.23M"; numbers for people.
-std::string si(double value) {
-  if (value >= 1e9) return fmt::format("{:.2f}G", value / 1e9);
-  if (value >= 1e6) return fmt::format("{:.2f}M", value / 1e6);
-  if (value >= 1e3) return fmt::format("{:.2f}k", value / 1e3);
-  return fmt::format("{:.1f}", value);
-}
-
-std::string duration_text(std::uint64_t ns) {
-  if (ns >= 1'000'000'000) return fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
-  if (ns >= 1'000'000) return fmt::format("{:.2f} ms", static_cast<double>(ns) / 1e6);
-  return fmt::format("{:.1f} us", static_cast<double>(ns) / 1e3);
-}
-
-bool is_http(const BenchConfig& config) { return config.exchange.expect.mode == Expectation::Mode::http; }
-
-constexpr std::size_t kTopCodes = 5;
-
-std::string mode_text(const BenchConfig& config) {
-  return config.rate > 0 ? fmt::format("open loop at {} req/s", si(config.rate)) : "closed loop";
-}
 
 }  // namespace
 
@@ -45,22 +25,144 @@ std::string_view transport_name(const BenchConfig& config) {
   return config.exchange.udp ? "udp" : "tcp";
 }
 
-BenchFigures figures_of(const BenchResult& result) {
-  BenchFigures f;
-  f.seconds = seconds_of(result.window);
-  if (f.seconds <= 0) return f;
+nlohmann::json workload_options_of(const BenchConfig& config) {
+  const WorkloadOptions& w = config.workload;
+  switch (w.workload) {
+    case Workload::echo:
+    case Workload::connect:
+    case Workload::stream: return {{"size", config.exchange.request.size()}};
+    case Workload::fib: return {{"n", w.fib_n}};
+    case Workload::raw:
+      // escape_banner() writes what decode_escapes() reads back (\xNN for the other bytes).
+      return {{"send", escape_banner(w.send)},
+              {"expect", w.expect.empty() ? nlohmann::json(nullptr) : nlohmann::json(escape_banner(w.expect))},
+              {"expect_bytes", w.expect.empty() ? nlohmann::json(w.expect_bytes) : nlohmann::json(nullptr)}};
+    case Workload::http: return {{"method", w.method}};
+    case Workload::time:
+    case Workload::daytime: break;
+  }
+  return nlohmann::json::object();
+}
+
+LoadHost load_host(const net::Address& target, std::string name) {
+  LoadHost host{std::move(name), ""};
+  if (host.name.empty()) {
+    char buffer[HOST_NAME_MAX + 1] = {};
+    host.name = ::gethostname(buffer, sizeof buffer - 1) == 0 ? buffer : "unknown";
+  }
+  if (!target.is_ip()) return host;
+  // connect() on a UDP socket only picks the route and the source address: nothing is sent.
+  if (auto probe = net::Socket::create(target.family(), SOCK_DGRAM))
+    if (probe->connect(target))
+      if (auto local = probe->local_address()) host.address = local->host();
+  return host;
+}
+
+BenchReport report_of(const BenchConfig& config, const BenchResult& result, std::string target,
+                      const LoadHost& host) {
+  BenchReport r;
+  r.workload = workload_name(config.workload.workload);
+  r.workload_options = workload_options_of(config);
+  r.transport = transport_name(config);
+  r.target = std::move(target);
+  r.counters = result.counters;
+  r.http = config.exchange.expect.mode == Expectation::Mode::http;
+  r.seconds = seconds_of(result.window);
+  r.overlap_seconds = r.seconds;
+  r.client_cpu_seconds = seconds_of(result.client_cpu.total());
+  r.client_cpu_window = result.cpu_window.count() > 0 ? seconds_of(result.cpu_window) : r.seconds;
+  if (result.server_cpu)
+    r.server_cpu = ServerCpu{*config.server_pid, seconds_of(result.server_cpu->user),
+                             seconds_of(result.server_cpu->system)};
+
+  RunSummary run;
+  run.host = host;
+  run.conns = config.conns;
+  run.threads = config.threads;
+  run.pipeline = config.pipeline;
+  run.rate = config.rate;
+  run.window.start_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(result.window_start.time_since_epoch()).count();
+  run.window.end_ns = run.window.start_ns + result.window.count();
   const auto& c = result.counters;
-  f.requests_per_s = static_cast<double>(c.requests) / f.seconds;
-  f.bytes_per_s = static_cast<double>(c.bytes_received) / f.seconds;
-  f.body_bytes_per_s = static_cast<double>(c.http.body_bytes) / f.seconds;
-  const double cpu_seconds = result.cpu_window.count() > 0 ? seconds_of(result.cpu_window) : f.seconds;
-  f.client_cpu_percent = 100.0 * seconds_of(result.client_cpu.total()) / cpu_seconds;
-  if (result.server_cpu) {
-    const double server = seconds_of(result.server_cpu->total());
-    f.server_cpu_percent = 100.0 * server / cpu_seconds;
-    f.server_us_per_request = c.requests ? server * 1e6 / static_cast<double>(c.requests) : 0.0;
+  run.requests = c.requests;
+  run.errors = c.error_total();
+  run.bytes_sent = c.bytes_sent;
+  run.bytes_received = c.bytes_received;
+  run.p50_ns = c.latency_ns.percentile(50);
+  run.p99_ns = c.latency_ns.percentile(99);
+  run.max_ns = c.latency_ns.max();
+  r.runs.push_back(std::move(run));
+  return r;
+}
+
+BenchFigures figures_of(const BenchReport& report) {
+  BenchFigures f;
+  const auto& c = report.counters;
+  if (report.seconds > 0) {
+    f.requests_per_s = static_cast<double>(c.requests) / report.seconds;
+    f.bytes_per_s = static_cast<double>(c.bytes_received) / report.seconds;
+    f.body_bytes_per_s = static_cast<double>(c.http.body_bytes) / report.seconds;
+  }
+  if (report.client_cpu_window > 0) {
+    f.client_cpu_percent = 100.0 * report.client_cpu_seconds / report.client_cpu_window;
+    if (report.server_cpu) {
+      const double server = report.server_cpu->user_seconds + report.server_cpu->system_seconds;
+      f.server_cpu_percent = 100.0 * server / report.client_cpu_window;
+      f.server_us_per_request = c.requests ? server * 1e6 / static_cast<double>(c.requests) : 0.0;
+    }
   }
   return f;
+}
+
+double union_seconds(const std::vector<RunSummary>& runs) {
+  std::vector<WallWindow> windows;
+  for (const auto& run : runs) windows.push_back(run.window);
+  std::sort(windows.begin(), windows.end(), [](const auto& a, const auto& b) { return a.start_ns < b.start_ns; });
+  std::int64_t covered = 0;
+  std::optional<WallWindow> current;
+  for (const auto& w : windows) {
+    if (current && w.start_ns <= current->end_ns) {
+      current->end_ns = std::max(current->end_ns, w.end_ns);
+      continue;
+    }
+    if (current) covered += current->end_ns - current->start_ns;
+    current = w;
+  }
+  if (current) covered += current->end_ns - current->start_ns;
+  return static_cast<double>(covered) / 1e9;
+}
+
+double overlap_seconds(const std::vector<RunSummary>& runs) {
+  if (runs.empty()) return 0;
+  std::int64_t start = INT64_MIN, end = INT64_MAX;
+  for (const auto& run : runs) {
+    start = std::max(start, run.window.start_ns);
+    end = std::min(end, run.window.end_ns);
+  }
+  return end > start ? static_cast<double>(end - start) / 1e9 : 0.0;
+}
+
+bool same_run(const RunSummary& a, const RunSummary& b) noexcept {
+  return a.host.name == b.host.name && a.host.address == b.host.address && a.window.start_ns == b.window.start_ns &&
+         a.window.end_ns == b.window.end_ns && a.requests == b.requests;
+}
+
+LoadShape shape_of(const BenchReport& report) {
+  LoadShape shape;
+  bool open = false, closed = false;
+  for (const auto& run : report.runs) {
+    shape.conns += run.conns;
+    shape.threads += run.threads;
+    shape.rate += run.rate;
+    (run.rate > 0 ? open : closed) = true;
+  }
+  shape.mixed_loops = open && closed;
+  if (!report.runs.empty() &&
+      std::all_of(report.runs.begin(), report.runs.end(),
+                  [&](const RunSummary& run) { return run.pipeline == report.runs.front().pipeline; }))
+    shape.pipeline = report.runs.front().pipeline;
+  return shape;
 }
 
 std::string top_codes_text(const HttpCounters& http, std::size_t n) {
@@ -69,93 +171,20 @@ std::string top_codes_text(const HttpCounters& http, std::size_t n) {
   return text;
 }
 
-std::string format_table(const BenchConfig& config, const BenchResult& result, const std::string& name,
-                         const std::string& target) {
-  const auto f = figures_of(result);
-  const auto& c = result.counters;
-  std::string out;
-  out += fmt::format("{} against {} ({}): {} connection{}, {} thread{}, pipeline {}, {}\n", name, target,
-                     transport_name(config), config.conns, config.conns == 1 ? "" : "s", config.threads,
-                     config.threads == 1 ? "" : "s", config.pipeline, mode_text(config));
-  out += fmt::format("  {:<14} {} in {:.2f} s\n", "requests", c.requests, f.seconds);
-  out += fmt::format("  {:<14} {}/s\n", "throughput", si(f.requests_per_s));
-  out += fmt::format("  {:<14} {}B/s received, {}B sent, {}B received\n", "bytes", si(f.bytes_per_s),
-                     si(static_cast<double>(c.bytes_sent)), si(static_cast<double>(c.bytes_received)));
-  if (is_http(config)) {
-    const auto& h = c.http;
-    out += fmt::format("  {:<14} {}B/s, {}B in {} responses\n", "bodies", si(f.body_bytes_per_s),
-                       si(static_cast<double>(h.body_bytes)), h.responses());
-    out += fmt::format("  {:<14} 2xx {}, 3xx {}, 4xx {}, 5xx {}{}\n", "status", h.in_class(2), h.in_class(3),
-                       h.in_class(4), h.in_class(5), h.responses() ? " (" + top_codes_text(h, kTopCodes) + ")" : "");
-    out += fmt::format("  {:<14} {} (the server ended a connection after a response or while idle)\n",
-                       "reconnects", h.reconnects);
+std::string utc_text(std::int64_t unix_ns) {
+  constexpr std::int64_t kBillion = 1'000'000'000;
+  // Floor division: a time before 1970 still gets a millisecond part in 0..999.
+  std::int64_t seconds = unix_ns / kBillion;
+  std::int64_t rest = unix_ns % kBillion;
+  if (rest < 0) {
+    --seconds;
+    rest += kBillion;
   }
-  std::string errors;
-  for (std::size_t k = 0; k < kErrorKinds; ++k)
-    errors += fmt::format("{}{} {}", errors.empty() ? "" : ", ", error_kind_name(static_cast<ErrorKind>(k)), c.errors[k]);
-  out += fmt::format("  {:<14} {} ({})\n", "errors", c.error_total(), errors);
-  out += fmt::format("  {:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "latency", "p50", "p90", "p99", "p99.9",
-                     "max", "mean");
-  std::string row;
-  for (const auto& [label, p] : kPercentiles) row += fmt::format(" {:>10}", duration_text(c.latency_ns.percentile(p)));
-  out += fmt::format("  {:<14}{} {:>10}\n", "", row,
-                     duration_text(static_cast<std::uint64_t>(c.latency_ns.mean())));
-  out += fmt::format("  {:<14} {:.0f}% of a core\n", "client cpu", f.client_cpu_percent);
-  if (result.server_cpu)
-    out += fmt::format("  {:<14} {:.0f}% of a core, {:.2f} us per request (pid {})\n", "server cpu",
-                       f.server_cpu_percent, f.server_us_per_request, *config.server_pid);
-  return out;
-}
-
-nlohmann::json to_json(const BenchConfig& config, const BenchResult& result, const std::string& name,
-                       const std::string& target) {
-  const auto f = figures_of(result);
-  const auto& c = result.counters;
-  nlohmann::json errors = nlohmann::json::object();
-  for (std::size_t k = 0; k < kErrorKinds; ++k) errors[std::string(error_kind_name(static_cast<ErrorKind>(k)))] = c.errors[k];
-  nlohmann::json latency = nlohmann::json::object();
-  for (const auto& [label, p] : kPercentiles) latency[label] = micros(c.latency_ns.percentile(p));
-  latency["mean"] = c.latency_ns.mean() / 1000.0;
-  latency["min"] = micros(c.latency_ns.min());
-  nlohmann::json report = {
-      {"workload", name},
-      {"target", target},
-      {"transport", transport_name(config)},
-      {"conns", config.conns},
-      {"threads", config.threads},
-      {"pipeline", config.pipeline},
-      {"rate", config.rate > 0 ? nlohmann::json(config.rate) : nlohmann::json(nullptr)},
-      {"seconds", f.seconds},
-      {"requests", c.requests},
-      {"requests_per_s", f.requests_per_s},
-      {"bytes_sent", c.bytes_sent},
-      {"bytes_received", c.bytes_received},
-      {"bytes_per_s", f.bytes_per_s},
-      {"errors", errors},
-      {"error_total", c.error_total()},
-      {"latency_us", latency},
-      {"client_cpu", {{"seconds", seconds_of(result.client_cpu.total())}, {"percent_of_core", f.client_cpu_percent}}},
-      {"server_cpu", nullptr},
-      {"http", nullptr},
-  };
-  if (is_http(config)) {
-    const auto& h = c.http;
-    nlohmann::json classes = nlohmann::json::object();
-    for (int hundreds = 2; hundreds <= 5; ++hundreds) classes[fmt::format("{}xx", hundreds)] = h.in_class(hundreds);
-    nlohmann::json codes = nlohmann::json::object();
-    for (const auto& [code, count] : h.top(kTopCodes)) codes[std::to_string(code)] = count;
-    report["http"] = {{"responses", h.responses()},   {"status_classes", classes},
-                      {"top_status_codes", codes},    {"body_bytes", h.body_bytes},
-                      {"body_bytes_per_s", f.body_bytes_per_s}, {"reconnects", h.reconnects}};
-  }
-  if (result.server_cpu)
-    report["server_cpu"] = {{"pid", *config.server_pid},
-                            {"seconds", seconds_of(result.server_cpu->total())},
-                            {"user_seconds", seconds_of(result.server_cpu->user)},
-                            {"system_seconds", seconds_of(result.server_cpu->system)},
-                            {"percent_of_core", f.server_cpu_percent},
-                            {"us_per_request", f.server_us_per_request}};
-  return report;
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  if (!::gmtime_r(&t, &utc)) return fmt::format("{} ns after 1970", unix_ns);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, rest / 1'000'000);
 }
 
 }  // namespace sockit::tools

@@ -28,11 +28,11 @@ using net::errno_error;
 using net::Fd;
 using net::Result;
 using relay_timing::idle_ms;
+using relay_timing::kPipeSize;
 using relay_timing::poll_fds;
 using relay_timing::QuitTimer;
 
 constexpr std::size_t kBufferSize = 256 * 1024;
-constexpr int kPipeSize = 1024 * 1024;
 
 bool is_socket(int fd) {
   struct stat st {};

@@ -15,6 +15,9 @@
 // quit timer (-q) and a poll() that survives signals.
 namespace sockit::tools::relay_timing {
 
+// What a pipe among nc's ends is grown to (F_SETPIPE_SZ), so one splice moves a lot.
+inline constexpr int kPipeSize = 1024 * 1024;
+
 inline int idle_ms(const RelayOptions& options) {
   return options.idle_timeout.count() > 0 ? static_cast<int>(options.idle_timeout.count()) : -1;
 }

@@ -17,13 +17,13 @@ namespace sockit::tools {
 namespace {
 
 using net::Result;
+using relay_timing::kPipeSize;
 using relay_timing::QuitTimer;
 
 // Input is read up to 256 KiB at a time and handed to SSL_write as is: OpenSSL cuts it into
 // 16 KiB records (the largest) as it encrypts. Decrypted bytes are collected up to 256 KiB per
 // write to output.
 constexpr std::size_t kChunk = 256 * 1024;
-constexpr int kPipeSize = 1024 * 1024;
 
 // Bytes in flight in one direction: [begin, end) of a fixed buffer, filled only when empty.
 struct Chunk {

@@ -72,6 +72,9 @@ class Scanner {
   Result<void> launch_what_we_may() {
     busy_ = false;
     while (!todo_.empty() && !free_.empty() && !busy_) {
+      // Probes refused inside connect() (a closed port on this host) take no slot: without this
+      // look a whole range could go by before Ctrl-C is seen.
+      if (options_.stop_requested && options_.stop_requested()) break;
       const auto now = Clock::now();
       if (options_.rate > 0 && now < next_launch_) break;
       const Todo todo = todo_.front();

@@ -261,9 +261,9 @@ def wait_until(predicate, timeout=5, interval=0.02):
         time.sleep(interval)
 
 
-def children(pid):
-    """[(pid, state)] of the processes whose parent is `pid` (from /proc)."""
-    found = []
+def process_stats():
+    """(pid, fields) of every process in /proc: the fields of /proc/PID/stat after the command
+    name (state, ppid, pgrp, ...); a process gone meanwhile is left out."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -272,10 +272,12 @@ def children(pid):
                 stat = f.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == pid:
-            found.append((int(entry), fields[0]))
-    return found
+        yield int(entry), stat[stat.rfind(")") + 2:].split()
+
+
+def children(pid):
+    """[(pid, state)] of the processes whose parent is `pid` (from /proc)."""
+    return [(child, fields[0]) for child, fields in process_stats() if int(fields[1]) == pid]
 
 
 def add_service_check(cls, service, check, drop_prefix=""):

@@ -218,6 +218,16 @@ class UdpBackOff(unittest.TestCase):
         # 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s of waiting; the next wait (3.2 s) would pass 2 s.
         self.assertGreater(elapsed, 3.0)
         self.assertLess(elapsed, 6.0)
+        self.assertNotIn("refused", proc.stderr)
+
+    def test_a_closed_port_says_that_icmp_refused_it(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]  # free once closed: the kernel answers with ICMP port unreachable
+        proc = client("time", "--udp", "--port", str(port))
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(f"no reply from 127.0.0.1:{port} after 5 tries: Connection refused (ICMP port unreachable) "
+                      "— is the server up?", proc.stderr)
 
 
 class Errors(unittest.TestCase):

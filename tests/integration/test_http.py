@@ -555,7 +555,7 @@ class Startup(unittest.TestCase):
         from harness import run
         proc = run("serve", "http:0", check=False)
         self.assertEqual(proc.returncode, 2)
-        self.assertIn("http needs --root", proc.stderr)
+        self.assertIn("http needs a root (--root DIR)", proc.stderr)
         proc = run("serve", "http:0", "--root", "/nonexistent/dir", check=False)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("/nonexistent/dir", proc.stderr)

@@ -54,6 +54,7 @@ class RequestTimeoutPerModel(unittest.TestCase):
                 with server:
                     self.check_slow_line(server, where[("fib", "tcp")], model)
                     self.check_slow_requests_that_each_complete(where[("fib", "tcp")])
+                    self.check_a_request_after_a_quiet_while(where[("fib", "tcp")])
                     self.check_half_incr_request(server, where[("incr", "tcp")])
                     self.check_endless_line(where[("fib", "tcp")])
 
@@ -81,6 +82,17 @@ class RequestTimeoutPerModel(unittest.TestCase):
                 s.sendall(b"\n")
                 time.sleep(0.15)
                 self.assertEqual(read_line(s), b"1\n")
+
+    def check_a_request_after_a_quiet_while(self, address):
+        # A request begins when its first byte comes, not when the connection last did something:
+        # after 1.5 s of quiet (under the idle timeout), a line sent in two pieces is answered.
+        with connect(*address) as s:
+            s.settimeout(5)
+            time.sleep(TIMEOUT + 0.5)
+            s.sendall(b"1")
+            time.sleep(0.3)
+            s.sendall(b"0\n")
+            self.assertEqual(read_line(s), b"55\n")
 
     def check_half_incr_request(self, server, address):
         # incr's requests are 2 bytes: 1 byte and then nothing. Its protocol has no error

@@ -48,6 +48,21 @@ int settled_fd_count() {
   return count;
 }
 
+TightDescriptorLimit::TightDescriptorLimit(int spare) {
+  ::getrlimit(RLIMIT_NOFILE, &saved_);
+  rlimit tight = saved_;
+  tight.rlim_cur = static_cast<rlim_t>(open_fd_count() + spare);
+  ok_ = ::setrlimit(RLIMIT_NOFILE, &tight) == 0;
+}
+
+TightDescriptorLimit::~TightDescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+
+std::vector<net::Fd> take_every_descriptor() {
+  std::vector<net::Fd> taken;
+  for (net::Fd fd(::dup(0)); fd; fd = net::Fd(::dup(0))) taken.push_back(std::move(fd));
+  return taken;
+}
+
 TempDir::TempDir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "sockit-test-XXXXXX").string();
   if (!::mkdtemp(pattern.data()))

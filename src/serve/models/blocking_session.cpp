@@ -15,6 +15,7 @@
 #include "net/sigpipe_block.hpp"
 #include "serve/connection_log.hpp"
 #include "serve/models/blocking_acceptor.hpp"
+#include "serve/models/request_meter.hpp"
 
 namespace sockit::serve::models::blocking {
 namespace {
@@ -27,13 +28,13 @@ class BlockingConnection {
  public:
   BlockingConnection(const net::Socket& socket, std::string peer, const Limits& limits, const StopSignal& stop,
                      ModelLog log)
-      : socket_(socket), peer_(std::move(peer)), limits_(limits), stop_(stop), log_(log) {}
+      : socket_(socket), peer_(std::move(peer)), limits_(limits), stop_(stop), log_(log), meter_(log.counters()) {}
 
   void serve(Session& session, bool producer) {
     // Everything is sent before the session is offered more, so a batch of low_water (not
     // high_water) keeps the pipe as full and holds a quarter of the memory per thread.
     Output out(std::min(limits_.high_water, limits_.low_water));
-    std::optional<Verdict> verdict = call([&] { return session.open(out); });
+    std::optional<Verdict> verdict = answer(session, out, [&] { return session.open(out); });
     bool eof = false;
     while (verdict && flush(session, out) && *verdict == Verdict::keep_going) {
       // Everything is sent, so the session has its whole budget again.
@@ -53,16 +54,18 @@ class BlockingConnection {
       }
       if (ready == Ready::request_late) {
         reason_ = "request not complete within " + seconds(limits_.request_timeout);
-        if (call([&] {
-              session.request_timed_out(reason_, out);
-              return Verdict::close;
-            }) &&
+        if (answer(session, out,
+                   [&] {
+                     session.request_timed_out(reason_, out);
+                     return Verdict::close;
+                   }) &&
             flush(session, out))
           linger();  // the client was in the middle of a request: more of it may come
         break;
       }
       if (ready == Ready::room) {
         verdict = call([&] { return session.writable(out); });
+        meter_.counted(session.requests());
         continue;
       }
       auto n = net::try_recv(socket_.fd(), buffer_);
@@ -73,8 +76,9 @@ class BlockingConnection {
       if (!*n) continue;  // woken for nothing
       if (**n == 0) {
         eof = true;
-        verdict = call([&] { return session.end_of_input(out); });
+        verdict = answer(session, out, [&] { return session.end_of_input(out); });
       } else {
+        meter_.received(**n);
         held_begin_ = 0;
         held_end_ = **n;
         arrived_ = net::Deadline::Clock::now();
@@ -83,6 +87,7 @@ class BlockingConnection {
     }
     if (reason_.empty()) reason_ = eof ? "peer closed" : verdict == Verdict::close ? "session closed" : "";
     if (!eof && reason_ == "session closed" && (reading_when_closed_ || net::unread_bytes(socket_.fd()))) linger();
+    meter_.counted(session.requests());
   }
 
   const std::string& reason() const noexcept { return reason_; }
@@ -105,11 +110,21 @@ class BlockingConnection {
     return std::nullopt;
   }
 
+  // A session call that may answer requests (all but writable()): they are counted and timed,
+  // from the start of the request it was in, or from this input.
+  template <typename Call>
+  std::optional<Verdict> answer(const Session& session, const Output& out, Call&& body) {
+    const auto began = request_began_.value_or(arrived_);
+    const auto verdict = call(std::forward<Call>(body));
+    if (verdict) meter_.answered(session.requests(), began, out.size());
+    return verdict;
+  }
+
   // Hands the held input to the session, which takes what its budget allows (Session's contract).
   std::optional<Verdict> offer(Session& session, Output& out) {
     const auto in = held();
     Taken taken{in.size()};
-    const auto verdict = call([&] {
+    const auto verdict = answer(session, out, [&] {
       taken = session.receive(in, out);
       return taken.verdict;
     });
@@ -144,6 +159,7 @@ class BlockingConnection {
       if (ready != Ready::input) return;
       auto n = net::try_recv(socket_.fd(), buffer_);
       if (!n || (*n && **n == 0)) return;
+      if (*n) meter_.received(**n);
     }
   }
 
@@ -163,6 +179,7 @@ class BlockingConnection {
         return false;
       }
       if (*sent) {
+        meter_.sent(**sent);
         out.consume(**sent);
         deadline = net::Deadline::after(limits_.idle_timeout);
         continue;
@@ -251,12 +268,13 @@ class BlockingConnection {
   const Limits& limits_;
   const StopSignal& stop_;
   ModelLog log_;
+  RequestMeter meter_;
   std::vector<std::byte> buffer_ = std::vector<std::byte>(kReadChunk);
   std::size_t held_begin_ = 0;  // buffer_[held_begin_, held_end_): read, not yet taken
   std::size_t held_end_ = 0;
   std::optional<net::SigpipeBlock> no_sigpipe_;
   std::optional<net::Deadline> grace_end_;  // stop was requested: sending ends by then
-  net::Deadline::Clock::time_point arrived_;                       // when the last read returned
+  net::Deadline::Clock::time_point arrived_ = net::Deadline::Clock::now();  // when the last read returned
   std::optional<net::Deadline::Clock::time_point> request_began_;  // the session is mid-request since
   std::string reason_;
   bool reading_when_closed_ = false;  // the session closed while taking its client's requests

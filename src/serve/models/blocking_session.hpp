@@ -26,7 +26,7 @@ namespace sockit::serve::models::blocking {
 /// received is answered first), and an answer the client is slow to take gets
 /// limits.grace_period to go out. Client faults (reset, timeout) and a session that throws end
 /// this connection only. Logs `connected ADDR`, `closed ADDR after N requests` and the session's
-/// complaints to `log`.
+/// complaints to `log`, and counts bytes, requests and their latency in its counters (if any).
 /// Borrows `connection`: the caller closes it (after taking it off any list that might shut it
 /// down).
 void serve_blocking(const net::Socket& connection, const std::string& peer, const Service& service,

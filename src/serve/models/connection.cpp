@@ -24,7 +24,7 @@ constexpr std::size_t kHeldMax = 64 * 1024;
 
 Connection::Connection(net::Socket socket, std::string peer, std::unique_ptr<Session> session,
                        const Limits& limits, bool producer, bool offload, const ModelLog& log,
-                       ConnectionSlot slot)
+                       Ticket ticket)
     : socket_(std::move(socket)),
       peer_(std::move(peer)),
       session_(std::move(session)),
@@ -32,12 +32,14 @@ Connection::Connection(net::Socket socket, std::string peer, std::unique_ptr<Ses
       producer_(producer),
       offloaded_(offload && session_->cpu_bound()),
       log_(log),
-      slot_(std::move(slot)),
+      ticket_(std::move(ticket)),
+      meter_(log.counters()),
       job_(offloaded_ ? std::make_unique<Job>() : nullptr) {
   log_.connection(connected_line(peer_));
 }
 
 Connection::~Connection() {
+  meter_.counted(session_->requests());
   std::string_view reason = close_reason_ ? std::string_view(*close_reason_) : "";
   if (reason.empty()) reason = eof_ ? "peer closed" : closing_ ? "session closed" : "";
   log_.connection(closed_line(peer_, session_->requests(), reason));
@@ -49,8 +51,11 @@ void Connection::set_close_reason(std::string reason) {
 
 template <typename Call>
 void Connection::drive(Call&& call) {
+  // The requests it answers began when the first byte of the one it is in came, or with this input.
+  const auto began = request_began_ == kNoRequest ? last_active_ : request_began_;
   try {
     apply(call());
+    meter_.answered(session_->requests(), began, unsent_size());
   } catch (const std::exception& e) {
     log_.notice(fmt::format("session for {} failed: {}", peer_, e.what()));
     set_close_reason(fmt::format("session failed: {}", e.what()));
@@ -98,6 +103,7 @@ void Connection::stalled(std::size_t taken, std::size_t offered) {
 }
 
 void Connection::deliver(net::ConstBytes bytes) {
+  meter_.received(bytes.size());
   if (failed_ || closing_ || bytes.empty()) return;
   if (held_.empty() && !offloaded_ && !paused_) {
     // The common case: straight from the read buffer to the session, no copy.
@@ -188,6 +194,7 @@ void Connection::input_ended() {
 
 void Connection::fail() noexcept {
   failed_ = true;
+  meter_.abandon();
   // clear() keeps the memory: an io_uring send still in flight reads valid bytes.
   sending_.clear();
   pending_.clear();
@@ -195,6 +202,7 @@ void Connection::fail() noexcept {
 }
 
 void Connection::sent(std::size_t n) {
+  meter_.sent(n);
   if (failed_) return;  // a send that was in flight when the connection failed: nothing to account
   sending_.consume(n);
   refill();
@@ -234,6 +242,7 @@ void Connection::refill() {
   if (sending_.empty() && producer_ && !closing_ && !failed_ && !busy_) {
     try {
       apply(session_->writable(sending_));
+      meter_.counted(session_->requests());
     } catch (const std::exception& e) {
       log_.notice(fmt::format("session for {} failed: {}", peer_, e.what()));
       set_close_reason(fmt::format("session failed: {}", e.what()));
@@ -294,6 +303,7 @@ void Connection::begin_offload() {
   std::swap(job.input, held_);
   job.taken = 0;
   job.eof = eof_ && !eof_told_;
+  job.began = request_began_ == kNoRequest ? last_active_ : request_began_;
   job.output.clear();
   job.output.set_budget(budget() > pending_.size() ? budget() - pending_.size() : 0);
   job.error.clear();
@@ -342,6 +352,7 @@ void Connection::end_offload() {
     held_.insert(held_.begin(), job.input.begin() + static_cast<std::ptrdiff_t>(job.taken), job.input.end());
   }
   pending_.splice(job.output);
+  meter_.answered(session_->requests(), job.began, unsent_size());
   apply(job.verdict);
   note_request();
   report_complaints();

@@ -13,32 +13,15 @@
 
 #include "net/io.hpp"
 #include "net/socket.hpp"
+#include "serve/admission.hpp"
 #include "serve/log.hpp"
 #include "serve/model.hpp"
 #include "serve/models/model_log.hpp"
+#include "serve/models/request_meter.hpp"
 #include "serve/output.hpp"
 #include "serve/session.hpp"
 
 namespace sockit::serve::models {
-
-/// One place in --max-conns, shared by every loop of a model. Move-only; gives its place back
-/// when destroyed.
-class ConnectionSlot {
- public:
-  ConnectionSlot() = default;
-  explicit ConnectionSlot(std::atomic<std::size_t>& open) noexcept : open_(&open) {}
-  ConnectionSlot(ConnectionSlot&& other) noexcept : open_(std::exchange(other.open_, nullptr)) {}
-  ConnectionSlot& operator=(ConnectionSlot&& other) noexcept {
-    std::swap(open_, other.open_);
-    return *this;
-  }
-  ~ConnectionSlot() {
-    if (open_) open_->fetch_sub(1, std::memory_order_relaxed);
-  }
-
- private:
-  std::atomic<std::size_t>* open_ = nullptr;
-};
 
 /// One client of an event model: its socket, its session and its buffers, which live here and
 /// are never copied. Knows nothing of how readiness is learnt (select, poll, epoll, io_uring):
@@ -55,6 +38,9 @@ class ConnectionSlot {
 /// Reading stops once unsent output reaches Limits::high_water and resumes at low_water.
 /// So a connection holds at most high_water plus one read of input, whatever its client does.
 ///
+/// Counters: bytes, requests and their latency go to the listener's service's (RequestMeter),
+/// when the model has metrics.
+///
 /// Not thread-safe: every call but run_offloaded() comes from the loop that owns it, and while
 /// busy() the loop calls nothing that touches the session.
 class Connection {
@@ -64,7 +50,7 @@ class Connection {
   /// Logs "connected PEER"; the destructor logs "closed PEER after N requests (REASON)". `limits`
   /// and `log` (the listener's, which every connection of it shares) must outlive it.
   Connection(net::Socket socket, std::string peer, std::unique_ptr<Session> session, const Limits& limits,
-             bool producer, bool offload, const ModelLog& log, ConnectionSlot slot);
+             bool producer, bool offload, const ModelLog& log, Ticket ticket);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -160,7 +146,8 @@ class Connection {
   bool producer_;
   bool offloaded_;  // a CPU-bound session, run on workers
   const ModelLog& log_;
-  ConnectionSlot slot_;
+  Ticket ticket_;  // its places (Admission), given back when it closes
+  RequestMeter meter_;
 
   Output pending_;  // the session appends here (loop thread)
   Output sending_;  // being sent
@@ -173,6 +160,7 @@ class Connection {
     std::size_t taken = 0;
     Output output;
     bool eof = false;  // tell end_of_input() once the input is taken
+    Clock::time_point began;  // of the first request in the input (RequestMeter)
     Verdict verdict = Verdict::keep_going;
     std::string error;
   };

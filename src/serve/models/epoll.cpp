@@ -69,11 +69,12 @@ class EpollModel : public EventModel {
   explicit EpollModel(const ModelOptions& options)
       : threads_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
         offload_(options.offload),
-        log_(options.log) {}
+        log_(options.log, options.metrics) {}
 
   std::string_view name() const noexcept override { return "epoll"; }
 
-  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
+ protected:
+  void serve_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
     ReactorShared shared{endpoints, limits, stop, log_, offload_};
     // Every loop takes its descriptors before any serves: a failure stops the model cleanly.
     std::vector<std::unique_ptr<EventLoop>> loops;

@@ -9,9 +9,12 @@
 // stop signal with a 50 ms timeout, so a finished child is a zombie for at most that long.
 // waitpid(-1) is avoided on purpose: it would steal the children of other parts of the process.
 //
-// --max-conns counts live children. On stop the parent stops accepting; the children see the
-// same stop eventfd (inherited) and close their connections once idle. After the grace period
-// the rest get SIGTERM, then SIGKILL, and every child is reaped before run() returns.
+// Admission happens in the parent, before the fork: the ticket (its place in --max-conns, in its
+// source's count) stays with the parent until the child is reaped. On stop the parent stops
+// accepting; the children see the same stop eventfd (inherited) and close their connections
+// once idle. After the grace period the rest get SIGTERM, then SIGKILL, and every child is
+// reaped before run() returns. On drain the parent stops accepting and waits for its children
+// to end by themselves (or for stop).
 //
 // Caveat of fork() in a threaded process: the child has only the forking thread, so a lock
 // another thread held at that moment stays locked in the child for good. `sockit serve` runs one
@@ -25,10 +28,11 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "net/error.hpp"
 #include "serve/models/blocking_acceptor.hpp"
+#include "serve/models/blocking_model.hpp"
 #include "serve/models/blocking_session.hpp"
 #include "serve/models/models.hpp"
 
@@ -39,38 +43,33 @@ using namespace blocking;
 
 constexpr std::chrono::milliseconds kReapTick{50};
 
-class ForkModel : public Model {
+class ForkModel : public BlockingModel {
  public:
-  explicit ForkModel(const ModelOptions& options) : log_(options.log) {}
+  explicit ForkModel(const ModelOptions& options) : log_(options.log), reports_(options.log, options.metrics) {}
 
   std::string_view name() const noexcept override { return "fork"; }
 
-  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    const auto log = ModelLog(log_).for_listener(listener, service);
-    accept_until_stopped(
-        listener, stop, log_,
-        [&] {
-          reap();
-          return alive() == 0 ? std::chrono::milliseconds(-1) : kReapTick;
-        },
-        [&](Client client) {
-          reap();
-          // Counted and forked under one lock: another endpoint's thread cannot slip a child in
-          // between, and a child is counted before it can answer anyone.
-          std::unique_lock children(children_mutex_);
-          if (children_.size() >= limits.max_conns) {
-            children.unlock();
-            return refuse(std::move(client), limits.max_conns, log);
-          }
-          spawn(listener, std::move(client), service, limits, stop, log);
-        });
+ protected:
+  void serve(const Endpoint& endpoint, const Limits& limits, StopSignal& stop) override {
+    const auto log = reports_.for_listener(endpoint.listener, endpoint.service);
+    auto reaped_wait = [&] {
+      reap();
+      return alive() == 0 ? std::chrono::milliseconds(-1) : kReapTick;
+    };
+    accept_until_stopped(endpoint, stop, log, reaped_wait, [&](Client client, Ticket ticket) {
+      reap();
+      // Forked and recorded under one lock: reap() cannot look for a child not yet recorded.
+      std::lock_guard children(children_mutex_);
+      spawn(endpoint, std::move(client), std::move(ticket), limits, stop, log);
+    });
+    wait_for_drain(stop, kReapTick, [&] { return alive(); }, [&] { reap(); });
     finish(limits.grace_period);
   }
 
  private:
   // Called with children_mutex_ held (the child never takes it).
-  void spawn(net::Socket& listener, Client client, const Service& service, const Limits& limits,
-             const StopSignal& stop, const ModelLog& log) {
+  void spawn(const Endpoint& endpoint, Client client, Ticket ticket, const Limits& limits, const StopSignal& stop,
+             const ModelLog& log) {
     const pid_t parent = ::getpid();
     std::unique_lock<std::mutex> log_held;
     if (log_) log_held = log_->hold_for_fork();
@@ -84,14 +83,14 @@ class ForkModel : public Model {
       // The child: dies with the parent rather than outliving it with a client.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(1);
-      listener.close();  // this process's copy only
+      endpoint.listener.close();  // this process's copy only
       // A session that throws ends here too: serve_blocking logs it and returns.
-      serve_blocking(client.socket, client.peer, service, limits, stop, log);
+      serve_blocking(client.socket, client.peer, endpoint.service, limits, stop, log);
       client.socket.close();
       // _exit: no atexit handlers, no static destructors, no flushing stdio the parent owns.
       ::_exit(0);
     }
-    children_.insert(pid);
+    children_.emplace(pid, std::move(ticket));
     // `client` closes here: the parent must not keep the client's socket open.
   }
 
@@ -105,8 +104,8 @@ class ForkModel : public Model {
     std::lock_guard lock(children_mutex_);
     for (auto it = children_.begin(); it != children_.end();) {
       int status = 0;
-      const pid_t r = ::waitpid(*it, &status, WNOHANG);
-      if (r == *it || (r < 0 && errno == ECHILD))
+      const pid_t r = ::waitpid(it->first, &status, WNOHANG);
+      if (r == it->first || (r < 0 && errno == ECHILD))
         it = children_.erase(it);
       else
         ++it;
@@ -121,13 +120,13 @@ class ForkModel : public Model {
     if (alive() == 0) return;
     std::unique_lock lock(children_mutex_);
     if (log_) log_->notice("grace period over: stopping " + std::to_string(children_.size()) + " children");
-    for (pid_t pid : children_) ::kill(pid, SIGTERM);
+    for (const auto& [pid, ticket] : children_) ::kill(pid, SIGTERM);
     lock.unlock();
     const auto term_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     for (reap(); alive() > 0 && std::chrono::steady_clock::now() < term_deadline; reap())
       pause(kReapTick / 5);
     lock.lock();
-    for (pid_t pid : children_) {
+    for (const auto& [pid, ticket] : children_) {
       ::kill(pid, SIGKILL);
       int status = 0;
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -143,8 +142,9 @@ class ForkModel : public Model {
   }
 
   Log* log_;
-  std::mutex children_mutex_;  // run_all() runs one run() per endpoint on this model
-  std::unordered_set<pid_t> children_;
+  ModelLog reports_;  // counters in shared memory: the children count where the parent reads
+  std::mutex children_mutex_;  // run_all() runs one serve() per endpoint on this model
+  std::unordered_map<pid_t, Ticket> children_;  // each with its place, given back when reaped
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // time, on the thread that called run(). Every other client waits in the listen backlog, so a
 // client that says nothing would hold the server forever; the idle timeout bounds that wait.
 #include "serve/models/blocking_acceptor.hpp"
+#include "serve/models/blocking_model.hpp"
 #include "serve/models/blocking_session.hpp"
 #include "serve/models/models.hpp"
 
@@ -10,25 +11,24 @@ namespace {
 
 using namespace blocking;
 
-class IterativeModel : public Model {
+class IterativeModel : public BlockingModel {
  public:
-  explicit IterativeModel(const ModelOptions& options) : log_(options.log) {}
+  explicit IterativeModel(const ModelOptions& options) : reports_(options.log, options.metrics) {}
 
   std::string_view name() const noexcept override { return "iterative"; }
 
-  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    const auto log = ModelLog(log_).for_listener(listener, service);
+ protected:
+  void serve(const Endpoint& endpoint, const Limits& limits, StopSignal& stop) override {
+    const auto log = reports_.for_listener(endpoint.listener, endpoint.service);
+    // One client at a time: its ticket is held while it is served (a per-source rule or an allow
+    // list still applies to who gets the turn).
     accept_until_stopped(
-        listener, stop, log_, [] { return std::chrono::milliseconds(-1); },
-        [&](Client client) {
-          // --max-conns of 0 refuses everyone; any other limit is never reached one at a time.
-          if (limits.max_conns == 0) return refuse(std::move(client), limits.max_conns, log);
-          serve_blocking(client.socket, client.peer, service, limits, stop, log);
-        });
+        endpoint, stop, log, [] { return std::chrono::milliseconds(-1); },
+        [&](Client client, Ticket) { serve_blocking(client.socket, client.peer, endpoint.service, limits, stop, log); });
   }
 
  private:
-  Log* log_;
+  ModelLog reports_;
 };
 
 }  // namespace

@@ -60,9 +60,12 @@ class PollPoller : public Poller {
 
 class PollModel : public EventModel {
  public:
-  explicit PollModel(const ModelOptions& options) : offload_(options.offload), log_(options.log) {}
+  explicit PollModel(const ModelOptions& options)
+      : offload_(options.offload), log_(options.log, options.metrics) {}
   std::string_view name() const noexcept override { return "poll"; }
-  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
+
+ protected:
+  void serve_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
     ReactorShared shared{endpoints, limits, stop, log_, offload_};
     EventLoop(std::make_unique<PollPoller>(), shared).run();
   }

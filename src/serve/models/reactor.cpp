@@ -22,14 +22,18 @@ using std::chrono::milliseconds;
 
 constexpr std::size_t kScratchBytes = 64 * 1024;
 constexpr int kAcceptsPerEvent = 64;
-constexpr milliseconds kAcceptPause{100};
 
 }  // namespace
 
 class Reactor {
  public:
   Reactor(Poller& poller, ReactorShared& shared)
-      : poller_(poller), shared_(shared), doors_(open_doors(shared)), scratch_(kScratchBytes), entries_(shared.limits) {}
+      : poller_(poller),
+        shared_(shared),
+        doors_(open_doors(shared)),
+        scratch_(kScratchBytes),
+        entries_(shared.limits),
+        accepting_(shared.stop) {}
   /// Only when run() threw: a connection on a worker must outlive its job.
   ~Reactor() {
     while (entries_.any_busy()) {
@@ -70,21 +74,30 @@ class Reactor {
   Entries entries_;
   std::vector<Entries::Iterator> by_fd_;  // indexed by descriptor; entries_.end() where none
   bool listening_ = true;
+  bool stopping_ = false;  // stop was requested (not only a drain): the grace period runs
   bool listener_watched_ = false;
+  StopSignal::Accepting accepting_;  // until listening_ ends
   Clock::time_point resume_accepting_{};
 };
 
 void Reactor::run() {
-  poller_.watch(shared_.stop.fd(), Poller::kReadable);
+  auto& stop = shared_.stop;
+  poller_.watch(stop.drain_fd(), Poller::kReadable);
   poller_.watch(completions_.fd(), Poller::kReadable);
   std::vector<Poller::Event> events;
   for (;;) {
     const auto now = Clock::now();
-    if (listening_ && shared_.stop.requested()) {
+    if (listening_ && stop.draining()) {
       // Stop accepting; the kernel may still queue handshakes, but nobody here takes them.
       listening_ = false;
       watch_listener(false);
-      poller_.watch(shared_.stop.fd(), 0);  // it stays readable for good: stop watching it
+      accepting_.release();
+      poller_.watch(stop.drain_fd(), 0);  // it stays readable for good: stop watching it
+      if (!stop.requested()) poller_.watch(stop.fd(), Poller::kReadable);  // a drain may become a stop
+    }
+    if (!stopping_ && stop.requested()) {
+      stopping_ = true;
+      poller_.watch(stop.fd(), 0);
       entries_.start_grace(now);
     }
     if (!listening_) {
@@ -122,7 +135,8 @@ void Reactor::run() {
 
 void Reactor::watch_listener(bool on) {
   if (on == listener_watched_) return;
-  for (const auto& door : doors_) poller_.watch_shared(door.endpoint.listener.fd(), on);
+  for (const auto& door : doors_)
+    if (!door.closed) poller_.watch_shared(door.endpoint.listener.fd(), on);
   listener_watched_ = on;
 }
 
@@ -144,21 +158,27 @@ void Reactor::accept_clients(Door& door) {
         watch_listener(false);
         resume_accepting_ = Clock::now() + kAcceptPause;
         return;
+      case Acceptor::Outcome::closed:
+        if (listener_watched_) poller_.watch_shared(door.endpoint.listener.fd(), false);
+        door.closed = true;
+        return;
       case Acceptor::Outcome::accepted:
         break;
     }
     const int fd = client.socket.fd();
     if (!poller_.can_watch(fd)) {
-      door.log.connection(
-          fmt::format("refused {}: descriptor {} is beyond what select can watch (FD_SETSIZE {})", client.peer, fd,
-                      FD_SETSIZE));
+      turn_away(client, door.endpoint.service,
+                Refused{ConnectionRefusal::out_of_descriptors,
+                        fmt::format("descriptor {} is beyond what select can watch (FD_SETSIZE {})", fd, FD_SETSIZE),
+                        {}},
+                door.log);
       continue;
     }
-    auto slot = shared_.admit(client, door.log);
-    if (!slot) continue;
+    auto ticket = admit(client, door.endpoint, door.log);
+    if (!ticket) continue;
     auto session = open_session(door.endpoint.service, door.limits, client.peer);
     const auto it = entries_.add(std::move(client.socket), std::move(client.peer), std::move(session),
-                                 door.limits, door.producer, shared_.offload, door.log, std::move(*slot));
+                                 door.limits, door.producer, shared_.offload, door.log, std::move(*ticket));
     if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(fd) + 1, entries_.end());
     by_fd_[static_cast<std::size_t>(fd)] = it;
     it->connection.open();
@@ -233,22 +253,14 @@ std::unique_ptr<Session> open_session(const Service& service, const Limits& limi
   return service.new_session(context);
 }
 
-std::optional<ConnectionSlot> ReactorShared::admit(Client& client, const ModelLog& log) {
-  if (open.fetch_add(1, std::memory_order_relaxed) >= limits.max_conns) {
-    open.fetch_sub(1, std::memory_order_relaxed);
-    log.connection(refused_line(client.peer, limits.max_conns));
-    return std::nullopt;  // the caller closes the client
-  }
-  return ConnectionSlot(open);
-}
-
 std::vector<Door> open_doors(ReactorShared& shared) {
   std::vector<Door> doors;
   doors.reserve(shared.endpoints.size());
-  for (const auto& endpoint : shared.endpoints)
-    doors.push_back({endpoint, Acceptor(endpoint.listener, shared.out_of_descriptors, shared.log),
-                     endpoint.service.produces_without_input(),
-                     shared.log.for_listener(endpoint.listener, endpoint.service), endpoint.limits_or(shared.limits)});
+  for (const auto& endpoint : shared.endpoints) {
+    const auto log = shared.log.for_listener(endpoint.listener, endpoint.service);
+    doors.push_back({endpoint, Acceptor(endpoint, shared.out_of_descriptors, log),
+                     endpoint.service.produces_without_input(), log, endpoint.limits_or(shared.limits)});
+  }
   return doors;
 }
 

@@ -54,18 +54,13 @@ class Poller {
 
 /// What every loop of one model run shares.
 struct ReactorShared {
-  std::span<const Endpoint> endpoints;  ///< every loop accepts on every listener
+  std::span<const Endpoint> endpoints;  ///< every loop accepts on every listener; each has its Admission
   const Limits& limits;
   StopSignal& stop;
   ModelLog log;
   bool offload;                      ///< ModelOptions::offload
-  std::atomic<std::size_t> open{0};  ///< connections open in all loops (--max-conns)
   DescriptorSpell out_of_descriptors{};  ///< EMFILE logged once for all loops
   WorkerPool workers{};              ///< CPU-bound sessions run here
-
-  /// A place in --max-conns for `client`, or nothing: then it is closed with one line in `log`
-  /// (its listener's).
-  std::optional<ConnectionSlot> admit(Client& client, const ModelLog& log);
 };
 
 class Reactor;
@@ -83,8 +78,9 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   /// Blocks until stop fires and this loop's connections are done or Limits::grace_period has
-  /// passed (a CPU-bound job already on a worker is waited for: threads can't be interrupted).
-  /// Returns with every connection closed. Call once, from one thread.
+  /// passed (a CPU-bound job already on a worker is waited for: threads can't be interrupted),
+  /// or until a drain and its connections have ended by themselves. Returns with every
+  /// connection closed. Call once, from one thread.
   void run();
 
  private:
@@ -92,24 +88,29 @@ class EventLoop {
   std::unique_ptr<Reactor> reactor_;
 };
 
-/// Select, poll, epoll and uring serve any number of endpoints from the same loops: for them
-/// run() is run_all() with one endpoint.
+/// Select, poll, epoll and uring serve any number of endpoints from the same loops.
 class EventModel : public Model {
  public:
-  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) final {
-    const Endpoint endpoint{listener, service, &limits};
-    run_all(std::span(&endpoint, 1), limits, stop);
+  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) final {
+    const AdmittedEndpoints admitted(endpoints, limits);
+    serve_all(admitted.all(), limits, stop);
   }
+
+ protected:
+  /// run_all() with every endpoint's Admission set.
+  virtual void serve_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) = 0;
 };
 
 /// One endpoint as one loop sees it: its own acceptor on the listener, whether the service
-/// produces output unasked (chargen), the log its connections' lines go to and their limits.
+/// produces output unasked (chargen), the log its connections' lines go to and their limits,
+/// and whether its listener listens still (a reload may shut it down: Acceptor::Outcome::closed).
 struct Door {
   const Endpoint& endpoint;
   Acceptor acceptor;
   bool producer;
   ModelLog log;
   const Limits& limits;
+  bool closed = false;
 };
 /// A loop's doors, one per endpoint of `shared`, in the same order. Throws net::Error.
 std::vector<Door> open_doors(ReactorShared& shared);

@@ -57,9 +57,12 @@ class SelectPoller : public Poller {
 
 class SelectModel : public EventModel {
  public:
-  explicit SelectModel(const ModelOptions& options) : offload_(options.offload), log_(options.log) {}
+  explicit SelectModel(const ModelOptions& options)
+      : offload_(options.offload), log_(options.log, options.metrics) {}
   std::string_view name() const noexcept override { return "select"; }
-  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
+
+ protected:
+  void serve_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
     ReactorShared shared{endpoints, limits, stop, log_, offload_};
     EventLoop(std::make_unique<SelectPoller>(), shared).run();
   }

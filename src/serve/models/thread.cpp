@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "serve/models/blocking_acceptor.hpp"
+#include "serve/models/blocking_model.hpp"
 #include "serve/models/blocking_session.hpp"
 #include "serve/models/live_connections.hpp"
 #include "serve/models/models.hpp"
@@ -19,48 +20,51 @@ namespace {
 
 using namespace blocking;
 
+constexpr std::chrono::milliseconds kDrainTick{100};
+
 struct Worker {
   std::thread thread;
   std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
 };
 
-class ThreadModel : public Model {
+class ThreadModel : public BlockingModel {
  public:
-  explicit ThreadModel(const ModelOptions& options) : log_(options.log) {}
+  explicit ThreadModel(const ModelOptions& options) : log_(options.log), reports_(options.log, options.metrics) {}
 
   std::string_view name() const noexcept override { return "thread"; }
 
-  void run(net::Socket& listener, const Service& service, const Limits& limits, StopSignal& stop) override {
-    const auto log = ModelLog(log_).for_listener(listener, service);
+ protected:
+  void serve(const Endpoint& endpoint, const Limits& limits, StopSignal& stop) override {
+    const auto log = reports_.for_listener(endpoint.listener, endpoint.service);
     std::list<Worker> workers;
-    accept_until_stopped(
-        listener, stop, log_,
-        [&] {
-          join_finished(workers);
-          // With threads running, wake now and then to join the finished ones.
-          return workers.empty() ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(500);
-        },
-        [&](Client client) {
-          if (live_.size() >= limits.max_conns) return refuse(std::move(client), limits.max_conns, log);
-          start(workers, std::move(client), service, limits, stop, log);
-        });
+    const auto join_now_and_then = [&] {
+      join_finished(workers);
+      // With threads running, wake now and then to join the finished ones.
+      return workers.empty() ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(500);
+    };
+    accept_until_stopped(endpoint, stop, log, join_now_and_then, [&](Client client, Ticket ticket) {
+      start(workers, std::move(client), std::move(ticket), endpoint.service, limits, stop, log);
+    });
+    wait_for_drain(stop, kDrainTick, [&] { return live_.size(); }, [&] { join_finished(workers); });
     if (!live_.wait_until_empty(limits.grace_period) && log_)
       log_->notice("grace period over: closing " + std::to_string(live_.shut_down_all()) + " connections");
     for (auto& worker : workers) worker.thread.join();
   }
 
  private:
-  void start(std::list<Worker>& workers, Client client, const Service& service, const Limits& limits,
+  void start(std::list<Worker>& workers, Client client, Ticket ticket, const Service& service, const Limits& limits,
              const StopSignal& stop, ModelLog log) {
     auto connection = std::make_shared<Client>(std::move(client));
+    auto place = std::make_shared<Ticket>(std::move(ticket));
     const int fd = connection->socket.fd();
     live_.add(fd);
     Worker worker;
     try {
-      worker.thread = std::thread([this, connection, fd, done = worker.done, &service, &limits, &stop, log] {
+      worker.thread = std::thread([this, connection, place, fd, done = worker.done, &service, &limits, &stop, log] {
         serve_blocking(connection->socket, connection->peer, service, limits, stop, log);
         live_.remove(fd);
         connection->socket.close();
+        *place = Ticket();  // its places are free before the thread is joined
         done->store(true, std::memory_order_release);
       });
     } catch (...) {
@@ -85,6 +89,7 @@ class ThreadModel : public Model {
   }
 
   Log* log_;
+  ModelLog reports_;
   LiveConnections live_;
 };
 

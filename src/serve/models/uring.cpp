@@ -60,9 +60,9 @@ constexpr unsigned kRingEntries = 512;
 constexpr unsigned kBuffers = 128;  // a power of two (the buffer ring is indexed with a mask)
 constexpr unsigned kBufferBytes = 16 * 1024;
 constexpr int kBufferGroup = 0;
-constexpr milliseconds kAcceptPause{100};
 constexpr int kFileSendsPerTurn = 16;
 
+// kStop: a poll on the stop signal's drain_fd(), then (a drain that may become a stop) on its fd().
 enum Op : std::uint64_t { kAccept = 1, kStop = 2, kWake = 3, kRecv = 4, kSend = 5, kWritable = 6, kIgnored = 7 };
 constexpr std::uint64_t kOpMask = 7;
 constexpr int kOpBits = 3;  // an accept carries its door's index above them
@@ -125,7 +125,8 @@ class Ring {
       : shared_(shared),
         doors_(open_doors(shared)),
         entries_(shared.limits),
-        accept_armed_(doors_.size(), false) {
+        accept_armed_(doors_.size(), false),
+        accepting_(shared.stop) {
     int rc = io_uring_queue_init(kRingEntries, &ring_,
                                  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED);
     disabled_ = rc == 0;
@@ -178,9 +179,11 @@ class Ring {
   ConnectionTable<Entry> entries_;
   std::vector<Entry*> starved_;  // recvs to retry: the buffer ring was empty
   bool listening_ = true;
+  bool stopping_ = false;  // stop was requested (not only a drain): the grace period runs
   std::vector<bool> accept_armed_;  // by door: its multishot accept is in the kernel
   std::optional<Clock::time_point> resume_accepting_;
   Clock::time_point woke_ = Clock::now();  // when the last wait returned: activity is marked with it
+  StopSignal::Accepting accepting_;  // until no accept of this ring is in the kernel after a drain
 };
 
 io_uring_sqe* Ring::sqe() {
@@ -202,7 +205,7 @@ void Ring::arm_accept(std::size_t door) {
 
 void Ring::arm_every_accept() {
   for (std::size_t door = 0; door < doors_.size(); ++door)
-    if (!accept_armed_[door]) arm_accept(door);
+    if (!accept_armed_[door] && !doors_[door].closed) arm_accept(door);
 }
 
 void Ring::cancel_every_accept() {
@@ -229,22 +232,29 @@ void Ring::run() {
     disabled_ = false;
   }
   io_uring_register_ring_fd(&ring_);  // saves a descriptor look-up per io_uring_enter; optional
-  arm_poll(shared_.stop.fd(), kStop);
+  auto& stop = shared_.stop;
+  arm_poll(stop.drain_fd(), kStop);
   arm_poll(completions_.fd(), kWake);
-  arm_every_accept();
+  if (!stop.draining()) arm_every_accept();  // drained before it began: never accept
   for (;;) {
     auto now = Clock::now();
-    if (listening_ && shared_.stop.requested()) {
+    if (listening_ && stop.draining()) {
       listening_ = false;
-      entries_.start_grace(now);
       cancel_every_accept();
+      if (!stop.requested()) arm_poll(stop.fd(), kStop);  // a drain may become a stop
+    }
+    if (!stopping_ && stop.requested()) {
+      stopping_ = true;
+      entries_.start_grace(now);
     }
     if (!listening_) {
+      const bool accept_in_kernel = std::any_of(accept_armed_.begin(), accept_armed_.end(), std::identity{});
+      if (!accept_in_kernel) accepting_.release();  // its cancelled accepts have come back
       entries_.end_grace(now, [&](ConnectionTable<Entry>::Iterator it) {
         it->connection.fail();  // a busy one closes when its worker comes back
         pump(*it);
       });
-      if (entries_.empty() && std::none_of(accept_armed_.begin(), accept_armed_.end(), std::identity{})) return;
+      if (entries_.empty() && !accept_in_kernel) return;
     }
     if (listening_ && resume_accepting_ && now >= *resume_accepting_) {
       resume_accepting_.reset();
@@ -301,27 +311,35 @@ void Ring::on_accept(std::size_t door, int result, unsigned flags) {
   if (result >= 0) {
     // Served even if stop came meanwhile: the kernel accepted it before the cancel took effect.
     auto client = Acceptor::adopt(net::Fd(result));
-    if (auto slot = shared_.admit(client, doors_[door].log)) {
+    if (auto ticket = admit(client, doors_[door].endpoint, doors_[door].log)) {
       auto session = open_session(doors_[door].endpoint.service, doors_[door].limits, client.peer);
       const auto it = entries_.add(std::move(client.socket), std::move(client.peer), std::move(session),
                                    doors_[door].limits, doors_[door].producer, shared_.offload, doors_[door].log,
-                                   std::move(*slot));
+                                   std::move(*ticket));
       auto& entry = *it;
       entry.self = it;
       entry.connection.open();
       pump(entry);
     }
   } else if (result != -ECANCELED && listening_) {
-    if (doors_[door].acceptor.failed(-result) == Acceptor::Outcome::paused) {
+    const auto outcome = doors_[door].acceptor.failed(-result);
+    if (outcome == Acceptor::Outcome::closed) {
+      doors_[door].closed = true;  // a reload shut the listener down: never armed again
+      return;
+    }
+    if (outcome == Acceptor::Outcome::paused) {
       cancel_every_accept();  // descriptors are the process's: every listener waits out the pause
       resume_accepting_ = Clock::now() + kAcceptPause;
       return;
     }
   }
-  if (!accept_armed_[door] && listening_ && !resume_accepting_) arm_accept(door);
+  if (!accept_armed_[door] && listening_ && !resume_accepting_ && !doors_[door].closed) arm_accept(door);
 }
 
 void Ring::on_recv(Entry& entry, int result, unsigned flags) {
+  // First: the session learns when these bytes came from the connection's last activity (a
+  // request's start, its latency).
+  active(entry);
   if (!(flags & IORING_CQE_F_MORE)) {  // this recv is over: a single one, or the multishot ended
     entry.recv_pending = false;
     entry.recv_cancelled = false;
@@ -343,7 +361,6 @@ void Ring::on_recv(Entry& entry, int result, unsigned flags) {
     entry.connection.set_close_reason(fmt::format("recv failed: {}", std::strerror(-result)));
     entry.connection.fail();
   }
-  active(entry);
   pump(entry);
 }
 
@@ -460,11 +477,13 @@ class UringModel : public EventModel {
   explicit UringModel(const ModelOptions& options)
       : threads_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
         offload_(options.offload),
-        log_(options.log) {}
+        log_(options.log, options.metrics) {}
 
   std::string_view name() const noexcept override { return "uring"; }
 
-  void run_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
+
+ protected:
+  void serve_all(std::span<const Endpoint> endpoints, const Limits& limits, StopSignal& stop) override {
     // The reserve-descriptor trick accepts synchronously: that accept must never block.
     make_nonblocking(endpoints);
     ReactorShared shared{endpoints, limits, stop, log_, offload_};

@@ -65,6 +65,10 @@ class ChargenService : public Service {
     return std::make_unique<ChargenSession>();
   }
   bool produces_without_input() const noexcept override { return true; }
+  // RFC 864's lines are text ending in CR LF: the refusal is one more such line.
+  std::string refusal_answer(ConnectionRefusal, std::string_view reason) const override {
+    return refusal_line(reason, "\r\n");
+  }
 };
 
 class ChargenDatagrams : public DatagramService {

@@ -86,6 +86,10 @@ class DaytimeService : public Service {
   std::unique_ptr<Session> new_session(const SessionContext& context) const override {
     return std::make_unique<DaytimeSession>(format_, context);
   }
+  // RFC 867 is one line of text; a client reads until the close and shows what came.
+  std::string refusal_answer(ConnectionRefusal, std::string_view reason) const override {
+    return refusal_line(reason, "\r\n");
+  }
 
  private:
   Format format_;

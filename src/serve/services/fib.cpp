@@ -193,6 +193,9 @@ class FibService : public Service {
   std::unique_ptr<Session> new_session(const SessionContext& context) const override {
     return std::make_unique<FibSession>(algorithm_, context.max_line);
   }
+  std::string refusal_answer(ConnectionRefusal, std::string_view reason) const override {
+    return refusal_line(reason, "\n");
+  }
 
  private:
   Algorithm algorithm_;

@@ -17,6 +17,8 @@ struct HttpOptions {
   bool autoindex = false;                 ///< --autoindex: list a directory without index.html
   std::size_t keepalive_requests = 1000;  ///< --keepalive-requests: then the connection closes
   std::string access_log;                 ///< --access-log: a file, "-" for stdout, "" none
+
+  friend bool operator==(const HttpOptions&, const HttpOptions&) = default;
 };
 
 /// Service flags of `sockit serve`.
@@ -24,6 +26,8 @@ struct ServiceOptions {
   std::string daytime_format = "inetd";   ///< "inetd" (ctime-like) or "iso" (ISO 8601)
   std::string fib_algorithm = "iterative";  ///< "iterative" (exact big numbers) or "recursive" (the notes')
   HttpOptions http;
+
+  friend bool operator==(const ServiceOptions&, const ServiceOptions&) = default;
 };
 
 /// DESIGN.md's table: name, default port, --system-ports port, transports.

@@ -79,6 +79,9 @@ class UpperService : public Service {
   std::unique_ptr<Session> new_session(const SessionContext&) const override {
     return std::make_unique<UpperSession>();
   }
+  std::string refusal_answer(ConnectionRefusal, std::string_view reason) const override {
+    return refusal_line(reason, "\n");
+  }
 };
 
 class UpperDatagrams : public DatagramService {

@@ -46,14 +46,14 @@ class SwarmTest : public ::testing::Test {
 };
 
 TEST_F(SwarmTest, ABadBlockIsCountedAndNeverWritten) {
-  Swarm swarm(file_, 1, 2);
+  Swarm swarm(file_, kSelf, 2);
   const auto index = swarm.picker().pick(kA, Clock::now()).value();
   auto wrong = block_bytes(index, file_->description().block_length(index));
   wrong[0] = std::byte{0};
-  EXPECT_EQ(swarm.arrived(kA, index, wrong).value(), Swarm::Arrival::bad);
+  EXPECT_EQ(swarm.arrived(kA, index, wrong, Clock::now()).value(), Swarm::Arrival::bad);
   EXPECT_FALSE(file_->has(index));
   EXPECT_EQ(swarm.report().bad_blocks, 1u);
-  swarm.opened(kA);
+  swarm.opened(kA, Clock::now());
   swarm.closed(kA, true, false, Clock::now());
   EXPECT_EQ(swarm.report().dropped, std::vector<Endpoint>{kA});
   swarm.add_peers({{kA, 0, false}}, kSelf);
@@ -61,15 +61,15 @@ TEST_F(SwarmTest, ABadBlockIsCountedAndNeverWritten) {
 }
 
 TEST_F(SwarmTest, BlocksAreWrittenOnceThenTheWholeFileIsChecked) {
-  Swarm swarm(file_, 2, 2);
+  Swarm swarm(file_, kSelf, 2);
   const auto now = Clock::now();
   for (int i = 0; i < 3; ++i) {
     const auto index = swarm.picker().pick(kA, now).value();
-    EXPECT_EQ(swarm.arrived(kA, index, block_bytes(index, file_->description().block_length(index))).value(),
+    EXPECT_EQ(swarm.arrived(kA, index, block_bytes(index, file_->description().block_length(index)), now).value(),
               Swarm::Arrival::fresh);
   }
   EXPECT_TRUE(swarm.picker().complete());
-  EXPECT_EQ(swarm.arrived(kB, 0, block_bytes(0, 100)).value(), Swarm::Arrival::duplicate);
+  EXPECT_EQ(swarm.arrived(kB, 0, block_bytes(0, 100), now).value(), Swarm::Arrival::duplicate);
   ASSERT_TRUE(swarm.finish());
   EXPECT_TRUE(swarm.done());
   EXPECT_TRUE(swarm.report().target_verified);
@@ -78,36 +78,56 @@ TEST_F(SwarmTest, BlocksAreWrittenOnceThenTheWholeFileIsChecked) {
   EXPECT_EQ(swarm.report().blocks_from.at(kA), 3u);
 }
 
-TEST_F(SwarmTest, SubscribesFirstThenListsEveryInterval) {
-  Swarm swarm(file_, 3, 2);
+TEST_F(SwarmTest, SubscribesFirstThenListsSoonThenEveryInterval) {
+  Swarm swarm(file_, kSelf, 2);
   DownloadOptions options;
   options.list_interval = 1s;
   options.resubscribe_interval = 10s;
   const auto t0 = Clock::now();
   EXPECT_EQ(swarm.tracker_due(t0, options), TrackerCommand::subscribe);
-  EXPECT_EQ(swarm.tracker_due(t0 + 999ms, options), std::nullopt);
-  EXPECT_EQ(swarm.tracker_due(t0 + 1s, options), TrackerCommand::list);
+  EXPECT_EQ(swarm.tracker_due(t0 + 249ms, options), std::nullopt);
+  EXPECT_EQ(swarm.tracker_due(t0 + 250ms, options), TrackerCommand::list);
+  EXPECT_EQ(swarm.tracker_due(t0 + 749ms, options), std::nullopt) << "500 ms after the first list";
+  EXPECT_EQ(swarm.tracker_due(t0 + 750ms, options), TrackerCommand::list);
+  EXPECT_EQ(swarm.tracker_due(t0 + 1749ms, options), std::nullopt) << "then list_interval apart";
+  EXPECT_EQ(swarm.tracker_due(t0 + 1750ms, options), TrackerCommand::list);
+  EXPECT_EQ(swarm.tracker_due(t0 + 2749ms, options), std::nullopt);
   EXPECT_EQ(swarm.tracker_due(t0 + 10s, options), TrackerCommand::subscribe);
+  EXPECT_EQ(swarm.tracker_due(t0 + 10250ms, options), TrackerCommand::list) << "soon again after a subscribe";
+}
+
+TEST_F(SwarmTest, AfterAFailedExchangeTheNextOneSubscribesAgainWhenDue) {
+  Swarm swarm(file_, kSelf, 2);
+  DownloadOptions options;
+  options.list_interval = 1s;
+  options.resubscribe_interval = 600s;
+  const auto t0 = Clock::now();
+  EXPECT_EQ(swarm.tracker_due(t0, options), TrackerCommand::subscribe);
+  EXPECT_EQ(swarm.tracker_due(t0 + 250ms, options), TrackerCommand::list);
+  swarm.tracker_failed();  // a restarted tracker knows nobody
+  EXPECT_EQ(swarm.tracker_due(t0 + 700ms, options), std::nullopt) << "no sooner than the next list was due";
+  EXPECT_EQ(swarm.tracker_due(t0 + 750ms, options), TrackerCommand::subscribe);
+  EXPECT_EQ(swarm.tracker_due(t0 + 1000ms, options), TrackerCommand::list);
 }
 
 TEST_F(SwarmTest, ConnectsToKnownPeersWithinTheLimitAndBacksOffAfterALoss) {
-  Swarm swarm(file_, 4, 2);
+  Swarm swarm(file_, kSelf, 2);
   const auto now = Clock::now();
   EXPECT_EQ(swarm.add_peers({{kSelf, 0, false}, {kA, 0, false}, {kB, 0, false}, {{1, 0}, 0, false}}, kSelf), 2u);
   EXPECT_EQ(swarm.add_peers({{kA, 0, false}, {kC, 0, false}}, kSelf), 1u);
   EXPECT_EQ(swarm.peers_to_connect(now, 2).size(), 2u);
-  swarm.opened(kA);
+  swarm.opened(kA, Clock::now());
   EXPECT_EQ(swarm.peers_to_connect(now, 2), std::vector<Endpoint>{kB});
   swarm.closed(kA, false, false, now);
   EXPECT_EQ(swarm.peers_to_connect(now, 8), (std::vector<Endpoint>{kB, kC}));
   EXPECT_EQ(swarm.peers_to_connect(now + 1s, 8).size(), 3u) << "back again after the back-off";
-  swarm.opened(kB);
+  swarm.opened(kB, Clock::now());
   swarm.closed(kB, false, true, now);
   EXPECT_EQ(swarm.peers_to_connect(now, 8), (std::vector<Endpoint>{kB, kC})) << "a quiet close is no failure";
 }
 
 TEST_F(SwarmTest, PeersNoOneCanReachAreNeverAdded) {
-  Swarm swarm(file_, 4, 2);
+  Swarm swarm(file_, kSelf, 2);
   const std::vector<PeerEntry> unusable{{{0x00000000, 0}, 0, false},     {{0x00000000, 80}, 0, false},
                                         {{0x00ffffff, 80}, 0, false},    {{0xffffffff, 65535}, 0, false},
                                         {{0xe0000001, 80}, 0, false},    {{0xefffffff, 80}, 0, false},

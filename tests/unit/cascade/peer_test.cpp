@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -48,13 +49,8 @@ TrackerConfig tracking_everything() {
   return config;
 }
 
-// Polls `done` every 10 ms until it holds or `limit` passes.
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds limit = 10s) {
-  for (const auto until = Clock::now() + limit; Clock::now() < until; std::this_thread::sleep_for(10ms))
-    if (done()) return true;
-  return done();
-}
+// What a peer does with a tracker or a seed takes up to 10 s on a loaded machine under ASan.
+bool eventually(const std::function<bool()>& done) { return sockit::testing::eventually(done, 10s); }
 
 // Lines a Peer reports, from whichever thread reports them.
 class Events {
@@ -91,7 +87,7 @@ class PeerTest : public ::testing::Test {
     hash_ = description.cascade_hash;
     auto listener = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
     tracker_address_ = listener.local_address().value();
-    tracker_ = std::make_unique<BackgroundServer>(std::move(listener), tracker_service_, serve::Limits{}, nullptr);
+    tracker_ = std::make_unique<BackgroundServer>(std::move(listener), tracker_service_, serve::Limits{});
   }
 
   PeerConfig config(const std::string& data_path) const {

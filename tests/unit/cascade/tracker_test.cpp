@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "cascade/protocol.hpp"
+#include "cascade/redis_registry.hpp"
 #include "cascade/tracker.hpp"
 #include "net/byte_order.hpp"
+#include "redis_test_server.hpp"
 #include "session_test_support.hpp"
 #include "test_support.hpp"
 
@@ -30,12 +32,34 @@ struct Answer {
   serve::Verdict verdict = serve::Verdict::keep_going;
 };
 
-class TrackerTest : public ::testing::Test {
+// Where the registry keeps its swarms: every tracker test runs on both.
+enum class Store { memory, redis };
+void PrintTo(Store store, std::ostream* os) { *os << (store == Store::memory ? "memory" : "redis"); }
+
+class TrackerTest : public ::testing::TestWithParam<Store> {
  protected:
   TrackerTest() {
     config_.allowed = {kTracked};
     config_.max_rate = 0;  // the tests ask faster than any client should; RequestRate has its own
   }
+
+  // One redis-server for the suite's Redis tests, started by the first of them.
+  static void TearDownTestSuite() {
+    delete redis_;
+    redis_ = nullptr;
+  }
+  void SetUp() override {
+    if (GetParam() == Store::redis) {
+      if (!sockit::testing::RedisTestServer::installed())
+        GTEST_SKIP() << "redis-server is not installed (scripts/bootstrap installs it)";
+      if (!redis_) redis_ = new sockit::testing::RedisTestServer();
+      redis_->command({"FLUSHALL"});
+    }
+    use_caps(RegistryCaps{});
+  }
+
+  std::size_t entries(const Digest& hash) { return registry_->entries(hash).value(); }
+  std::size_t swarms() { return registry_->swarm_count().value(); }
 
   std::unique_ptr<TrackerService> service() {
     return std::make_unique<TrackerService>(config_, registry_);
@@ -74,15 +98,26 @@ class TrackerTest : public ::testing::Test {
     caps.swarms = swarms;
     caps.peers = peers;
     caps.peers_per_ip = peers_per_ip;
-    registry_ = std::make_shared<TrackerRegistry>(caps, 42);
+    use_caps(caps);
+  }
+  void use_caps(RegistryCaps caps) {
+    if (GetParam() == Store::memory) {
+      registry_ = std::make_shared<TrackerRegistry>(caps, 42);
+      return;
+    }
+    RedisSettings settings;
+    settings.server = redis_->address();
+    settings.timeout = std::chrono::seconds(2);
+    registry_ = std::make_shared<RedisRegistry>(settings, "tracker-test", caps);
   }
 
+  static sockit::testing::RedisTestServer* redis_;
   TrackerConfig config_;
-  std::shared_ptr<TrackerRegistry> registry_ = std::make_shared<TrackerRegistry>(RegistryCaps{}, 42);
+  std::shared_ptr<SwarmRegistry> registry_;
   Clock::time_point now_ = Clock::time_point(std::chrono::seconds(1'700'000'000));
 };
 
-TEST_F(TrackerTest, SubscribeRegistersAndAnswersWithTheOthersNotTheRequester) {
+TEST_P(TrackerTest, SubscribeRegistersAndAnswersWithTheOthersNotTheRequester) {
   EXPECT_EQ(subscribe({kLocal, 1001}).status, 0);
   auto a = subscribe({kLocal, 1002});
   EXPECT_EQ(a.status, 0);
@@ -93,30 +128,30 @@ TEST_F(TrackerTest, SubscribeRegistersAndAnswersWithTheOthersNotTheRequester) {
   EXPECT_FALSE(a.peers[0].good);
 }
 
-TEST_F(TrackerTest, ListDoesNotRegister) {
+TEST_P(TrackerTest, ListDoesNotRegister) {
   EXPECT_EQ(exchange(request(TrackerCommand::list, {kLocal, 1001})).status, 0);
-  EXPECT_EQ(registry_->size(kTracked), 0u);
+  EXPECT_EQ(entries(kTracked), 0u);
   EXPECT_TRUE(subscribe({kLocal, 1002}).peers.empty());
 }
 
-TEST_F(TrackerTest, RequestSplitIntoSingleBytesIsStillAnswered) {
+TEST_P(TrackerTest, RequestSplitIntoSingleBytesIsStillAnswered) {
   subscribe({kLocal, 1001});
   auto a = exchange(request(TrackerCommand::list, {kLocal, 1002}), 1);
   EXPECT_EQ(a.status, 0);
   EXPECT_EQ(a.peers.size(), 1u);
 }
 
-TEST_F(TrackerTest, StaleEntriesAreLeftOutAndDeleted) {
+TEST_P(TrackerTest, StaleEntriesAreLeftOutAndDeleted) {
   subscribe({kLocal, 1001});
   now_ += std::chrono::minutes(31);
   subscribe({kLocal, 1002});
   auto a = exchange(request(TrackerCommand::list, {kLocal, 1003}));
   ASSERT_EQ(a.peers.size(), 1u);
   EXPECT_EQ(a.peers[0].endpoint.port, 1002);
-  EXPECT_EQ(registry_->size(kTracked), 1u);
+  EXPECT_EQ(entries(kTracked), 1u);
 }
 
-TEST_F(TrackerTest, ResubscribingRefreshesLastSeen) {
+TEST_P(TrackerTest, ResubscribingRefreshesLastSeen) {
   subscribe({kLocal, 1001});
   now_ += std::chrono::minutes(20);
   subscribe({kLocal, 1001});
@@ -125,7 +160,7 @@ TEST_F(TrackerTest, ResubscribingRefreshesLastSeen) {
   ASSERT_EQ(a.peers.size(), 1u);
 }
 
-TEST_F(TrackerTest, AtMostTwentyEntriesGoodOnesFirst) {
+TEST_P(TrackerTest, AtMostTwentyEntriesGoodOnesFirst) {
   config_.good_ips = {0x0a000005};
   config_.ban_private = false;
   config_.trust = TrackerTrust::message;  // 7001 below is registered on someone's behalf
@@ -140,7 +175,7 @@ TEST_F(TrackerTest, AtMostTwentyEntriesGoodOnesFirst) {
   for (std::size_t i = 1; i < a.peers.size(); ++i) EXPECT_FALSE(a.peers[i].good);
 }
 
-TEST_F(TrackerTest, IPv4MappedSourceCountsAsThatAddress) {
+TEST_P(TrackerTest, IPv4MappedSourceCountsAsThatAddress) {
   config_.good_ips = {kLocal};
   subscribe({kLocal, 1001}, "[::ffff:127.0.0.1]:5000");
   auto a = exchange(request(TrackerCommand::list, {kLocal, 1002}));
@@ -148,14 +183,14 @@ TEST_F(TrackerTest, IPv4MappedSourceCountsAsThatAddress) {
   EXPECT_TRUE(a.peers[0].good);
 }
 
-TEST_F(TrackerTest, ShortHeaderGetsStatusOne) {
+TEST_P(TrackerTest, ShortHeaderGetsStatusOne) {
   auto a = exchange(std::span<const std::byte>(request(TrackerCommand::list, {kLocal, 1})).first(10), 1000, true);
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.message, "short header: 10 of 16 bytes");
   EXPECT_EQ(a.verdict, serve::Verdict::close);
 }
 
-TEST_F(TrackerTest, WrongMagicGetsStatusOneAtOnce) {
+TEST_P(TrackerTest, WrongMagicGetsStatusOneAtOnce) {
   auto bytes = request(TrackerCommand::list, {kLocal, 1});
   bytes[0] = std::byte{'X'};
   auto a = exchange(std::span(bytes).first(4));
@@ -163,7 +198,7 @@ TEST_F(TrackerTest, WrongMagicGetsStatusOneAtOnce) {
   EXPECT_NE(a.message.find("wrong magic"), std::string::npos);
 }
 
-TEST_F(TrackerTest, VersionOtherThanOneGetsStatusOne) {
+TEST_P(TrackerTest, VersionOtherThanOneGetsStatusOne) {
   auto bytes = request(TrackerCommand::list, {kLocal, 1});
   net::store_u32(bytes.data() + 4, 2);
   auto a = exchange(bytes);
@@ -171,7 +206,7 @@ TEST_F(TrackerTest, VersionOtherThanOneGetsStatusOne) {
   EXPECT_EQ(a.message, "unsupported protocol version 2 (expected 1)");
 }
 
-TEST_F(TrackerTest, UnknownCommandGetsStatusOne) {
+TEST_P(TrackerTest, UnknownCommandGetsStatusOne) {
   auto bytes = request(TrackerCommand::list, {kLocal, 1});
   net::store_u32(bytes.data() + 8, 3);
   auto a = exchange(bytes);
@@ -179,7 +214,7 @@ TEST_F(TrackerTest, UnknownCommandGetsStatusOne) {
   EXPECT_EQ(a.message, "unknown command 3 (1 = list peers, 2 = subscribe)");
 }
 
-TEST_F(TrackerTest, BodyLengthOtherThan38GetsStatusOne) {
+TEST_P(TrackerTest, BodyLengthOtherThan38GetsStatusOne) {
   auto bytes = request(TrackerCommand::list, {kLocal, 1});
   net::store_u32(bytes.data() + 12, 37);
   auto a = exchange(bytes);
@@ -187,25 +222,25 @@ TEST_F(TrackerTest, BodyLengthOtherThan38GetsStatusOne) {
   EXPECT_EQ(a.message, "body length 37 (expected 38)");
 }
 
-TEST_F(TrackerTest, ShortBodyGetsStatusOne) {
+TEST_P(TrackerTest, ShortBodyGetsStatusOne) {
   auto a = exchange(std::span<const std::byte>(request(TrackerCommand::list, {kLocal, 1})).first(30), 7, true);
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.message, "short body: 14 of 38 bytes");
 }
 
-TEST_F(TrackerTest, UntrackedHashGetsStatusOne) {
+TEST_P(TrackerTest, UntrackedHashGetsStatusOne) {
   auto a = exchange(request(TrackerCommand::subscribe, {kLocal, 1}, kOther));
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.message, "untracked cascade hash " + to_hex(kOther));
-  EXPECT_EQ(registry_->size(kOther), 0u);
+  EXPECT_EQ(entries(kOther), 0u);
 }
 
-TEST_F(TrackerTest, AllowAnyTracksEveryHash) {
+TEST_P(TrackerTest, AllowAnyTracksEveryHash) {
   config_.allow_any = true;
   EXPECT_EQ(exchange(request(TrackerCommand::subscribe, {kLocal, 1}, kOther)).status, 0);
 }
 
-TEST_F(TrackerTest, PrivateAddressIsRefusedWhenBanned) {
+TEST_P(TrackerTest, PrivateAddressIsRefusedWhenBanned) {
   config_.ban_private = true;
   auto a = subscribe({0xc0a80001, 1}, "192.168.0.1:5555");
   EXPECT_EQ(a.status, 1);
@@ -213,7 +248,7 @@ TEST_F(TrackerTest, PrivateAddressIsRefusedWhenBanned) {
   EXPECT_EQ(subscribe({0x08080808, 1}, "8.8.8.8:5555").status, 0);
 }
 
-TEST_F(TrackerTest, AddressesNoOneCanReachAreNeitherStoredNorHandedOut) {
+TEST_P(TrackerTest, AddressesNoOneCanReachAreNeitherStoredNorHandedOut) {
   const std::vector<std::pair<Endpoint, std::string>> cases{
       {{0x00000000, 0}, "cannot register 0.0.0.0:0: an address of 0.0.0.0/8, which is not routable"},
       {{0x00000001, 80}, "cannot register 0.0.0.1:80: an address of 0.0.0.0/8, which is not routable"},
@@ -227,11 +262,11 @@ TEST_F(TrackerTest, AddressesNoOneCanReachAreNeitherStoredNorHandedOut) {
     EXPECT_EQ(a.status, 1) << who.to_string();
     EXPECT_EQ(a.message, why);
   }
-  EXPECT_EQ(registry_->size(kTracked), 0u);
+  EXPECT_EQ(entries(kTracked), 0u);
   EXPECT_TRUE(exchange(request(TrackerCommand::list, {kLocal, 1})).peers.empty());
 }
 
-TEST_F(TrackerTest, AComplaintLeavesThePeerToTheModelWhichPrefixesIt) {
+TEST_P(TrackerTest, AComplaintLeavesThePeerToTheModelWhichPrefixesIt) {
   auto s = service();
   serve::SessionContext context;
   context.peer = "10.1.2.3:4444";
@@ -245,7 +280,7 @@ TEST_F(TrackerTest, AComplaintLeavesThePeerToTheModelWhichPrefixesIt) {
   EXPECT_EQ(session->complaints()[0], "tracker request refused: wrong magic: a tracker request starts with CASC");
 }
 
-TEST_F(TrackerTest, SilenceBeforeAWholeRequestAnswersNothingYet) {
+TEST_P(TrackerTest, SilenceBeforeAWholeRequestAnswersNothingYet) {
   auto a = exchange(std::span<const std::byte>(request(TrackerCommand::list, {kLocal, 1})).first(53));
   EXPECT_EQ(a.status, 255);
   EXPECT_EQ(a.verdict, serve::Verdict::keep_going);
@@ -303,7 +338,7 @@ TEST(Protocol, PrivateRanges) {
   EXPECT_FALSE(is_private_ipv4(*parse_ipv4("8.8.8.8")));
 }
 
-TEST_F(TrackerTest, APartRequestIsMidRequestAndALateOneGetsStatusOne) {
+TEST_P(TrackerTest, APartRequestIsMidRequestAndALateOneGetsStatusOne) {
   auto s = service();
   auto session = s->new_session({});
   serve::Output out;
@@ -320,44 +355,44 @@ TEST_F(TrackerTest, APartRequestIsMidRequestAndALateOneGetsStatusOne) {
 
 // The tracker's trust (docs/hardening.md): by default a subscribe registers only the address it
 // comes from, so nobody can point downloaders at someone else or keep a dead peer listed.
-TEST_F(TrackerTest, TrustSourceRefusesRegisteringAnotherAddress) {
+TEST_P(TrackerTest, TrustSourceRefusesRegisteringAnotherAddress) {
   auto a = subscribe({0x0a000009, 7000}, "127.0.0.1:5555");
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.message, "cannot register 10.0.0.9:7000 from 127.0.0.1: a peer registers only its own address");
-  EXPECT_EQ(registry_->size(kTracked), 0u);
+  EXPECT_EQ(entries(kTracked), 0u);
   a = subscribe({0x0a000009, 7000}, "[::1]:5555");
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.message, "cannot register 10.0.0.9:7000 from [::1]:5555: a peer registers only its own address");
   EXPECT_EQ(subscribe({0x0a000009, 7000}, "10.0.0.9:5555").status, 0);
-  EXPECT_EQ(registry_->size(kTracked), 1u);
+  EXPECT_EQ(entries(kTracked), 1u);
 }
 
-TEST_F(TrackerTest, ListingNeedsNoTrust) {
+TEST_P(TrackerTest, ListingNeedsNoTrust) {
   subscribe({kLocal, 1001});
   EXPECT_EQ(exchange(request(TrackerCommand::list, {0x0a000009, 7000}), 1000, false, "192.0.2.1:5555").peers.size(),
             1u);
 }
 
-TEST_F(TrackerTest, TrustMessageRegistersAnyAddressAsTheCourseTrackerDoes) {
+TEST_P(TrackerTest, TrustMessageRegistersAnyAddressAsTheCourseTrackerDoes) {
   config_.trust = TrackerTrust::message;
   EXPECT_EQ(subscribe({0x0a000009, 7000}, "127.0.0.1:5555").status, 0);
-  EXPECT_EQ(registry_->size(kTracked), 1u);
+  EXPECT_EQ(entries(kTracked), 1u);
 }
 
-TEST_F(TrackerTest, AFullSwarmRefusesNewPeersButRefreshesAndEvictsNone) {
+TEST_P(TrackerTest, AFullSwarmRefusesNewPeersButRefreshesAndEvictsNone) {
   use_caps(10, 3, 3);
   for (std::uint16_t port = 1; port <= 3; ++port) EXPECT_EQ(subscribe({kLocal, port}).status, 0);
   auto a = subscribe({kLocal, 4});
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.message, "swarm full: 3 peers already (--max-peers)");
   EXPECT_EQ(subscribe({kLocal, 2}).status, 0);  // a refresh
-  EXPECT_EQ(registry_->size(kTracked), 3u);
+  EXPECT_EQ(entries(kTracked), 3u);
   now_ += std::chrono::minutes(31);  // every entry stale: the swarm makes room by sweeping them
   EXPECT_EQ(subscribe({kLocal, 4}).status, 0);
-  EXPECT_EQ(registry_->size(kTracked), 1u);
+  EXPECT_EQ(entries(kTracked), 1u);
 }
 
-TEST_F(TrackerTest, AFloodFromOneAddressCannotCrowdOutTheOthers) {
+TEST_P(TrackerTest, AFloodFromOneAddressCannotCrowdOutTheOthers) {
   use_caps(10, 100, 4);
   EXPECT_EQ(subscribe({0x0a000001, 7000}, "10.0.0.1:1").status, 0);
   int refused = 0;
@@ -370,7 +405,7 @@ TEST_F(TrackerTest, AFloodFromOneAddressCannotCrowdOutTheOthers) {
   EXPECT_EQ(a.peers.size(), 6u);  // 10.0.0.1, four of 10.0.0.2, 10.0.0.3
 }
 
-TEST_F(TrackerTest, SwarmsAreCappedAndStaleOnesMakeRoom) {
+TEST_P(TrackerTest, SwarmsAreCappedAndStaleOnesMakeRoom) {
   config_.allow_any = true;
   use_caps(2, 10, 10);
   const Digest third = sha256(bytes_of("third"));
@@ -379,13 +414,13 @@ TEST_F(TrackerTest, SwarmsAreCappedAndStaleOnesMakeRoom) {
   auto a = exchange(request(TrackerCommand::subscribe, {kLocal, 1}, third));
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.message, "tracker full: 2 swarms already (--max-swarms)");
-  EXPECT_EQ(registry_->swarms(), 2u);
+  EXPECT_EQ(swarms(), 2u);
   now_ += std::chrono::minutes(31);
   EXPECT_EQ(exchange(request(TrackerCommand::subscribe, {kLocal, 1}, third)).status, 0);
-  EXPECT_EQ(registry_->swarms(), 1u);
+  EXPECT_EQ(swarms(), 1u);
 }
 
-TEST_F(TrackerTest, ASourceOverTheRateIsRefusedAndOthersAreNot) {
+TEST_P(TrackerTest, ASourceOverTheRateIsRefusedAndOthersAreNot) {
   config_.max_rate = 5;  // bursts of 5
   auto s = service();    // one service: one rate table
   auto ask = [&](std::string peer) {
@@ -412,6 +447,11 @@ TEST_F(TrackerTest, ASourceOverTheRateIsRefusedAndOthersAreNot) {
   for (int i = 0; i < 5; ++i) ask("[2001:db8::2]:40000");  // the same /64 as ::1
   EXPECT_EQ(ask("[2001:db8::1]:40000").first, 1);
 }
+
+sockit::testing::RedisTestServer* TrackerTest::redis_ = nullptr;
+
+INSTANTIATE_TEST_SUITE_P(Stores, TrackerTest, ::testing::Values(Store::memory, Store::redis),
+                         [](const auto& info) { return info.param == Store::memory ? "Memory" : "Redis"; });
 
 }  // namespace
 }  // namespace sockit::cascade

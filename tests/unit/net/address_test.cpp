@@ -78,6 +78,17 @@ TEST(Address, SplitsHostAndPort) {
   EXPECT_EQ(v6.port, "22");
 }
 
+TEST(Address, HostPartDropsThePortAndTheBrackets) {
+  EXPECT_EQ(host_part("127.0.0.1:5000"), "127.0.0.1");
+  EXPECT_EQ(host_part("[::1]:5000"), "::1");
+  EXPECT_EQ(host_part("[::1]"), "::1");
+  EXPECT_EQ(host_part("localhost"), "localhost");
+  EXPECT_EQ(host_part("localhost:80"), "localhost");
+  EXPECT_EQ(host_part("::1"), "::1");              // no brackets: all of it is the address
+  EXPECT_EQ(host_part("unix:/run/a.sock"), "unix:/run/a.sock");
+  EXPECT_EQ(host_part("[::1"), "[::1");             // unclosed: as it is
+}
+
 TEST(Address, PortCanBeChanged) {
   auto a = Address::loopback(AF_INET6, 1);
   a.set_port(4242);

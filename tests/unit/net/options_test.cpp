@@ -82,5 +82,17 @@ TEST(Options, ErrorsNameTheOption) {
   EXPECT_NE(std::string(r.error().what()).find("SO_KEEPALIVE"), std::string::npos);
 }
 
+TEST(Options, SayWhatASocketIs) {
+  auto listener = listen_on(Address::loopback(AF_INET, 0)).value();
+  EXPECT_EQ(socket_family(listener.fd()).value(), AF_INET);
+  EXPECT_EQ(socket_type(listener.fd()).value(), SOCK_STREAM);
+  EXPECT_EQ(socket_protocol(listener.fd()).value(), IPPROTO_TCP);
+  EXPECT_TRUE(listening(listener.fd()).value());
+  EXPECT_FALSE(listening(tcp().fd()).value());
+  auto udp = bind_datagram(Address::loopback(AF_INET, 0)).value();
+  EXPECT_EQ(socket_type(udp.fd()).value(), SOCK_DGRAM);
+  EXPECT_EQ(socket_protocol(udp.fd()).value(), IPPROTO_UDP);
+}
+
 }  // namespace
 }  // namespace sockit::net

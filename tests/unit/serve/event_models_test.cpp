@@ -28,7 +28,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using sockit::testing::bytes_of;
+using sockit::testing::eventually;
 using sockit::testing::open_fd_count;
+using sockit::testing::TightDescriptorLimit;
 
 // ---- Test-only services --------------------------------------------------------------------
 
@@ -234,17 +236,6 @@ bool closed_by_server(const net::Socket& s, std::chrono::milliseconds timeout = 
     if (!got) return !got.error().timed_out();
     if (*got == 0) return true;
   }
-}
-
-/// Calls `done` until it holds or `timeout` passes.
-template <typename Condition>
-bool eventually(Condition done, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 class EventModel : public ::testing::TestWithParam<std::string> {
@@ -567,23 +558,6 @@ TEST_P(EventModel, ThousandIdleConnectionsDoNotDelayANewClient) {
   RecordProperty("new_client_us", std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
 }
 
-/// Lowers RLIMIT_NOFILE for the scope's duration.
-class TightDescriptorLimit {
- public:
-  explicit TightDescriptorLimit(int spare) {
-    ::getrlimit(RLIMIT_NOFILE, &saved_);
-    rlimit tight = saved_;
-    tight.rlim_cur = static_cast<rlim_t>(open_fd_count() + spare);
-    ok_ = ::setrlimit(RLIMIT_NOFILE, &tight) == 0;
-  }
-  ~TightDescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
-  bool ok() const { return ok_; }
-
- private:
-  rlimit saved_{};
-  bool ok_ = false;
-};
-
 TEST_P(EventModel, RunningOutOfDescriptorsOnAcceptNeitherStopsNorBlocksTheServer) {
   // The limit is in force before the server starts, as with `ulimit -n` (io_uring reads it when
   // the accept is armed, not at each accept).
@@ -597,12 +571,7 @@ TEST_P(EventModel, RunningOutOfDescriptorsOnAcceptNeitherStopsNorBlocksTheServer
   }
   // The server's end of the warm-up connection must be closed before the table is filled.
   ASSERT_TRUE(eventually([&] { return server.log_text().find("closed") != std::string::npos; }));
-  std::vector<net::Fd> filler;
-  for (;;) {
-    net::Fd fd(::dup(0));
-    if (!fd) break;
-    filler.push_back(std::move(fd));
-  }
+  auto filler = sockit::testing::take_every_descriptor();
   filler.pop_back();  // one descriptor left: the client's socket; the server's accept gets EMFILE
   auto refused = net::connect_to(server.address(), 3s);
   ASSERT_TRUE(refused) << refused.error().what();

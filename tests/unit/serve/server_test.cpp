@@ -23,16 +23,31 @@ using namespace std::chrono_literals;
 using sockit::testing::bytes_of;
 using sockit::testing::open_fd_count;
 
-ServerConfig loopback(std::vector<ServiceRequest> services) {
+struct Named {
+  std::string name;
+  std::uint16_t port;
+};
+
+// Each service on 127.0.0.1 only.
+ServerConfig loopback(std::vector<Named> named) {
   ServerConfig config;
-  config.services = std::move(services);
-  config.listen = net::Address::loopback(AF_INET, 0);
-  config.limits.grace_period = 200ms;
+  for (const auto& n : named) {
+    config.services.push_back(service_config(n.name, n.port));
+    config.services.back().listen = {net::Address::loopback(AF_INET, 0)};
+  }
+  config.grace_period = 200ms;
   return config;
 }
 
-const Listening& find(const Server& server, std::string_view service, Transport transport) {
-  const auto& all = server.listening();
+// Sets something on every service of `config`.
+template <typename Change>
+ServerConfig& each(ServerConfig& config, Change&& change) {
+  for (auto& s : config.services) change(s);
+  return config;
+}
+
+Listening find(const Server& server, std::string_view service, Transport transport) {
+  const auto all = server.listening();
   auto it = std::find_if(all.begin(), all.end(),
                          [&](const Listening& l) { return l.service == service && l.transport == transport; });
   if (it == all.end()) throw std::runtime_error(fmt::format("{} is not listening", service));
@@ -100,14 +115,16 @@ TEST(Server, UdpTakesThePortTcpGotForPortZero) {
 
 TEST(Server, ThreadsPerListenerFollowTheModelAndTheThreadCount) {
   auto config = loopback({{"echo", 0}});
-  config.model = "pool";
-  config.threads = 3;
+  each(config, [](ServiceConfig& s) {
+    s.model = "pool";
+    s.threads = 3;
+  });
   Server pool(config);
-  EXPECT_EQ(pool.model(), "pool");
+  EXPECT_EQ(find(pool, "echo", Transport::tcp).model, "pool");
   EXPECT_EQ(find(pool, "echo", Transport::tcp).threads, 3u);
   EXPECT_EQ(find(pool, "echo", Transport::udp).threads, 3u);
 
-  config.model = "thread";
+  each(config, [](ServiceConfig& s) { s.model = "thread"; });
   Server per_connection(config);
   EXPECT_EQ(find(per_connection, "echo", Transport::tcp).threads, 0u);
 }
@@ -118,16 +135,33 @@ TEST(Server, WithoutAModelUsesThePreferredOneOrSaysItFellBack) {
   const bool have_preferred = std::find(available.begin(), available.end(), kPreferredModel) != available.end();
   EXPECT_EQ(server.model_is_fallback(), !have_preferred);
   if (have_preferred) {
-    EXPECT_EQ(server.model(), kPreferredModel);
+    EXPECT_EQ(find(server, "echo", Transport::tcp).model, kPreferredModel);
   }
+}
+
+TEST(Server, EachServiceMayHaveAModelOfItsOwn) {
+  auto config = loopback({{"echo", 0}, {"upper", 0}, {"fib", 0}});
+  each(config, [](ServiceConfig& s) { s.udp = false; });
+  config.services[0].model = "thread";
+  config.services[1].model = "poll";
+  config.services[2].model = "thread";  // with echo: one model run for both
+  Server server(config);
+  EXPECT_EQ(find(server, "echo", Transport::tcp).model, "thread");
+  EXPECT_EQ(find(server, "upper", Transport::tcp).model, "poll");
+  EXPECT_EQ(find(server, "fib", Transport::tcp).model, "thread");
+  Running running(server);
+  EXPECT_EQ(echo_over_tcp(find(server, "echo", Transport::tcp).address, "e\n"), "e\n");
+  EXPECT_EQ(echo_over_tcp(find(server, "upper", Transport::tcp).address, "u\n"), "U\n");
+  EXPECT_EQ(echo_over_tcp(find(server, "fib", Transport::tcp).address, "10\n"), "55\n");
+  EXPECT_TRUE(running.stop_and_wait());
 }
 
 TEST(Server, UdpOnlyHasNoModel) {
   auto config = loopback({{"length", 0}});
-  config.model = "no such model: never looked at without TCP";
+  config.services[0].model = "no such model: never looked at without TCP";
   Server server(config);
-  EXPECT_EQ(server.model(), "");
   ASSERT_EQ(server.listening().size(), 1u);
+  EXPECT_EQ(server.listening()[0].model, "");
   Running running(server);
   EXPECT_EQ(echo_over_udp(server.listening()[0].address, "four"), "The msg was 4 bytes long");
   EXPECT_TRUE(running.stop_and_wait());
@@ -137,7 +171,7 @@ TEST(Server, PortInUseFailsWithTheBindErrorAndLeavesNothingBound) {
   auto taken = net::listen_on(net::Address::loopback(AF_INET, 0)).value();
   const auto port = taken.local_address().value().port();
   auto config = loopback({{"echo", 0}, {"daytime", port}});
-  config.udp = false;
+  each(config, [](ServiceConfig& s) { s.udp = false; });
   const int before = open_fd_count();
   try {
     Server server(config);
@@ -156,14 +190,15 @@ bool host_has_ipv6_loopback() {
 // Issue 11, item 2: nothing is reachable from the network unless the user says so.
 TEST(Server, WithoutListenBindsLoopbackOnlyIpv4AndIpv6OnOnePort) {
   auto config = loopback({{"echo", 0}});
-  config.listen.reset();
+  config.services[0].listen.clear();
   Server server(config);
   const bool v6 = host_has_ipv6_loopback();
   ASSERT_EQ(server.listening().size(), v6 ? 4u : 2u);
   std::vector<std::string> hosts;
-  for (const auto& l : server.listening()) {
+  const auto listening = server.listening();
+  for (const auto& l : listening) {
     hosts.push_back(l.address.host());
-    EXPECT_EQ(l.address.port(), server.listening()[0].address.port());
+    EXPECT_EQ(l.address.port(), listening[0].address.port());
   }
   const std::vector<std::string> want = v6 ? std::vector<std::string>{"127.0.0.1", "::1", "127.0.0.1", "::1"}
                                            : std::vector<std::string>{"127.0.0.1", "127.0.0.1"};
@@ -183,14 +218,18 @@ TEST(Server, WithoutListenBindsLoopbackOnlyIpv4AndIpv6OnOnePort) {
 TEST(Server, ASecondServerCannotTakeAUdpPort) {
   for (const unsigned threads : {1u, 3u}) {
     auto config = loopback({{"echo", 0}});
-    config.tcp = false;
-    config.threads = threads;
+    each(config, [&](ServiceConfig& s) {
+      s.tcp = false;
+      s.threads = threads;
+    });
     Server first(config);
     const auto port = first.listening()[0].address.port();
     EXPECT_EQ(first.listening()[0].threads, threads);
     auto second = loopback({{"upper", port}});
-    second.tcp = false;
-    second.threads = threads;
+    each(second, [&](ServiceConfig& s) {
+      s.tcp = false;
+      s.threads = threads;
+    });
     try {
       Server taker(second);
       ADD_FAILURE() << "a second server bound UDP port " << port << " with " << threads << " threads";
@@ -202,8 +241,10 @@ TEST(Server, ASecondServerCannotTakeAUdpPort) {
 
 TEST(Server, UdpWithFourThreadsOnOneSocketAnswersEveryDatagram) {
   auto config = loopback({{"echo", 0}});
-  config.tcp = false;
-  config.threads = 4;
+  each(config, [](ServiceConfig& s) {
+    s.tcp = false;
+    s.threads = 4;
+  });
   Server server(config);
   Running running(server);
   const auto at = server.listening()[0].address;
@@ -220,24 +261,38 @@ void expect_config_error(const ServerConfig& config, const std::string& message)
   }
 }
 
+TEST(Server, NoServiceIsAConfigError) {
+  expect_config_error(ServerConfig{}, "nothing to serve: no service named");
+}
+
 TEST(Server, UnknownServiceIsAConfigErrorListingTheServices) {
   expect_config_error(loopback({{"nosuch", 0}}),
                       "unknown service 'nosuch' (services: echo discard daytime chargen time fib upper length incr http)");
 }
 
 TEST(Server, HttpWithoutARootIsAConfigError) {
-  expect_config_error(loopback({{"http", 0}}), "http needs --root DIR: the directory it serves");
+  expect_config_error(loopback({{"http", 0}}), "http needs a root (--root DIR): the directory it serves");
 }
 
 TEST(Server, ServiceWithoutTheTransportAskedForIsAConfigError) {
   auto config = loopback({{"fib", 0}});
-  config.tcp = false;
+  config.services[0].tcp = false;
   expect_config_error(config, "fib has no UDP form");
+}
+
+TEST(Server, TwoServicesOnOnePortAreAConfigError) {
+  expect_config_error(loopback({{"echo", 7000}, {"upper", 7000}}), "port 7000/tcp on 127.0.0.1 is echo's already");
+  auto wildcard = loopback({{"echo", 7000}, {"fib", 7000}});
+  wildcard.services[1].listen = {net::Address::any(AF_INET6, 0)};  // dual-stack: 127.0.0.1 too
+  expect_config_error(wildcard, "port 7000/tcp on :: is echo's already");
+  // Another transport, or another address, is no clash.
+  auto apart = loopback({{"fib", 7000}, {"length", 7000}});
+  EXPECT_TRUE(check(apart).empty());
 }
 
 TEST(Server, UnknownModelIsAConfigError) {
   auto config = loopback({{"echo", 0}});
-  config.model = "nosuch";
+  config.services[0].model = "nosuch";
   try {
     Server server(config);
     ADD_FAILURE() << "accepted model nosuch";

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -158,6 +159,19 @@ TEST(TcpScan, StopRequestedEndsTheScanWithWhatIsDone) {
   EXPECT_GE(report.ports.size(), 1u);
   EXPECT_LT(report.ports.size(), 3u);
   EXPECT_LT(report.elapsed.count(), 1.0);
+}
+
+TEST(TcpScan, StopRequestedEndsAScanWhoseProbesAreRefusedInsideConnect) {
+  // Closed loopback ports are refused at once and never wait in a slot: the stop must still be
+  // seen between them, not once the whole range is done.
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < 50; ++i) ports.push_back(unused_port(SOCK_STREAM));
+  auto o = options_for(ports);
+  auto looks = std::make_shared<std::atomic<int>>(0);
+  o.stop_requested = [looks] { return ++*looks > 3; };  // the scan starts, then Ctrl-C
+  auto report = scan(net::Address::loopback(AF_INET, 0), ScanProtocol::tcp, o).value();
+  EXPECT_TRUE(report.interrupted);
+  EXPECT_LT(report.ports.size(), 10u);
 }
 
 TEST(TcpScan, EndsWhenEveryProbeWasAnsweredWithoutEpoll) {

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include "net/address.hpp"
 #include "net/error.hpp"
 #include "net/io.hpp"
 #include "net/utc_time.hpp"
@@ -25,11 +26,6 @@ std::string quoted(std::string_view text) {
   return out;
 }
 
-std::string_view host_of(std::string_view peer) {
-  if (peer.starts_with('[')) return peer.substr(1, peer.find(']') - 1);
-  return peer.substr(0, peer.rfind(':'));
-}
-
 }  // namespace
 
 std::string clf_time(std::int64_t unix_seconds) {
@@ -49,7 +45,7 @@ AccessLog::~AccessLog() {
 
 void AccessLog::write(std::string_view peer, std::int64_t unix_seconds, std::string_view request_line, int status,
                       std::uint64_t body_bytes) {
-  const auto line = fmt::format("{} - - [{}] \"{}\" {} {}\n", host_of(peer), clf_time(unix_seconds),
+  const auto line = fmt::format("{} - - [{}] \"{}\" {} {}\n", net::host_part(peer), clf_time(unix_seconds),
                                 quoted(request_line), status, body_bytes);
   std::lock_guard lock(mutex_);
   (void)net::write_all(fd_, net::as_bytes(line));
