@@ -154,9 +154,9 @@ class World:
             f.write(HOSTS + hosts)
         with open(os.path.join(self.root, "resolv.conf"), "w") as f:
             f.write("nameserver 127.0.0.1\n")  # inside the world: a name not in hosts fails at once
+        # A callable value is called as each command starts (a time to come must still be ahead).
         self.env = {**os.environ, "PATH": bin_dir + ":" + os.environ.get("PATH", "/usr/bin:/bin"),
-                    "SOCKIT": os.path.abspath(sockit),
-                    **{name: value() if callable(value) else value for name, value in (env or {}).items()}}
+                    "SOCKIT": os.path.abspath(sockit), **(env or {})}
         self.processes = []
         self._init = subprocess.Popen(
             ["unshare", "--net", "--pid", "--fork", "--mount-proc", "--kill-child", "bash", "-c", _WORLD_INIT,
@@ -196,7 +196,8 @@ class World:
         """Starts `command` with bash in the world's namespaces and directory."""
         argv = ["nsenter", f"--target={self.pid1}", "--net", "--mount", "--pid", f"--wd={self.dir}", "--",
                 "bash", "-c", command]
-        process = Process(argv, self.env, where, command)
+        env = {name: value() if callable(value) else value for name, value in self.env.items()}
+        process = Process(argv, env, where, command)
         self.processes.append(process)
         return process
 

@@ -238,7 +238,7 @@ HELP_EXAMPLES = [
       shows=r"^http against .*\[::1\]:8080.*pipeline 8(.|\n)*200" + NO_ERRORS,
       before=[setup("head -c 1048576 /dev/zero > site/big.bin"), HTTP]),
     E("sockit bench echo 10.0.0.1:10007 --start-at $START --json > a.json", shows=r"^$",
-      addresses=("10.0.0.1/32",), env={"START": lambda: str(int(time.time()) + 2)},
+      addresses=("10.0.0.1/32",), env={"START": lambda: str(int(time.time()) + 3)},
       before=[server("sockit serve echo:10007 --tcp --listen 10.0.0.1")],
       then=[ask("python3 -m json.tool a.json > /dev/null && echo a.json is JSON", r"^a\.json is JSON$")]),
     E("sockit bench merge a.json b.json",
