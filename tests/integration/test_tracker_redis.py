@@ -165,8 +165,7 @@ class TrackersSharingRedisTest(unittest.TestCase):
             h = the_lab.hosts
             redis = Redis(h[0], self.dir.name, "--appendonly", "yes", "--appendfsync", "always")
             # Every write waits for its fsync: up to 0.46 s with six fsync writers on the disk.
-            patient = dict(redis_timeout=10)
-            with self.tracker(h[1], redis, **patient) as a, self.tracker(h[2], redis, **patient) as b:
+            with self.tracker(h[1], redis, redis_timeout=10) as a, self.tracker(h[2], redis, redis_timeout=10) as b:
                 where_a, where_b = "%s:%d" % a.address(), "%s:%d" % b.address()
                 self.assertEqual(query(h[3], where_a, "subscribe", self.hash)[0]["status"], 0)
                 self.assertEqual(query(h[4], where_b, "subscribe", self.hash)[0]["status"], 0)

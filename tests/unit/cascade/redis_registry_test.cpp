@@ -267,8 +267,8 @@ TEST_F(RedisRegistryTest, AQuickRestartCostsNoRequest) {
 
 class PersistentRedisTest : public RedisRegistryTest {
  protected:
-  // Every write waits for its fsync: up to 0.46 s each with six fsync writers on this disk,
-  // and a slower disk in CI failed a subscribe. This test is about what survives, not
+  // Every write waits for its fsync: up to 0.46 s each with six fsync writers on this disk, and
+  // a subscribe failed in CI, most likely on a slower disk. This test is about what survives, not
   // about how fast.
   PersistentRedisTest() {
     options_ = {"--appendonly", "yes", "--appendfsync", "always"};
