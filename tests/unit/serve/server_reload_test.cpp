@@ -148,7 +148,7 @@ TEST_P(Reload, ARemovedServiceRefusesNewClientsAtOnceAndItsConnectionGoesOnToIts
   auto open = net::connect_to(upper, 5s).value();
   EXPECT_EQ(round_trip(open, "a"), "A");
 
-  const auto threads_while_both = threads_now();
+  const auto threads_while_both = settled(threads_now);  // a pool's run starts its workers one by one
   const auto report = server.reload(with({on_loopback("echo", GetParam())}));
   EXPECT_EQ(report.stopped, std::vector<std::string>{"upper"});
   EXPECT_TRUE(refused(upper)) << "a removed service's listener must refuse at once";
