@@ -64,10 +64,9 @@ FIB_ANSWERS_PER_CLIENT = (MiB + 256 * 1024) // len(b"%d\n" % fib(FIB_N)) + 1
 # forked child copies on write the pages of the ASan runtime's heap that its allocations touch,
 # and that heap is 120 MiB in the parent against 7 MiB in a release build: one fib client's child
 # measured 3.4 MiB. So under ASan fork alone gets twice the bound. Under ASan the other models
-# get a third more: with one fib client per model, the figure is one connection's output growing
-# to its budget, and ASan's allocator keeps the pages of every buffer it outgrew (glibc gives a
-# large block back to the system on free). epoll measured 3.08 MiB there in CI; 40 clients in
-# the release build keep 3.
+# get a third more: with one fib client per model the figure is one connection's output growing
+# to its budget plus whatever ASan's heap adds around it (not broken down yet), and epoll
+# measured 3.08 MiB there in CI. 40 clients in the release build keep 3.
 def memory_bound_mib(model):
     if not ASAN:
         return 3
