@@ -12,6 +12,7 @@
 
 #include "net/deadline.hpp"
 #include "net/io.hpp"
+#include "net/options.hpp"
 #include "net/sigpipe_block.hpp"
 #include "serve/connection_log.hpp"
 #include "serve/models/blocking_acceptor.hpp"
@@ -154,6 +155,7 @@ class BlockingConnection {
       const Ready ready = wait(/*input=*/true, /*room=*/false, end);
       if (ready == Ready::request_late) {
         reason_ = "still sending after " + seconds(limits_.linger) + " of lingering close";
+        (void)net::set_linger(socket_.fd(), std::chrono::seconds(0));  // the close resets it at once
         return;
       }
       if (ready != Ready::input) return;

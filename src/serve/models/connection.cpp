@@ -7,6 +7,7 @@
 #include <exception>
 #include <utility>
 
+#include "net/options.hpp"
 #include "serve/connection_log.hpp"
 
 namespace sockit::serve::models {
@@ -170,6 +171,7 @@ std::optional<Connection::Clock::time_point> Connection::deadline() const noexce
 void Connection::deadline_passed() {
   if (lingering_) {
     set_close_reason("still sending after " + duration_text(limits_.linger.count()) + " of lingering close");
+    abort_on_close();
     fail();
     return;
   }
@@ -215,6 +217,11 @@ void Connection::sent(std::size_t n) {
     pending_.release();
   }
 }
+
+// A client still sending when we give up on it learns at once: close() resets. A plain close
+// may not: once uring's shutdown(SHUT_RD) has drained the queue, the kernel no longer opens the
+// window, and the client can send into a closed one until FIN_WAIT2 times out (60 s).
+void Connection::abort_on_close() noexcept { (void)net::set_linger(fd(), std::chrono::seconds(0)); }
 
 void Connection::linger_if_sending() {
   if (!closing_ || lingering_ || eof_ || unsent_size() > 0) return;

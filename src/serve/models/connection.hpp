@@ -131,6 +131,7 @@ class Connection {
   /// while taking requests, or input waits unread): shuts our side and reads until EOF
   /// (Limits::linger).
   void linger_if_sending();
+  void abort_on_close() noexcept;
   void tell_end_of_input();
   void apply(Verdict verdict);
   void report_complaints();
