@@ -218,7 +218,9 @@ class Shutdown(unittest.TestCase):
                 server.proc.send_signal(signal.SIGTERM)
                 code = server.proc.wait(timeout=10)
                 self.assertEqual(code, 0)
-                self.assertLess(time.monotonic() - started, 1 + 2)
+                # The 1 s grace, then the exit: ASan's leak scan and a loaded machine took 2.4 s of
+                # it in CI. A server that waited for its idle clients would never exit.
+                self.assertLess(time.monotonic() - started, 1 + 4)
                 for s in idle:
                     self.assertEqual(recv_until_eof(s), b"")
                     s.close()
