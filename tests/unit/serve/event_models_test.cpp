@@ -30,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 using sockit::testing::bytes_of;
 using sockit::testing::eventually;
 using sockit::testing::open_fd_count;
+using sockit::testing::settled_fd_count;
 using sockit::testing::TightDescriptorLimit;
 
 // ---- Test-only services --------------------------------------------------------------------
@@ -617,7 +618,7 @@ TEST(SelectModel, RefusesADescriptorBeyondFdSetsizeAndKeepsServing) {
   ::getrlimit(RLIMIT_NOFILE, &limit);
   if (limit.rlim_cur < FD_SETSIZE + 16) GTEST_SKIP() << "RLIMIT_NOFILE is below FD_SETSIZE";
   std::vector<net::Fd> filler;  // the next descriptors are all >= FD_SETSIZE
-  for (int n = sockit::testing::settled_fd_count(); n < FD_SETSIZE + 4; ++n) filler.emplace_back(::dup(0));
+  for (int n = settled_fd_count(); n < FD_SETSIZE + 4; ++n) filler.emplace_back(::dup(0));
   auto client = connect_client(server.address());
   EXPECT_TRUE(closed_by_server(client));
   EXPECT_NE(server.log_text().find("FD_SETSIZE"), std::string::npos) << server.log_text();
